@@ -1,0 +1,65 @@
+"""Every bin/ script follows the conventions of tfphys.cli: --help, one-line errors, exit codes."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = sorted(glob.glob(os.path.join(ROOT, "bin", "*")))
+
+
+def _run(*args, timeout=300):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def _own_flags(help_text, script):
+    """{flag: help} for the flags the script itself defines (its section of --help)."""
+    section = help_text.split(f"{os.path.basename(script)}:\n", 1)[1].split("\n\n", 1)[0]
+    return dict(re.findall(r"^  --(?:\[no\])?(\w+): (.*)$", section, re.M))
+
+
+class BinScriptsTest(tf.test.TestCase):
+    def test_there_are_scripts(self):
+        self.assertIn(os.path.join(ROOT, "bin", "check_env"), SCRIPTS)
+
+    def test_help_explains_every_flag_and_exits_zero(self):
+        for script in SCRIPTS:
+            with self.subTest(script=os.path.basename(script)):
+                proc = _run(script, "--help")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                flags = _own_flags(proc.stdout, script)
+                self.assertNotEmpty(flags, proc.stdout)
+                for name, text in flags.items():
+                    self.assertGreater(len(text.split()), 3, f"--{name} has no real help: {text!r}")
+
+    def test_bad_flags_give_one_line_and_exit_two(self):
+        for script in SCRIPTS:
+            with self.subTest(script=os.path.basename(script)):
+                proc = _run(script, "--no_such_flag=1")
+                self.assertEqual(proc.returncode, 2)
+                self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+                self.assertIn("no_such_flag", proc.stderr)
+
+    def test_check_env_rejects_a_negative_rank_count(self):
+        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=-1")
+        self.assertEqual(proc.returncode, 2)
+        self.assertRegex(proc.stderr.strip(), r"^check_env: error: .*horovod_np.*\(see check_env --help\)$")
+
+    def test_check_env_passes_with_a_real_two_rank_allreduce(self):
+        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=2")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, r"rank 0/2 +3\.0\n +rank 1/2 +3\.0")
+        self.assertRegex(proc.stdout, r"gloo +True")
+        self.assertTrue(proc.stdout.rstrip().endswith("OK"))
+
+    def test_check_env_fails_when_gpus_are_missing(self):
+        if tf.config.list_physical_devices("GPU"):
+            self.skipTest("this machine has GPUs")
+        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=0", "--expect_gpus=1")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("FAIL: TensorFlow sees 0 GPU(s)", proc.stdout)
