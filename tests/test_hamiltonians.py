@@ -1,0 +1,145 @@
+"""Hamiltonians against exact answers computed here, independently of tfphys."""
+
+import itertools
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.physics import couplings, ising, longrange, potts
+
+# Exact density of states of the periodic 4x4 Ising model (Beale, PRL 76, 78 (1996)).
+DOS_4X4 = {-32: 2, -24: 32, -20: 64, -16: 424, -12: 1728, -8: 6688, -4: 13568, 0: 20524,
+           4: 13568, 8: 6688, 12: 1728, 16: 424, 20: 64, 24: 32, 32: 2}
+
+
+def brute_ising(s, J=1.0):
+    """Bond-by-bond loop over an L x L torus."""
+    L = len(s)
+    return -J * sum(s[r][c] * (s[r][(c + 1) % L] + s[(r + 1) % L][c]) for r in range(L) for c in range(L))
+
+
+def brute_graph(s, edges, J, h):
+    return -sum(j * s[a] * s[b] for (a, b), j in zip(edges, J)) - sum(hi * si for hi, si in zip(h, s))
+
+
+class IsingTest(tf.test.TestCase):
+    def test_4x4_enumeration_gives_the_exact_density_of_states(self):
+        configs = ising.all_configurations(4)
+        self.assertEqual(configs.shape, (65536, 4, 4))
+        self.assertLen(np.unique(configs.reshape(65536, -1), axis=0), 65536)
+        energies = ising.energy(configs)
+        levels, counts = np.unique(energies, return_counts=True)
+        self.assertEqual(dict(zip(levels.astype(int), counts)), DOS_4X4)
+        self.assertAllEqual(ising.energy_levels(4), sorted(DOS_4X4))
+        self.assertAllEqual(ising.energy_class(energies, 4), np.searchsorted(levels, energies))
+
+    def test_numpy_tf_and_generic_couplings_agree_with_a_bond_loop(self):
+        rng = np.random.default_rng(0)
+        for L in (2, 3, 5, 8):
+            s = rng.choice([-1, 1], size=(20, L, L))
+            want = np.array([brute_ising(x.tolist(), J=0.7) for x in s])
+            self.assertAllClose(ising.energy(s, J=0.7), want)
+            self.assertAllClose(ising.energy_tf(tf.constant(s, tf.float64), J=0.7), want)
+            self.assertAllClose(couplings.ising(L, J=0.7).energy(s), want)
+            self.assertAllEqual(ising.magnetization(s), s.sum(axis=(1, 2)))
+
+    def test_8x8_has_63_classes(self):
+        levels = ising.energy_levels(8)
+        self.assertLen(levels, 63)
+        self.assertEqual((levels[0], levels[1], levels[-2], levels[-1]), (-128, -120, 120, 128))
+
+    def test_upscaling_is_lossless(self):
+        s = np.random.default_rng(1).choice([-1, 1], size=(3, 4, 4))
+        up = ising.upscale(s, 16)
+        self.assertEqual(up.shape, (3, 16, 16))
+        self.assertAllEqual(up[:, ::4, ::4], s)
+        # each old bond becomes 4 bonds; each 4x4 block adds 24 satisfied internal bonds
+        self.assertAllEqual(ising.energy(up), 4 * ising.energy(s) - 16 * 24)
+        with self.assertRaisesRegex(InputError, "not a multiple"):
+            ising.upscale(s, 10)
+
+
+class CouplingsTest(tf.test.TestCase):
+    def test_edwards_anderson_energy_and_flip_deltas_match_a_loop(self):
+        model = couplings.edwards_anderson(4, seed=3)
+        again = couplings.edwards_anderson(4, seed=3)
+        self.assertAllEqual(model.weights, again.weights)
+        rng = np.random.default_rng(3)
+        J = rng.normal(0, 1, 32)
+        idx = np.arange(16).reshape(4, 4)
+        edges = list(zip(idx.ravel(), np.roll(idx, -1, 1).ravel())) + \
+            list(zip(idx.ravel(), np.roll(idx, -1, 0).ravel()))
+        s = rng.choice([-1, 1], size=(5, 4, 4))
+        want = np.array([brute_graph(x.ravel(), edges, J, np.zeros(16)) for x in s])
+        self.assertAllClose(model.energy(s), want)
+        delta = model.flip_delta(s)
+        for b in range(5):
+            for i in range(16):
+                flipped = s[b].ravel().copy()
+                flipped[i] *= -1
+                self.assertAllClose(delta[b, i], brute_graph(flipped, edges, J, np.zeros(16)) - want[b])
+
+    def test_weak_strong_clusters_minima_by_enumeration(self):
+        model = couplings.weak_strong_clusters()
+        bits = (np.arange(2 ** 16)[:, None] >> np.arange(16)) & 1
+        configs = 2 * bits - 1
+        energies = model.energy(configs)
+        ground = configs[np.argmin(energies)]
+        self.assertAllEqual(ground, np.ones(16))  # both clusters follow the strong field
+        self.assertAllClose(energies.min(), -(32 + 4) - 8 * (1.0 - 0.44))
+        local = np.array([1] * 8 + [-1] * 8)
+        e_local = model.energy(local)[0]
+        self.assertAllClose(e_local, -(32 - 4) - 8 * (1.0 + 0.44))
+        self.assertTrue(np.all(model.flip_delta(local) > 0))  # a true local minimum
+        self.assertAllClose(np.sort(np.unique(energies))[1], e_local)  # and the next lowest state
+
+    def test_bad_input_is_named(self):
+        with self.assertRaisesRegex(InputError, "self-couplings"):
+            couplings.Couplings.from_edges(3, [0], [0], 1.0)
+        with self.assertRaisesRegex(InputError, "NaN"):
+            couplings.Couplings.from_edges(3, [0], [1], np.nan)
+        with self.assertRaisesRegex(InputError, r"expected \(batch, 4, 4\)"):
+            couplings.ising(4).energy(np.ones((2, 3, 3)))
+
+
+class LongRangeTest(tf.test.TestCase):
+    def test_kernel_equals_a_pair_by_pair_image_loop(self):
+        L, r_cut, k = 3, 5.0, 0.7
+        s = np.random.default_rng(2).choice([-1, 1], size=(L, L))
+        total = 0.0
+        for (a, b), (c, d) in itertools.product(itertools.product(range(L), repeat=2), repeat=2):
+            for nx, ny in itertools.product(range(-3, 4), repeat=2):
+                r = np.hypot(a - c - nx * L, b - d - ny * L)
+                if 0 < r <= r_cut:
+                    total += 0.5 * s[a, b] * s[c, d] * np.exp(-k * r) / r
+        kernel = longrange.PeriodicKernel(L, "screened_coulomb", screening=k, r_cut=r_cut)
+        self.assertAllClose(kernel.energy(s)[0], total, rtol=0, atol=1e-12)
+
+    def test_kernel_equals_the_explicit_image_sum_at_the_thesis_cutoff(self):
+        s = np.random.default_rng(4).choice([-1, 1], size=(6, 8, 8))
+        for name in longrange.POTENTIALS:
+            kernel = longrange.PeriodicKernel(8, name, screening=0.5)
+            self.assertEqual(kernel.r_cut, 64.0)
+            want = longrange.explicit_energy(s, name, screening=0.5)
+            self.assertAllClose(kernel.energy(s), want, rtol=0, atol=1e-10)
+            self.assertAllClose(kernel.energy_tf(tf.constant(s, tf.float64)), want, rtol=0, atol=1e-10)
+            self.assertAllClose(kernel.couplings().energy(s), want, rtol=0, atol=1e-10)
+
+    def test_screened_coulomb_is_antiferromagnetic(self):
+        kernel = longrange.PeriodicKernel(8)
+        checker = np.indices((8, 8)).sum(0) % 2 * 2 - 1
+        random = np.random.default_rng(5).choice([-1, 1], size=(50, 8, 8))
+        self.assertLess(kernel.energy(checker)[0], kernel.energy(random).min())
+        self.assertLess(kernel.energy(checker)[0], kernel.energy(np.ones((8, 8)))[0])
+
+
+class PottsTest(tf.test.TestCase):
+    def test_energy_matches_a_bond_loop_and_the_aligned_limit(self):
+        a = potts.random_configurations(4, 5, seed=0)
+        self.assertTrue(np.all((a >= 0) & (a < np.pi)))
+        want = [sum(np.cos(x[r, c] - x[r, (c + 1) % 5]) + np.cos(x[r, c] - x[(r + 1) % 5, c])
+                    for r in range(5) for c in range(5)) for x in a]
+        self.assertAllClose(potts.energy(a, J=1.3), 1.3 * np.array(want))
+        self.assertAllClose(potts.energy_tf(tf.constant(a), J=1.3), 1.3 * np.array(want))
+        self.assertAllClose(potts.energy(np.full((5, 5), 0.3)), [50.0])  # 2N aligned bonds

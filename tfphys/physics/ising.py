@@ -1,0 +1,85 @@
+"""The square-lattice nearest-neighbour Ising model on batches of L x L configurations.
+
+Energies in NumPy (data generation, exact references) and TensorFlow (inside models and
+tf.data), the discrete energy classes used for classification, full enumeration of small
+lattices, and the lossless upscaling the thesis uses to feed 4x4 and 8x8 lattices to a 16x16 CNN.
+"""
+
+
+import numpy as np
+
+from tfphys.errors import InputError
+
+
+def _check_lattice(spins):
+    spins = np.asarray(spins)
+    if spins.ndim == 2:
+        spins = spins[None]
+    if spins.ndim != 3:
+        raise InputError(f"Ising configurations must have shape (batch, L, L), got {spins.shape}")
+    return spins
+
+
+def energy(spins, J=1.0):
+    """H = -J sum_<ij> s_i s_j with periodic boundaries, for a batch (batch, L, L)."""
+    s = _check_lattice(spins).astype(np.float64)
+    bonds = s * (np.roll(s, -1, axis=1) + np.roll(s, -1, axis=2))
+    return -J * bonds.sum(axis=(1, 2))
+
+
+def magnetization(spins):
+    """Total magnetization M = sum_i s_i for a batch (batch, L, L)."""
+    return _check_lattice(spins).astype(np.float64).sum(axis=(1, 2))
+
+
+def energy_tf(spins, J=1.0):
+    """TensorFlow version of `energy` for a float tensor of shape (batch, L, L)."""
+    import tensorflow as tf
+
+    s = tf.convert_to_tensor(spins)
+    bonds = s * (tf.roll(s, -1, axis=1) + tf.roll(s, -1, axis=2))
+    return -J * tf.reduce_sum(bonds, axis=[1, 2])
+
+
+def energy_levels(L, J=1.0):
+    """The energies a periodic L x L lattice (even L >= 4) can take, ascending.
+
+    Levels are -2N, -2N+8, -2N+12, ..., 2N-8, 2N in steps of 4J (N = L^2): the neighbours of the
+    extremes, +-(2N-4), are unreachable. 15 levels for L = 4, 63 for L = 8.
+    """
+    if L < 4 or L % 2:
+        raise InputError(f"energy classes are defined for even L >= 4, got L={L}")
+    n = L * L
+    levels = np.arange(-2 * n, 2 * n + 1, 4)
+    return J * levels[(levels != -2 * n + 4) & (levels != 2 * n - 4)].astype(np.float64)
+
+
+def energy_class(energies, L, J=1.0):
+    """Class index of each energy in `energy_levels(L)`; raises if an energy is not a level."""
+    levels = energy_levels(L, J)
+    energies = np.asarray(energies, np.float64)
+    idx = np.clip(np.searchsorted(levels, energies), 0, len(levels) - 1)
+    if not np.allclose(levels[idx], energies):
+        raise InputError("energies that are not Ising levels of this lattice cannot be classes")
+    return idx
+
+
+def all_configurations(L):
+    """Every configuration of an L x L lattice (L <= 4: 65,536 for 4 x 4), int8 (2^N, L, L)."""
+    if L > 4:
+        raise InputError(f"enumerating 2^{L * L} configurations is not feasible; use L <= 4")
+    n = L * L
+    bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[::-1]) & 1
+    return (2 * bits - 1).astype(np.int8).reshape(-1, L, L)
+
+
+def upscale(spins, size):
+    """Lossless upscaling: repeat every row and column so an L x L lattice becomes size x size."""
+    s = _check_lattice(spins)
+    L = s.shape[1]
+    if size % L:
+        raise InputError(f"cannot upscale {L}x{L} to {size}x{size}: {size} is not a multiple of {L}")
+    k = size // L
+    return np.repeat(np.repeat(s, k, axis=1), k, axis=2)
+
+

@@ -1,0 +1,171 @@
+"""Targeted sampling (thesis Appendix B): configurations spread evenly over the energy range.
+
+A targeted-sampling (TS) run is Metropolis with the Boltzmann factor replaced by a Gaussian
+envelope around a target energy: a single flip that brings E closer to E_target is accepted,
+any other is accepted with probability exp(-(E_B - E_A)^2 / kT). Every `t_corr` proposals the
+current configuration is filed into its energy bin until the bin holds `cap` examples.
+
+`fill_bins` runs the thesis's three phases:
+
+1. discovery: 4 random starts each targeting the lowest and highest bin centres and their
+   midpoint, kT = 0.1;
+2. energy sweep: 10 then 100 evenly spaced targets, kT = 0.01;
+3. bin filling: every partly filled bin is targeted from one of its own configurations with
+   N_iter = 2 t_corr proposals, N_iter doubling each round, until every bin holds `cap` or
+   nothing. A bin still empty after the sweep is targeted too, from the chain's current state,
+   for `empty_rounds` rounds; if that finds nothing it holds no reachable energy (a gap of the
+   spectrum) and stays empty.
+
+`sample` splits the work over processes with independent seeds and merges the bins.
+"""
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+
+import numba
+import numpy as np
+
+from tfphys.errors import InputError
+from tfphys.physics.flips import below, flip, seed_states, uniform
+
+
+@numba.njit(cache=True)
+def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state, edges,
+            configs, energies, counts):
+    """One TS run of n_iter proposals on configuration s (energy e, flip table d); returns e."""
+    n = s.shape[0]
+    n_bins = counts.shape[0]
+    cap = configs.shape[1]
+    for it in range(1, n_iter + 1):
+        i = below(state, 0, n)
+        di = d[i]
+        if abs(e + di - target) < abs(e - target) or uniform(state, 0) < np.exp(-di * di / kT):
+            flip(s, d, i, indptr, indices, weights)
+            e += di
+        if it % t_corr == 0 and edges[0] <= e <= edges[n_bins]:
+            b = min(np.searchsorted(edges, e, side="right") - 1, n_bins - 1)
+            if counts[b] < cap:
+                configs[b, counts[b]] = s
+                energies[b, counts[b]] = e
+                counts[b] += 1
+    return e
+
+
+@dataclasses.dataclass
+class Bins:
+    """Sampled configurations per energy bin: configs (bins, cap, *shape), energies (bins, cap),
+    counts (bins,), the bin edges, and the number of proposals made."""
+
+    configs: np.ndarray
+    energies: np.ndarray
+    counts: np.ndarray
+    edges: np.ndarray
+    proposals: int
+
+    def flat(self):
+        """(configs, energies) of every filled slot, bins in order."""
+        keep = np.arange(self.configs.shape[1])[None, :] < self.counts[:, None]
+        return self.configs[keep], self.energies[keep]
+
+
+def level_edges(levels):
+    """Bin edges that give every level of a discrete spectrum (e.g. Ising) its own bin."""
+    levels = np.sort(np.asarray(levels, np.float64))
+    if len(levels) < 2:
+        raise InputError("a discrete spectrum needs at least two levels")
+    mid = 0.5 * (levels[1:] + levels[:-1])
+    return np.concatenate([[2 * levels[0] - mid[0]], mid, [2 * levels[-1] - mid[-1]]])
+
+
+class _Chain:
+    """One TS chain: configuration, flip table and energy of a `Couplings` model."""
+
+    def __init__(self, couplings, spins, state):
+        self.c, self.state = couplings, state
+        self.set(spins)
+
+    def set(self, spins):
+        self.s = np.ascontiguousarray(spins, np.int8).reshape(-1).copy()
+        self.d = self.c.flip_delta(self.s.reshape(self.c.shape))[0]
+        self.e = float(self.c.energy(self.s.reshape(self.c.shape))[0])
+
+    def run(self, target, kT, n_iter, t_corr, bins):
+        self.e = _ts_run(self.s, self.d, self.e, self.c.indptr, self.c.indices, self.c.weights,
+                         float(target), float(kT), int(n_iter), int(t_corr), self.state,
+                         bins.edges, bins.configs, bins.energies, bins.counts)
+        bins.proposals += int(n_iter)
+
+
+def fill_bins(couplings, edges, cap, t_corr=None, n_iter=None, seed=None, max_rounds=24,
+              empty_rounds=4, progress=None):
+    """Fill `len(edges) - 1` energy bins with `cap` configurations each (one process).
+
+    `n_iter` is the length of discovery and sweep runs (default 20 t_corr); `progress`, if
+    given, is called with the total count after each run (for progress bars).
+    """
+    edges = np.asarray(edges, np.float64)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise InputError("bin edges must be a strictly increasing 1-D array of >= 2 values")
+    n = couplings.n
+    t_corr = n if t_corr is None else int(t_corr)
+    n_iter = 20 * t_corr if n_iter is None else int(n_iter)
+    n_bins = len(edges) - 1
+    bins = Bins(np.zeros((n_bins, cap, n), np.int8), np.zeros((n_bins, cap)),
+                np.zeros(n_bins, np.int64), edges, 0)
+    state = seed_states(seed, 1)
+    rng = np.random.default_rng(state[0])
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    e_min, e_max = centers[0], centers[-1]
+    chain = _Chain(couplings, rng.choice(np.array([-1, 1], np.int8), n), state)
+    report = progress or (lambda total: None)
+
+    for target in (e_min, e_max, 0.5 * (e_min + e_max)):  # phase I: discovery
+        for _ in range(4):
+            chain.set(rng.choice(np.array([-1, 1], np.int8), n))
+            chain.run(target, 0.1, n_iter, t_corr, bins)
+        report(int(bins.counts.sum()))
+    for n_targets in (10, 100):  # phase II: energy sweep
+        for target in np.linspace(e_min, e_max, n_targets):
+            chain.run(target, 0.01, n_iter, t_corr, bins)
+        report(int(bins.counts.sum()))
+    iters = 2 * t_corr  # phase III: bin filling
+    for round_ in range(max_rounds):
+        # partly filled bins until full; still-empty bins get `empty_rounds` tries from the
+        # chain's current state before they count as holding no reachable energy
+        todo = np.flatnonzero((bins.counts < cap) & ((bins.counts > 0) | (round_ < empty_rounds)))
+        if not len(todo):
+            break
+        for b in todo:
+            if bins.counts[b]:
+                chain.set(bins.configs[b, rng.integers(bins.counts[b])])
+            chain.run(centers[b], 0.01, iters, t_corr, bins)
+        report(int(bins.counts.sum()))
+        iters *= 2
+    bins.configs = bins.configs.reshape((n_bins, cap) + tuple(couplings.shape))
+    return bins
+
+
+def _worker(args):
+    return fill_bins(*args)
+
+
+def sample(couplings, edges, cap, processes=1, t_corr=None, n_iter=None, seed=None):
+    """`fill_bins` over `processes` processes with independent seeds; bins merged to `cap`."""
+    if processes <= 1:
+        return fill_bins(couplings, edges, cap, t_corr, n_iter, seed)
+    seeds = np.random.SeedSequence(seed).spawn(processes)
+    share = -(-cap // processes)
+    jobs = [(couplings, edges, share, t_corr, n_iter, int(s.generate_state(1)[0])) for s in seeds]
+    with concurrent.futures.ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_worker, jobs))
+    # move each bin's filled slots to the front, then trim to `cap`
+    filled = np.concatenate([np.arange(share)[None] < p.counts[:, None] for p in parts], axis=1)
+    order = np.argsort(~filled, axis=1, kind="stable")[:, :cap]
+    configs = np.concatenate([p.configs for p in parts], axis=1)
+    configs = np.take_along_axis(configs, order.reshape(order.shape + (1,) * (configs.ndim - 2)), 1)
+    energies = np.take_along_axis(np.concatenate([p.energies for p in parts], axis=1), order, 1)
+    counts = np.minimum(sum(p.counts for p in parts), cap)
+    return Bins(configs, energies, counts, np.asarray(edges, np.float64),
+                sum(p.proposals for p in parts))

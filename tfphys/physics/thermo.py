@@ -1,0 +1,55 @@
+"""Equilibrium thermodynamics by Metropolis: <E>/N, C/N and <|M|>/N against temperature.
+
+Independent replicas give honest error bars: each replica yields its own time averages after
+equilibration, and the error is the standard error of the mean over replicas. The state is
+carried from one temperature to the next (order your temperatures from hot to cold to anneal
+into the ordered phase).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from tfphys.errors import InputError
+from tfphys.physics.metropolis import Metropolis
+
+
+@dataclasses.dataclass
+class Thermodynamics:
+    """Per-spin observables and their standard errors, one entry per temperature."""
+
+    temperature: np.ndarray
+    energy: np.ndarray
+    energy_err: np.ndarray
+    heat_capacity: np.ndarray
+    heat_capacity_err: np.ndarray
+    abs_magnetization: np.ndarray
+    abs_magnetization_err: np.ndarray
+
+
+def _mean_err(per_replica):
+    n = per_replica.shape[0]
+    return per_replica.mean(axis=0), per_replica.std(axis=0, ddof=1) / np.sqrt(n)
+
+
+def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2000, every=1,
+         seed=None, order="random"):
+    """Measure every `every`-th sweep of `n_measure` sweeps after `n_equilibrate` sweeps, at
+    each temperature in turn; returns `Thermodynamics`."""
+    temperatures = np.asarray(temperatures, np.float64)
+    if np.any(temperatures <= 0) or n_replicas < 2 or n_measure < every:
+        raise InputError("need temperatures > 0, n_replicas >= 2 and n_measure >= every")
+    mc = Metropolis(couplings, n_replicas, seed=seed, order=order)
+    n = couplings.n
+    rows = []
+    for T in temperatures:
+        beta = 1.0 / T
+        mc.run(np.full(n_equilibrate, beta))
+        trace = mc.run(np.full(n_measure, beta))
+        e = trace.energy[:, ::every]
+        m = np.abs(trace.magnetization[:, ::every]).astype(np.float64)
+        rows.append((_mean_err(e.mean(axis=1) / n),
+                     _mean_err(beta ** 2 * e.var(axis=1) / n),
+                     _mean_err(m.mean(axis=1) / n)))
+    (e, e_err), (c, c_err), (m, m_err) = (np.array(col).T for col in zip(*rows))
+    return Thermodynamics(temperatures, e, e_err, c, c_err, m, m_err)
