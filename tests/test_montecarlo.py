@@ -1,0 +1,170 @@
+"""Metropolis, annealing, thermodynamics and targeted sampling against exact results."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.physics import annealing, couplings, ising, targeted, thermo
+from tfphys.physics.metropolis import Metropolis
+
+
+DOS_LEVELS = (-32, -24, -20, -16, -12, -8, -4, 0, 4, 8, 12, 16, 20, 24, 32)
+
+
+def enumerate_4x4():
+    """Energy and |M| of all 65,536 configurations, by bit tricks independent of tfphys."""
+    bits = (np.arange(2 ** 16)[:, None] >> np.arange(16)) & 1
+    s = (2 * bits - 1).reshape(-1, 4, 4)
+    e = -(s * np.roll(s, 1, 1) + s * np.roll(s, 1, 2)).sum(axis=(1, 2))
+    return e.astype(float), np.abs(s.sum(axis=(1, 2))).astype(float)
+
+
+def exact_from_states(e, m, T, n):
+    w = np.exp(-(e - e.min()) / T)
+    w /= w.sum()
+    mean_e = w @ e
+    return mean_e / n, (w @ e ** 2 - mean_e ** 2) / T ** 2 / n, (w @ m) / n
+
+
+def transfer_matrix_log_z(L, beta):
+    """ln Z of the periodic L x L Ising model from the row-to-row transfer matrix."""
+    rows = 2 * ((np.arange(2 ** L)[:, None] >> np.arange(L)) & 1) - 1
+    within = (rows * np.roll(rows, 1, axis=1)).sum(1)
+    between = rows @ rows.T
+    half = np.exp(0.5 * beta * within)
+    t = half[:, None] * np.exp(beta * between) * half[None, :]
+    lam = np.linalg.eigvalsh(t)
+    top = lam.max()
+    return L * np.log(top) + np.log(np.sum((lam / top) ** L))
+
+
+def exact_8x8(T, h=1e-4):
+    beta = 1.0 / T
+    f = [transfer_matrix_log_z(8, beta + k * h) for k in (-1, 0, 1)]
+    energy = -(f[2] - f[0]) / (2 * h)
+    heat = beta ** 2 * (f[2] - 2 * f[1] + f[0]) / h ** 2
+    return energy / 64, heat / 64
+
+
+class MetropolisTest(tf.test.TestCase):
+    def test_bookkeeping_and_reproducibility(self):
+        model = couplings.edwards_anderson(6, seed=0)
+        a, b, c = (Metropolis(model, 8, seed=s) for s in (1, 1, 2))
+        betas = np.linspace(0.1, 2.0, 200)
+        ta, tb, tc = a.run(betas), b.run(betas), c.run(betas)
+        self.assertAllEqual(ta.energy, tb.energy)
+        self.assertNotAllClose(ta.energy, tc.energy)
+        self.assertAllClose(a.energy, model.energy(a.spins), atol=1e-9)
+        self.assertAllEqual(ta.magnetization[:, -1], a.spins.reshape(8, -1).sum(1))
+        self.assertTrue(np.all((ta.acceptance >= 0) & (ta.acceptance <= 1)))
+
+    def test_both_sweep_orders_sample_the_boltzmann_distribution(self):
+        model = couplings.edwards_anderson(3, seed=7)
+        bits = (np.arange(2 ** 9)[:, None] >> np.arange(9)) & 1
+        states = (2 * bits - 1).reshape(-1, 3, 3)
+        e = model.energy(states)
+        exact_e, exact_c, _ = exact_from_states(e, np.zeros_like(e), 1.0, 9)
+        for order in ("random", "sequential"):
+            mc = Metropolis(model, 32, seed=3, order=order)
+            mc.run(np.ones(200))
+            trace = mc.run(np.ones(4000))
+            per_replica = trace.energy.mean(axis=1) / 9
+            err = per_replica.std(ddof=1) / np.sqrt(32)
+            self.assertLess(abs(per_replica.mean() - exact_e), 4 * err, order)
+
+    def test_bad_inputs(self):
+        model = couplings.ising(4)
+        with self.assertRaisesRegex(InputError, "sweep order"):
+            Metropolis(model, 2, order="diagonal")
+        with self.assertRaisesRegex(InputError, ">= 0"):
+            Metropolis(model, 2).run([-1.0])
+        with self.assertRaisesRegex(InputError, "shape"):
+            Metropolis(model, 2, spins=np.ones((2, 3, 3)))
+
+
+class ThermodynamicsTest(tf.test.TestCase):
+    def _check(self, got, i, want_e, want_c, want_m=None):
+        self.assertLess(abs(got.energy[i] - want_e), 4 * got.energy_err[i] + 1e-9)
+        self.assertLess(abs(got.heat_capacity[i] - want_c), 4 * got.heat_capacity_err[i] + 1e-9)
+        if want_m is not None:
+            self.assertLess(abs(got.abs_magnetization[i] - want_m), 4 * got.abs_magnetization_err[i])
+
+    def test_4x4_matches_enumeration(self):
+        e, m = enumerate_4x4()
+        temps = [4.0, 2.5, 1.5]
+        got = thermo.scan(couplings.ising(4), temps, n_replicas=64, n_equilibrate=500,
+                          n_measure=4000, seed=0)
+        for i, T in enumerate(temps):
+            self._check(got, i, *exact_from_states(e, m, T, 16))
+        self.assertGreater(got.abs_magnetization[2], 0.9)  # ordered phase
+        self.assertLess(got.energy_err.max(), 0.01)
+
+    def test_8x8_matches_the_transfer_matrix(self):
+        temps = [3.0, 2.4, 2.0]
+        got = thermo.scan(couplings.ising(8), temps, n_replicas=32, n_equilibrate=1000,
+                          n_measure=20000, seed=1)
+        for i, T in enumerate(temps):
+            self._check(got, i, *exact_8x8(T))
+        self.assertLess(got.heat_capacity_err.max(), 0.05)
+
+
+class AnnealingTest(tf.test.TestCase):
+    def test_hot_start_anneals_wsc_to_its_ground_state_and_cold_start_stays_stuck(self):
+        model = couplings.weak_strong_clusters()
+        local = np.tile([1] * 8 + [-1] * 8, (16, 1))
+        hot = annealing.anneal(Metropolis(model, 16, seed=0, spins=local),
+                               annealing.linear(0.05, 5.0, 2000))
+        self.assertAllClose(hot.min_energy.min(), -40.48)
+        self.assertAllEqual(hot.spins[np.argmin(hot.energy)], np.ones(16))
+        cold = annealing.anneal(Metropolis(model, 16, seed=0, spins=local), np.full(2000, 5.0))
+        self.assertAllClose(cold.min_energy, np.full(16, -39.52))  # barrier too high at beta = 5
+
+    def test_controller_steps_and_the_negative_temperature_guard(self):
+        mc = Metropolis(couplings.ising(4), 4, seed=0)
+        seen = []
+
+        def controller(step, beta, mc):
+            seen.append(beta)
+            return 0.25 if step < 4 else -5.0
+
+        result = annealing.anneal(mc, controller=controller, beta0=0.5, n_steps=6, sweeps_per_step=10)
+        self.assertAllClose(seen, [0.5, 0.75, 1.0, 1.25, 1.5, 1.5])
+        self.assertEqual(result.betas.shape, (60,))
+        self.assertAllClose(result.betas[:10], np.linspace(0.5, 0.75, 11)[1:])
+        self.assertAllClose(result.betas[-20:], np.full(20, 1.5))
+        self.assertEqual(result.trace.energy.shape, (4, 60))
+        self.assertAllClose(result.min_energy, result.trace.energy.min(axis=1))
+        self.assertAllClose(annealing.geometric(0.1, 10, 3), [0.1, 1.0, 10.0])
+
+
+class TargetedSamplingTest(tf.test.TestCase):
+    def test_4x4_histogram_is_flat_over_the_15_classes(self):
+        bins = targeted.fill_bins(couplings.ising(4), targeted.level_edges(ising.energy_levels(4)),
+                                  cap=1800, seed=0)
+        self.assertAllEqual(bins.counts, np.full(15, 1800))
+        configs, energies = bins.flat()
+        self.assertAllEqual(ising.energy(configs), energies)
+        self.assertAllEqual(np.bincount(ising.energy_class(energies, 4)), np.full(15, 1800))
+
+    def test_8x8_reaches_all_63_classes(self):
+        bins = targeted.fill_bins(couplings.ising(8), targeted.level_edges(ising.energy_levels(8)),
+                                  cap=40, seed=1)
+        configs, energies = bins.flat()
+        self.assertAllEqual(bins.counts, np.full(63, 40))
+        self.assertAllEqual(ising.energy(configs), energies)
+
+    def test_uniform_bins_leave_spectral_gaps_empty(self):
+        # bins of width 2 centred on -34, -32, ..., 34: only the 15 Ising levels can fill
+        edges = np.arange(-35.0, 36.0, 2.0)
+        bins = targeted.fill_bins(couplings.ising(4), edges, cap=20, seed=2)
+        centers = 0.5 * (edges[1:] + edges[:-1])
+        reachable = np.isin(centers, list(DOS_LEVELS))
+        self.assertAllEqual(bins.counts > 0, reachable)
+        self.assertAllEqual(bins.counts[reachable], np.full(reachable.sum(), 20))
+
+    def test_processes_merge_to_full_bins(self):
+        bins = targeted.sample(couplings.ising(4), targeted.level_edges(ising.energy_levels(4)),
+                               cap=30, processes=2, seed=3)
+        configs, energies = bins.flat()
+        self.assertAllEqual(bins.counts, np.full(15, 30))
+        self.assertAllEqual(ising.energy(configs), energies)
