@@ -146,6 +146,27 @@ def fill_bins(couplings, edges, cap, t_corr=None, n_iter=None, seed=None, max_ro
     return bins
 
 
+def discover_range(couplings, n_iter=None, seed=None):
+    """(E_min, E_max) reached by TS runs targeting -1e10 and +1e10 (thesis, Appendix B), for
+    models whose energy range is not known in advance. A greedy descent: the extremes found are
+    as low/high as the runs reach, not proven global."""
+    n = couplings.n
+    n_iter = 200 * n if n_iter is None else int(n_iter)
+    probe = Bins(np.zeros((1, 0, n), np.int8), np.zeros((1, 0)), np.zeros(1, np.int64),
+                 np.array([-1e300, 1e300]), 0)
+    state = seed_states(seed, 1)
+    rng = np.random.default_rng(state[0])
+    found = []
+    for target in (-1e10, 1e10):
+        ends = []
+        for _ in range(4):
+            chain = _Chain(couplings, rng.choice(np.array([-1, 1], np.int8), n), state)
+            chain.run(target, 0.1, n_iter, n, probe)
+            ends.append(chain.e)
+        found.append(min(ends) if target < 0 else max(ends))
+    return tuple(found)
+
+
 def _worker(args):
     return fill_bins(*args)
 

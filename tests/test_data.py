@@ -1,0 +1,160 @@
+"""Datasets: SHA3 split, shard format and its failure modes, tf.data pipelines, generate_spins."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import pipeline, shards, spins, split
+from tfphys.errors import InputError
+from tfphys.physics import ising, longrange
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SplitTest(tf.test.TestCase):
+    def test_bucket_is_the_top_12_bits_of_sha3_512(self):
+        config = np.array([[1, -1], [-1, 1]], np.int8)
+        digest = hashlib.sha3_512(config.tobytes()).hexdigest()
+        self.assertEqual(split.hash_bucket(config[None])[0], int(digest[:3], 16))
+        self.assertEqual(split.hash_bucket(config[None].astype(np.float32))[0], int(digest[:3], 16))
+
+    def test_no_test_configuration_is_in_the_training_set(self):
+        data = spins.generate(spins.SpinSource("ising", 4), "targeted", 6000, seed=0)
+        flat = data["spins"].reshape(len(data["spins"]), -1)
+        train = {row.tobytes() for row in flat[~data["test"]]}
+        test = {row.tobytes() for row in flat[data["test"]]}
+        self.assertNotEmpty(test)
+        self.assertEmpty(train & test)
+        self.assertGreater(len(flat), len(train) + len(test))  # targeted sampling repeats configs
+
+    def test_buckets_are_uniform_and_the_fraction_holds(self):
+        every = ising.all_configurations(4)
+        counts = np.bincount(split.hash_bucket(every) >> 8, minlength=16)  # 16 coarse buckets
+        expected = len(every) / 16
+        chi2 = ((counts - expected) ** 2 / expected).sum()
+        self.assertLess(chi2, 37.7)  # chi-square, 15 degrees of freedom, p = 0.001
+        self.assertAllClose(split.is_test(every, 0.25).mean(), 0.25, atol=0.01)
+
+
+class ShardsTest(tf.test.TestCase):
+    def _write(self, directory, n_shards=3, size=50):
+        writer = shards.ShardWriter(directory, {"what": "test"})
+        rng = np.random.default_rng(0)
+        for _ in range(n_shards):
+            s = rng.choice(np.array([-1, 1], np.int8), size=(size, 4, 4))
+            writer.write(spins=s, energy=ising.energy(s), test=split.is_test(s))
+        return writer
+
+    def test_round_trip_and_resume(self):
+        d = self.get_temp_dir() + "/roundtrip"
+        self._write(d)
+        again = shards.ShardWriter(d, {"what": "test"})
+        self.assertEqual((again.n_shards, again.count), (3, 150))
+        data = shards.load(d)
+        self.assertEqual(data["spins"].shape, (150, 4, 4))
+        self.assertAllEqual(data["energy"], ising.energy(data["spins"]))
+        self.assertEqual(sorted(os.listdir(d)), [shards.MANIFEST] + [f"shard-0000{i}.npz" for i in range(3)])
+        with self.assertRaisesRegex(InputError, "other settings"):
+            shards.ShardWriter(d, {"what": "else"})
+
+    def test_truncated_corrupt_and_missing_shards_are_named(self):
+        d = self.get_temp_dir() + "/broken"
+        self._write(d)
+        path = os.path.join(d, "shard-00001.npz")
+        with open(path, "r+b") as handle:
+            handle.truncate(os.path.getsize(path) // 2)
+        with self.assertRaisesRegex(InputError, "shard-00001.npz is truncated or corrupt"):
+            shards.load(d)
+        with self.assertRaisesRegex(InputError, "shard-00001.npz cannot be read"):
+            shards.load(d, verify=False)
+        os.remove(path)
+        with self.assertRaisesRegex(InputError, "shard-00001.npz listed in the manifest is missing"):
+            shards.load(d)
+        with self.assertRaisesRegex(InputError, "manifest.json is missing"):
+            shards.load(self.get_temp_dir() + "/nothing")
+
+    def test_mismatched_fields_are_refused(self):
+        writer = shards.ShardWriter(self.get_temp_dir() + "/fields", {})
+        writer.write(spins=np.ones((2, 4, 4), np.int8), energy=np.zeros(2))
+        with self.assertRaisesRegex(InputError, "differ"):
+            writer.write(spins=np.ones((2, 8, 8), np.int8), energy=np.zeros(2))
+        with self.assertRaisesRegex(InputError, "different lengths"):
+            writer.write(spins=np.ones((2, 4, 4), np.int8), energy=np.zeros(3))
+
+
+class PipelineTest(tf.test.TestCase):
+    def test_from_shards_splits_upscales_and_keeps_labels_exact(self):
+        d = self.get_temp_dir() + "/pipe"
+        writer = shards.ShardWriter(d, {})
+        for k in range(3):
+            writer.write(**spins.generate(spins.SpinSource("ising", 4), "uniform", 200, seed=k))
+        everything = shards.load(d)
+        seen = {}
+        for which in ("train", "test"):
+            xs, ys = [], []
+            for x, y in pipeline.from_shards(d, 64, split=which, upscale_to=16, seed=1):
+                xs.append(x.numpy())
+                ys.append(y.numpy())
+            x, y = np.concatenate(xs), np.concatenate(ys)
+            self.assertEqual(x.shape[1:], (16, 16, 1))
+            small = x[:, ::4, ::4, 0]
+            self.assertAllEqual(ising.energy(small), y)
+            seen[which] = len(x)
+        self.assertEqual(seen["test"], int(everything["test"].sum()))
+        self.assertEqual(seen["train"] + seen["test"], 600)
+        with self.assertRaisesRegex(InputError, "need 'spins' and 'nope'"):
+            pipeline.from_shards(d, 8, label="nope")
+
+    def test_stream_generates_labelled_batches(self):
+        source = spins.SpinSource("screened_coulomb", 4, screening=0.5)
+        x, y = next(iter(pipeline.stream(source, 16, seed=0)))
+        self.assertEqual(x.shape, (16, 4, 4, 1))
+        self.assertAllClose(y, longrange.explicit_energy(x.numpy()[..., 0], screening=0.5))
+        x, y = next(iter(pipeline.stream(spins.SpinSource("ising", 8), 8, "thermal", seed=0,
+                                         temperature=1.0, n_equilibrate=500)))
+        self.assertLess(float(tf.reduce_mean(y)), -100)  # deep in the ordered phase
+
+
+class GenerateSpinsTest(tf.test.TestCase):
+    def _run(self, *args):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_spins"), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    def test_interrupted_generation_resumes_to_the_same_dataset(self):
+        args = ["--model=ising", "--L=8", "--sampler=targeted", "--count=756", "--shard_size=252"]
+        full, cut = self.get_temp_dir() + "/full", self.get_temp_dir() + "/cut"
+        self.assertEqual(self._run(*args, f"--out={full}").returncode, 0)
+        proc = self._run(*args, f"--out={cut}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # simulate a crash during the last shard: its file and manifest entry never got written
+        with open(os.path.join(cut, shards.MANIFEST)) as handle:
+            manifest = json.load(handle)
+        os.remove(os.path.join(cut, manifest["shards"].pop()["file"]))
+        manifest["count"] = sum(s["count"] for s in manifest["shards"])
+        with open(os.path.join(cut, shards.MANIFEST), "w") as handle:
+            json.dump(manifest, handle)
+        proc = self._run(*args, f"--out={cut}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("(252 new", proc.stdout)
+        a, b = shards.load(full), shards.load(cut)
+        for key in a:
+            self.assertAllEqual(a[key], b[key])
+        self.assertAllEqual(np.bincount(a["label"]), np.full(63, 12))  # flat over 63 classes
+
+    def test_full_4x4_configuration_space(self):
+        out = self.get_temp_dir() + "/all4"
+        proc = self._run("--sampler=all", "--L=4", f"--out={out}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        data = shards.load(out)
+        self.assertLen(np.unique(data["spins"].reshape(-1, 16), axis=0), 65536)
+
+    def test_bad_requests_give_one_line(self):
+        proc = self._run("--sampler=all", "--L=6", f"--out={self.get_temp_dir()}/x")
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("use L <= 4", proc.stderr)
