@@ -68,3 +68,16 @@ def horovod_allreduce(np=2):
     from horovod.runner import run
 
     return sorted(run(_allreduce_rank, np=np, hosts=f"localhost:{np}", use_gloo=True))
+
+
+def machine():
+    """One line describing the host, printed next to every benchmark figure."""
+    import os
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
