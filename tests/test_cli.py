@@ -63,3 +63,12 @@ class BinScriptsTest(tf.test.TestCase):
         proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=0", "--expect_gpus=1")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("FAIL: TensorFlow sees 0 GPU(s)", proc.stdout)
+
+    def test_thermodynamics_prints_the_table_and_draws_the_plot(self):
+        png = os.path.join(self.get_temp_dir(), "thermo.png")
+        proc = _run(os.path.join(ROOT, "bin", "thermodynamics"), "--L=4", "--n_T=3",
+                    "--measure=200", "--equilibrate=100", f"--plot={png}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertLen(re.findall(r"^ *\d\.\d{3} ", proc.stdout, re.M), 3)
+        with open(png, "rb") as handle:
+            self.assertEqual(handle.read(8), b"\x89PNG\r\n\x1a\n")

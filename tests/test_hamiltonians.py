@@ -44,6 +44,15 @@ class IsingTest(tf.test.TestCase):
             self.assertAllClose(couplings.ising(L, J=0.7).energy(s), want)
             self.assertAllEqual(ising.magnetization(s), s.sum(axis=(1, 2)))
 
+    def test_flip_deltas_equal_energy_differences(self):
+        s = np.random.default_rng(6).choice([-1, 1], size=(4, 5, 5))
+        delta = ising.flip_delta(s, J=0.5)
+        self.assertAllClose(ising.flip_delta_tf(tf.constant(s, tf.float64), J=0.5), delta)
+        for r, c in [(0, 0), (2, 3), (4, 4)]:
+            flipped = s.copy()
+            flipped[:, r, c] *= -1
+            self.assertAllClose(delta[:, r, c], ising.energy(flipped, 0.5) - ising.energy(s, 0.5))
+
     def test_8x8_has_63_classes(self):
         levels = ising.energy_levels(8)
         self.assertLen(levels, 63)
@@ -73,7 +82,9 @@ class CouplingsTest(tf.test.TestCase):
         s = rng.choice([-1, 1], size=(5, 4, 4))
         want = np.array([brute_graph(x.ravel(), edges, J, np.zeros(16)) for x in s])
         self.assertAllClose(model.energy(s), want)
+        self.assertAllClose(model.energy_tf(tf.constant(s)), want)
         delta = model.flip_delta(s)
+        self.assertAllClose(model.flip_delta_tf(tf.constant(s)), delta)
         for b in range(5):
             for i in range(16):
                 flipped = s[b].ravel().copy()

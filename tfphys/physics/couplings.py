@@ -74,6 +74,26 @@ class Couplings:
         s = self._flat(spins)
         return 2.0 * s * ((self.matrix() @ s.T).T + self.field)
 
+    def _tf_local_field(self, spins):
+        import tensorflow as tf
+
+        s = tf.reshape(tf.cast(spins, tf.float64), [-1, self.n])
+        rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
+        J = tf.sparse.SparseTensor(np.stack([rows, self.indices], 1), self.weights, [self.n, self.n])
+        return s, tf.transpose(tf.sparse.sparse_dense_matmul(J, s, adjoint_b=True)) + self.field
+
+    def energy_tf(self, spins):
+        """TensorFlow version of `energy` (float64), for tensors of shape (batch, *shape)."""
+        import tensorflow as tf
+
+        s, f = self._tf_local_field(spins)
+        return self.offset - tf.reduce_sum(s * (0.5 * (f - self.field) + self.field), axis=1)
+
+    def flip_delta_tf(self, spins):
+        """TensorFlow version of `flip_delta` (float64), shape (batch, n)."""
+        s, f = self._tf_local_field(spins)
+        return 2.0 * s * f
+
 
 def ising(L, J=1.0, field=0.0):
     """Nearest-neighbour Ising model on an L x L torus: H = -J sum_<ij> s_i s_j - h sum_i s_i."""

@@ -27,6 +27,13 @@ def energy(spins, J=1.0):
     return -J * bonds.sum(axis=(1, 2))
 
 
+def flip_delta(spins, J=1.0):
+    """Energy change of flipping each single spin: 2 J s_i (sum of its 4 neighbours), (batch, L, L)."""
+    s = _check_lattice(spins).astype(np.float64)
+    nbrs = sum(np.roll(s, k, axis=a) for k in (1, -1) for a in (1, 2))
+    return 2.0 * J * s * nbrs
+
+
 def magnetization(spins):
     """Total magnetization M = sum_i s_i for a batch (batch, L, L)."""
     return _check_lattice(spins).astype(np.float64).sum(axis=(1, 2))
@@ -39,6 +46,15 @@ def energy_tf(spins, J=1.0):
     s = tf.convert_to_tensor(spins)
     bonds = s * (tf.roll(s, -1, axis=1) + tf.roll(s, -1, axis=2))
     return -J * tf.reduce_sum(bonds, axis=[1, 2])
+
+
+def flip_delta_tf(spins, J=1.0):
+    """TensorFlow version of `flip_delta` for a float tensor of shape (batch, L, L)."""
+    import tensorflow as tf
+
+    s = tf.convert_to_tensor(spins)
+    nbrs = tf.add_n([tf.roll(s, k, axis=a) for k in (1, -1) for a in (1, 2)])
+    return 2.0 * J * s * nbrs
 
 
 def energy_levels(L, J=1.0):

@@ -1,0 +1,57 @@
+"""Matplotlib figures (PNG) of results people would rather look at than read.
+
+Functions take plain arrays or result objects and a path; they import no models, so any layer's
+results can be plotted. Files are written atomically (temporary name, then rename).
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def thermodynamics(curves, path, title=""):
+    """<E>/N, C/N and <|M|>/N against T for one or more `Thermodynamics` results.
+
+    `curves` maps a legend label (e.g. "exact Hamiltonian", "DNN operator") to a result.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    panels = (("energy", "<E>/N"), ("heat_capacity", "C/N"), ("abs_magnetization", "<|M|>/N"))
+    for (name, label), ax in zip(panels, axes):
+        for (legend, result), marker in zip(curves.items(), "o^sxd"):
+            ax.errorbar(result.temperature, getattr(result, name), getattr(result, f"{name}_err"),
+                        marker=marker, ms=4, capsize=2, lw=1, label=legend)
+        ax.set_xlabel("T  [J / k_B]")
+        ax.set_ylabel(label)
+    axes[0].legend()
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def energy_histogram(energies, path, title="", labels=None):
+    """Histogram of dataset energies (one bar per distinct value when there are few)."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    energies = np.asarray(energies)
+    values = np.unique(energies)
+    if len(values) <= 128:
+        counts = [(energies == v).sum() for v in values]
+        ax.bar(values, counts, width=0.8 * np.min(np.diff(values)) if len(values) > 1 else 1.0)
+    else:
+        ax.hist(energies, bins=64)
+    ax.set_xlabel("energy  [J]")
+    ax.set_ylabel("examples")
+    ax.set_title(title)
+    return _save(fig, path)
