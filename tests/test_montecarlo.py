@@ -168,3 +168,21 @@ class TargetedSamplingTest(tf.test.TestCase):
         configs, energies = bins.flat()
         self.assertAllEqual(bins.counts, np.full(15, 30))
         self.assertAllEqual(ising.energy(configs), energies)
+
+
+class PottsMetropolisTest(tf.test.TestCase):
+    def test_infinite_temperature_and_ground_state_limits(self):
+        from tfphys.physics import potts
+
+        mc = potts.PottsMetropolis(6, n_replicas=16, seed=0)
+        e, acc = mc.run(np.zeros(400))
+        self.assertAllClose(acc, np.ones_like(acc))
+        # beta = 0: angles uniform, E[cos(a - b)] = 4 / pi^2 for each of the 2N bonds
+        per_replica = e.mean(axis=1) / 72
+        err = per_replica.std(ddof=1) / 4
+        self.assertLess(abs(per_replica.mean() - 4 / np.pi ** 2), 4 * err)
+        self.assertAllClose(mc.energy, potts.energy(mc.angles), atol=1e-9)
+        # J > 0 prefers neighbours pi apart: annealing approaches the E/N = -2 bound
+        e, _ = mc.run(np.geomspace(0.1, 50.0, 3000))
+        self.assertLess(e[:, -1].min() / 36, -1.95)
+        self.assertGreaterEqual(e.min() / 36, -2.0)

@@ -7,7 +7,8 @@ examples with one of the samplers:
 * ``uniform``  -- every spin independent and uniform (angles uniform in [0, pi) for Potts);
 * ``targeted`` -- targeted sampling with a flat energy histogram (one bin per Ising level;
   `n_bins` uniform bins over the discovered range for long-range models);
-* ``thermal``  -- Metropolis at `temperature`, `t_corr` sweeps between recorded samples;
+* ``thermal``  -- Metropolis at `temperature`, `t_corr` sweeps between recorded samples
+  (binary models, and the planar Potts model with single-angle moves);
 * ``all``      -- the whole configuration space (L <= 4: 65,536 configurations for 4 x 4).
 
 Each example carries `energy`, `magnetization` (per lattice, not per spin), `label` (the energy
@@ -56,7 +57,8 @@ class SpinSource:
         if self.model == "ising":
             return couplings_lib.ising(self.L, self.J)
         if self.continuous:
-            raise InputError("the planar Potts model has continuous spins; use --sampler uniform")
+            raise InputError("the planar Potts model has continuous spins: use the uniform or "
+                             "thermal sampler")
         return self._kernel().couplings()
 
     def energy(self, configs):
@@ -105,12 +107,15 @@ def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_eq
         if temperature is None or temperature <= 0:
             raise InputError("the thermal sampler needs a temperature > 0 (--temperature)")
         n_rep = min(count, 64)
-        mc = Metropolis(source.couplings(), n_rep, seed=rng.integers(2 ** 63))
+        if source.continuous:
+            mc = potts.PottsMetropolis(L, n_rep, source.J, seed=rng.integers(2 ** 63))
+        else:
+            mc = Metropolis(source.couplings(), n_rep, seed=rng.integers(2 ** 63))
         mc.run(np.full(n_equilibrate, 1.0 / temperature))
         batches = []
         for _ in range(-(-count // n_rep)):
             mc.run(np.full(t_corr, 1.0 / temperature))
-            batches.append(mc.spins.copy())
+            batches.append((mc.angles if source.continuous else mc.spins).copy())
         configs = np.concatenate(batches)[:count]
     else:
         edges = source.bin_edges(n_bins, seed=rng.integers(2 ** 63))
