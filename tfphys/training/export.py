@@ -1,0 +1,36 @@
+"""SavedModel export: written under a temporary name and renamed, so a crash never leaves a
+half-written model where a finished one is expected."""
+
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+
+def export(model, path):
+    """Save `model` as a SavedModel at `path` (replacing an older export); returns `path`."""
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        model.save(tmp, save_format="tf")
+        if os.path.exists(path):
+            old = f"{tmp}.old"
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+    return path
+
+
+def load(path):
+    """Reload an exported model as Keras (tfphys layers are registered by importing tfphys.models)."""
+    import tfphys.models.ednn  # noqa: F401  (registers the EDNN layers)
+
+    return tf.keras.models.load_model(path)
