@@ -1,0 +1,122 @@
+"""Training entry point: MirroredStrategy equals one device, checkpoint resume is exact, Horovod
+ranks agree, target stopping, GPU checks, and the bin/train_* scripts end to end."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys import testing
+from tfphys.errors import InputError
+from tfphys.models import ednn
+from tfphys.physics import ising
+from tfphys.training import export
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ising_data(n=512, L=8, seed=0, batch=64):
+    s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, L, L)).astype(np.float32)
+    return tf.data.Dataset.from_tensor_slices((s[..., None], ising.energy(s).astype(np.float32))).batch(batch)
+
+
+def build():
+    tf.keras.utils.set_random_seed(7)
+    return ednn.ednn(ednn.mlp_brain(1, 1), 1, 1)
+
+
+class DistributionTest(tf.test.TestCase):
+    def test_two_logical_devices_follow_the_one_device_loss_curve(self):
+        # float64, so the only difference (the order in which replica gradients are summed)
+        # stays at rounding level and the comparison can be tight
+        tf.keras.backend.set_floatx("float64")
+        self.addCleanup(tf.keras.backend.set_floatx, "float32")
+        data = ising_data().map(lambda x, y: (tf.cast(x, tf.float64), tf.cast(y, tf.float64)))
+        config = TrainConfig(epochs=3, batch_size=64, optimizer="sgd", learning_rate=1e-4, verbose=0)
+        one, h1 = train(build, data, config)
+        dist = Distribution(devices=testing.use_logical_cpus(2))
+        self.assertEqual(dist.replicas, 2)
+        two, h2 = train(build, data, config, dist)
+        self.assertLess(h1.history["loss"][-1], 0.5 * h1.history["loss"][0])
+        self.assertAllClose(h2.history["loss"], h1.history["loss"], rtol=1e-9)
+        for a, b in zip(one.get_weights(), two.get_weights()):
+            self.assertAllClose(a, b, rtol=1e-9, atol=1e-12)
+
+    def test_asking_for_missing_gpus_is_a_clear_error(self):
+        if tf.config.list_physical_devices("GPU"):
+            self.skipTest("this machine has GPUs")
+        with self.assertRaisesRegex(InputError, "asks for 2 GPU.*sees 0"):
+            Distribution(gpus=2)
+
+
+class ResumeTest(tf.test.TestCase):
+    def test_interrupted_training_resumes_to_the_uninterrupted_weights(self):
+        run = os.path.join(self.get_temp_dir(), "run")
+        config = dict(batch_size=64, learning_rate=1e-3, verbose=0)
+        straight, _ = train(build, ising_data(), TrainConfig(epochs=4, **config))
+        train(build, ising_data(), TrainConfig(epochs=2, run_dir=run, **config))
+        resumed, history = train(build, ising_data(), TrainConfig(epochs=4, run_dir=run, **config))
+        self.assertEqual(history.epoch, [2, 3])
+        for a, b in zip(straight.get_weights(), resumed.get_weights()):
+            self.assertAllClose(a, b, rtol=1e-5, atol=1e-6)
+        self.assertNotEmpty(glob.glob(os.path.join(run, "checkpoints", "ckpt-*.index")))
+        self.assertNotEmpty(glob.glob(os.path.join(run, "tensorboard", "train", "events*")))
+
+    def test_training_stops_at_the_target(self):
+        _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, learning_rate=3e-3,
+                                                            target=("mae", 20.0), verbose=0))
+        self.assertLess(len(history.epoch), 50)
+        self.assertLessEqual(history.history["mae"][-1], 20.0)
+
+
+class HorovodTrainingTest(tf.test.TestCase):
+    def test_two_ranks_train_to_identical_weights_and_only_the_chief_writes(self):
+        out = self.get_temp_dir()
+        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_ednn.py"), out], np=2)
+        ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        for key in ranks[0].files:
+            if key.startswith("arr_"):
+                np.testing.assert_array_equal(ranks[0][key], ranks[1][key])
+        self.assertAllClose(ranks[0]["loss"], ranks[1]["loss"])  # metrics averaged over ranks
+        self.assertLen(glob.glob(os.path.join(out, "run", "tensorboard")), 1)
+        self.assertNotEmpty(glob.glob(os.path.join(out, "run", "checkpoints", "ckpt-*.index")))
+
+
+class TrainScriptsTest(tf.test.TestCase):
+    def _run(self, *args):
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600)
+
+    def test_train_ednn_exports_resumes_and_scores_larger_lattices(self):
+        run, model_dir = os.path.join(self.get_temp_dir(), "run"), os.path.join(self.get_temp_dir(), "m")
+        args = [os.path.join(ROOT, "bin", "train_ednn"), "--train_examples=400", "--test_examples=100",
+                "--batch_size=100", f"--run_dir={run}", f"--export={model_dir}", "--eval_L=16"]
+        proc = self._run(*args, "--epochs=1")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertRegex(proc.stdout, r'test \(8x8\): \{"median_abs_error": [0-9.]+')
+        self.assertRegex(proc.stdout, r'thermal T_c \(16x16\): \{"median_abs_error"')
+        proc = self._run(*args, "--epochs=2")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("Epoch 2/2", proc.stdout)
+        self.assertNotIn("Epoch 1/2", proc.stdout)  # resumed after the first run's epoch
+        model = export.load(model_dir)
+        s = np.random.default_rng(0).choice([-1.0, 1.0], size=(2, 24, 24, 1)).astype(np.float32)
+        self.assertEqual(model(s).shape, (2, 1))
+
+    def test_train_cnn_scores_the_whole_4x4_space(self):
+        proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertRegex(proc.stdout, r'all \(4x4\): \{"accuracy": [0-9.]+, "within_one": [0-9.]+, '
+                                      r'"max_class_error": \d+, "count": 65536\}')
+
+    def test_train_ednn_under_horovodrun(self):
+        proc = testing.horovodrun([sys.executable, os.path.join(ROOT, "bin", "train_ednn"), "--horovod",
+                                   "--train_examples=400", "--test_examples=100", "--batch_size=100",
+                                   "--epochs=1"], np=2)
+        self.assertEqual(len(re.findall(r"trained ednn_quick", proc.stdout)), 1)  # chief only
