@@ -8,25 +8,11 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
 from tfphys.physics import ising
 from tfphys.training import export
-
-
-def ising_brain(focus, context):
-    """Energy of the focus sites' right and down bonds, computed from the tile: exact Ising."""
-    size = focus + 2 * context
-    inputs = tf.keras.Input((size, size, 1))
-
-    def bonds(t):
-        f, c = focus, context
-        centre = t[:, c:c + f, c:c + f, 0]
-        right = t[:, c:c + f, c + 1:c + f + 1, 0]
-        down = t[:, c + 1:c + f + 1, c:c + f, 0]
-        return -tf.reduce_sum(centre * (right + down), axis=[1, 2])[:, None]
-
-    return tf.keras.Model(inputs, tf.keras.layers.Lambda(bonds)(inputs))
 
 
 class TilesTest(tf.test.TestCase):
@@ -42,7 +28,7 @@ class TilesTest(tf.test.TestCase):
 
     def test_hand_made_brain_gives_exact_ising_energies_at_every_size(self):
         for f, c in ((1, 1), (2, 1), (4, 1)):
-            model = ednn.ednn(ising_brain(f, c), f, c)
+            model = ednn.ednn(testing.exact_ising_brain(f, c), f, c)
             for L in (8, 12, 24):
                 s = np.random.default_rng(L).choice([-1.0, 1.0], size=(5, L, L)).astype(np.float32)
                 self.assertAllClose(model(s[..., None])[:, 0], ising.energy(s))
@@ -53,7 +39,7 @@ class TilesTest(tf.test.TestCase):
     def test_zero_padding_gives_open_boundaries(self):
         s = np.random.default_rng(3).choice([-1.0, 1.0], size=(4, 6, 6)).astype(np.float32)
         open_energy = -(s[:, :, :-1] * s[:, :, 1:]).sum((1, 2)) - (s[:, :-1] * s[:, 1:]).sum((1, 2))
-        model = ednn.ednn(ising_brain(2, 1), 2, 1, padding="zeros")
+        model = ednn.ednn(testing.exact_ising_brain(2, 1), 2, 1, padding="zeros")
         self.assertAllClose(model(s[..., None])[:, 0], open_energy)
 
     def test_sizes_that_are_not_multiples_of_the_focus_are_named(self):
@@ -64,6 +50,25 @@ class TilesTest(tf.test.TestCase):
             ednn.check_input(model, np.zeros((1, 8, 8, 2)))
         with self.assertRaisesRegex(InputError, "brain takes inputs"):
             ednn.ednn(ednn.mlp_brain(1, 1), 2, 1)
+
+
+class TiledInferenceTest(tf.test.TestCase):
+    def test_slabs_give_the_direct_result_at_any_batch_bound(self):
+        tf.keras.utils.set_random_seed(1)
+        for f, c, padding in ((1, 1, "periodic"), (2, 1, "zeros"), (4, 2, "periodic")):
+            model = ednn.ednn(ednn.mlp_brain(f, c), f, c, padding=padding)
+            x = np.random.default_rng(f).choice([-1.0, 1.0], size=(3, 16, 24, 1)).astype(np.float32)
+            direct = model(x).numpy()
+            for max_tiles in (1, 7, 50, 10 ** 6):
+                self.assertAllClose(ednn.predict_tiled(model, x, max_tiles), direct, rtol=1e-5, atol=1e-4)
+            halves = [ednn.predict_tiled(model, x, 50, slabs=range(k, ednn.slab_count(model, x, 50)[0], 2))
+                      for k in (0, 1)]
+            self.assertAllClose(halves[0] + halves[1], ednn.predict_tiled(model, x, 50), rtol=1e-12)
+
+    def test_hand_made_brain_is_exact_on_a_large_lattice(self):
+        model = ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1)
+        s = np.random.default_rng(9).choice([-1.0, 1.0], size=(1, 256, 256)).astype(np.float32)
+        self.assertAllClose(ednn.predict_tiled(model, s[..., None], 4096)[:, 0], ising.energy(s))
 
 
 class SerializationTest(tf.test.TestCase):
@@ -91,6 +96,8 @@ class SerializationTest(tf.test.TestCase):
                               os.path.join(self.get_temp_dir(), "large.npy")],
                              capture_output=True, text=True, check=True).stdout
         self.assertAllClose(float(out.strip().splitlines()[-1]), float(model(large)[1, 0]), atol=1e-4)
+        with self.assertRaisesRegex(InputError, "no exported model"):
+            export.load(os.path.join(self.get_temp_dir(), "missing"))
 
 
 class ArchitectureTest(tf.test.TestCase):

@@ -89,6 +89,34 @@ class HorovodTrainingTest(tf.test.TestCase):
         self.assertNotEmpty(glob.glob(os.path.join(out, "run", "checkpoints", "ckpt-*.index")))
 
 
+class DistributedInferenceTest(tf.test.TestCase):
+    def test_two_ranks_sum_their_slabs_to_the_single_process_result(self):
+        out = self.get_temp_dir()
+        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_inference.py"), out], np=2)
+        ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        for rank in ranks:
+            self.assertAllClose(rank["distributed"], rank["single"], rtol=1e-12)
+            self.assertAllClose(rank["single"], rank["direct"], rtol=1e-5)
+        self.assertAllClose(ranks[0]["distributed"], ranks[1]["distributed"], rtol=1e-12)
+
+
+class LearnedOperatorTest(tf.test.TestCase):
+    def test_a_network_operator_reproduces_exact_thermodynamics(self):
+        from tfphys.physics import couplings, operator_mc, thermo
+        from tfphys.training import operators
+
+        energy = operators.operator(ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1), 4)
+        temps = [3.0, 2.0]
+        learned = operator_mc.scan(energy, 4, temps, n_replicas=16, n_equilibrate=50,
+                                   n_measure=400, seed=0)
+        exact = thermo.scan(couplings.ising(4), temps, n_replicas=64, n_equilibrate=500,
+                            n_measure=4000, seed=1)
+        for name in ("energy", "heat_capacity", "abs_magnetization"):
+            err = np.hypot(getattr(learned, f"{name}_err"), getattr(exact, f"{name}_err"))
+            diff = np.abs(getattr(learned, name) - getattr(exact, name))
+            self.assertTrue(np.all(diff < 4 * err), f"{name}: {diff} vs 4 sigma {4 * err}")
+
+
 class TrainScriptsTest(tf.test.TestCase):
     def _run(self, *args):
         return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600)
@@ -108,6 +136,13 @@ class TrainScriptsTest(tf.test.TestCase):
         model = export.load(model_dir)
         s = np.random.default_rng(0).choice([-1.0, 1.0], size=(2, 24, 24, 1)).astype(np.float32)
         self.assertEqual(model(s).shape, (2, 1))
+        png = os.path.join(self.get_temp_dir(), "learned.png")
+        proc = self._run(os.path.join(ROOT, "bin", "thermodynamics"), "--L=4", "--n_T=2",
+                         "--replicas=4", "--equilibrate=5", "--measure=20",
+                         f"--energy_model={model_dir}", f"--plot={png}")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("learned operator", proc.stdout)
+        self.assertTrue(os.path.exists(png))
 
     def test_train_cnn_scores_the_whole_4x4_space(self):
         proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1")

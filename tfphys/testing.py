@@ -3,6 +3,8 @@
 * `use_logical_cpus(n)` splits the host CPU into `n` logical devices so MirroredStrategy code
   paths run for real on a machine without GPUs (call it before TensorFlow starts executing).
 * `horovodrun(args, np)` runs a command under a real `horovodrun --gloo` on this host.
+* `exact_ising_brain(f, c)` is an EDNN brain whose tile output is the exact Ising energy of its
+  focus sites' right and down bonds: an EDNN with a known answer.
 """
 
 import os
@@ -45,3 +47,22 @@ def horovodrun(args, np=2, timeout=600, env=None):
                              f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n"
                              f"{proc.stderr[-4000:]}")
     return proc
+
+
+def exact_ising_brain(focus, context):
+    """Keras brain for EDNN tiles of (f + 2c)^2 spins returning -sum_focus s (s_right + s_down)."""
+    import tensorflow as tf
+
+    if context < 1:
+        raise ValueError("the exact Ising brain needs context >= 1 to see the right/down bonds")
+    size = focus + 2 * context
+    inputs = tf.keras.Input((size, size, 1))
+
+    def bonds(t):
+        f, c = focus, context
+        centre = t[:, c:c + f, c:c + f, 0]
+        right = t[:, c:c + f, c + 1:c + f + 1, 0]
+        down = t[:, c + 1:c + f + 1, c:c + f, 0]
+        return -tf.reduce_sum(centre * (right + down), axis=[1, 2])[:, None]
+
+    return tf.keras.Model(inputs, tf.keras.layers.Lambda(bonds)(inputs), name="exact_ising_brain")

@@ -7,6 +7,7 @@ An L x L input is padded by the context c (periodic or zeros) and cut into (L/f)
 any size that is a multiple of f work with the same weights (train small, infer large).
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
@@ -142,3 +143,45 @@ def dft_cnn_brain(focus=64, context=32, channels=1, outputs=1):
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(1024, activation="relu")(x)
     return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs)(x), name="dft_cnn_brain")
+
+
+def brain_of(model):
+    """The shared network inside an EDNN model."""
+    nested = [layer for layer in model.layers if isinstance(layer, tf.keras.Model)]
+    if len(nested) != 1:
+        raise InputError(f"{model.name} is not an EDNN built by tfphys.models.ednn.ednn")
+    return nested[0]
+
+
+def slab_count(model, x, max_tiles=1 << 16):
+    """Number of row slabs `predict_tiled` cuts `x` into to keep <= max_tiles tiles per call."""
+    f = model.get_layer("tiles").focus
+    rows, cols = x.shape[1] // f, x.shape[2] // f
+    per_slab = max(1, max_tiles // max(1, x.shape[0] * cols))
+    return -(-rows // per_slab), per_slab
+
+
+def predict_tiled(model, x, max_tiles=1 << 16, slabs=None):
+    """The EDNN's extensive output for inputs too large to evaluate at once: O(N) time and
+    O(max_tiles) memory. The image is padded once, then cut into row slabs whose tiles go
+    through the brain in batches of at most `max_tiles`; contributions add up in float64.
+    `slabs` restricts the sum to some slab indices (a distributed run gives each worker its
+    share, see tfphys.training.inference). Returns (batch, outputs) float64."""
+    x = np.asarray(x, np.float32)
+    check_input(model, x)
+    tiles = model.get_layer("tiles")
+    f, c = tiles.focus, tiles.context
+    size = f + 2 * c
+    brain = brain_of(model)
+    mode = "wrap" if tiles.padding == "periodic" else "constant"
+    padded = np.pad(x, [(0, 0), (c, c), (c, c), (0, 0)], mode=mode)
+    n_slabs, per_slab = slab_count(model, x, max_tiles)
+    total = np.zeros((x.shape[0], brain.output_shape[-1]))
+    for s in range(n_slabs) if slabs is None else slabs:
+        top = s * per_slab * f
+        bottom = min(x.shape[1], top + per_slab * f)
+        patches = tf.image.extract_patches(padded[:, top:bottom + 2 * c], [1, size, size, 1],
+                                           [1, f, f, 1], [1, 1, 1, 1], "VALID")
+        out = brain(tf.reshape(patches, [-1, size, size, x.shape[-1]]), training=False).numpy()
+        total += out.reshape(x.shape[0], -1, out.shape[-1]).astype(np.float64).sum(axis=1)
+    return total

@@ -27,9 +27,21 @@ class Thermodynamics:
     abs_magnetization_err: np.ndarray
 
 
-def _mean_err(per_replica):
-    n = per_replica.shape[0]
-    return per_replica.mean(axis=0), per_replica.std(axis=0, ddof=1) / np.sqrt(n)
+def _replica_mean(per_replica):
+    return per_replica.mean(axis=0), per_replica.std(axis=0, ddof=1) / np.sqrt(len(per_replica))
+
+
+def measure(beta, energy, abs_magnetization, n):
+    """One temperature's (mean, error) pairs of E/N, C/N, |M|/N from series (replicas, samples)."""
+    return (_replica_mean(energy.mean(axis=1) / n),
+            _replica_mean(beta ** 2 * energy.var(axis=1) / n),
+            _replica_mean(abs_magnetization.mean(axis=1) / n))
+
+
+def assemble(temperatures, rows):
+    """`Thermodynamics` from the `measure` rows of each temperature."""
+    (e, e_err), (c, c_err), (m, m_err) = (np.array(col).T for col in zip(*rows))
+    return Thermodynamics(np.asarray(temperatures), e, e_err, c, c_err, m, m_err)
 
 
 def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2000, every=1,
@@ -46,10 +58,6 @@ def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2
         beta = 1.0 / T
         mc.run(np.full(n_equilibrate, beta))
         trace = mc.run(np.full(n_measure, beta))
-        e = trace.energy[:, ::every]
-        m = np.abs(trace.magnetization[:, ::every]).astype(np.float64)
-        rows.append((_mean_err(e.mean(axis=1) / n),
-                     _mean_err(beta ** 2 * e.var(axis=1) / n),
-                     _mean_err(m.mean(axis=1) / n)))
-    (e, e_err), (c, c_err), (m, m_err) = (np.array(col).T for col in zip(*rows))
-    return Thermodynamics(temperatures, e, e_err, c, c_err, m, m_err)
+        rows.append(measure(beta, trace.energy[:, ::every],
+                            np.abs(trace.magnetization[:, ::every]).astype(np.float64), n))
+    return assemble(temperatures, rows)

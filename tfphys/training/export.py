@@ -7,6 +7,8 @@ import tempfile
 
 import tensorflow as tf
 
+from tfphys.errors import InputError
+
 
 def export(model, path):
     """Save `model` as a SavedModel at `path` (replacing an older export); returns `path`."""
@@ -33,4 +35,7 @@ def load(path):
     """Reload an exported model as Keras (tfphys layers are registered by importing tfphys.models)."""
     import tfphys.models.ednn  # noqa: F401  (registers the EDNN layers)
 
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise InputError(f"no exported model at {path} (saved_model.pb is missing); export one "
+                         "with bin/train_ednn or bin/train_cnn --export DIR")
     return tf.keras.models.load_model(path)
