@@ -55,3 +55,31 @@ def energy_histogram(energies, path, title="", labels=None):
     ax.set_ylabel("examples")
     ax.set_title(title)
     return _save(fig, path)
+
+
+def parity(predicted, true, path, title="", unit="J"):
+    """Predicted against true values (the thesis's Figs. 3, 8, 11, 12) with the error below."""
+    predicted, true = np.asarray(predicted).reshape(-1), np.asarray(true).reshape(-1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1]})
+    top.plot(true, predicted, ".", ms=2, alpha=0.5)
+    lo, hi = min(true.min(), predicted.min()), max(true.max(), predicted.max())
+    top.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    top.set_ylabel(f"predicted  [{unit}]")
+    top.set_title(title)
+    bottom.plot(true, predicted - true, ".", ms=2, alpha=0.5)
+    bottom.axhline(0, color="k", lw=0.8)
+    bottom.set_xlabel(f"true  [{unit}]")
+    bottom.set_ylabel("error")
+    return _save(fig, path)
+
+
+def confusion(matrix, path, title=""):
+    """Confusion matrix of energy classes on a log colour scale (true rows, predicted columns)."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    image = ax.imshow(np.log10(1 + np.asarray(matrix)), cmap="viridis")
+    fig.colorbar(image, ax=ax, label="log10(1 + count)")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    return _save(fig, path)

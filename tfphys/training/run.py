@@ -63,12 +63,16 @@ def build(preset, focus=None, context=None):
     return ednn.ednn(ednn.mlp_brain(f, c, outputs=preset.outputs), f, c)
 
 
-def score(preset, model, configs, labels, batch_size=1000):
-    """Evaluation figures of `model` on (configs, labels) in the preset's terms."""
+def predict(preset, model, configs, batch_size=1000):
+    """Raw network outputs for configurations (batch, L, L): logits or (batch, 1) values."""
     x = features(preset, configs)
     if preset.kind == "ednn":
         ednn.check_input(model, x)
-    out = model.predict(x, batch_size=batch_size, verbose=0)
+    return model.predict(x, batch_size=batch_size, verbose=0)
+
+
+def score(preset, out, configs, labels):
+    """Evaluation figures of network outputs `out` against labels, in the preset's terms."""
     if preset.label == "label":
         return evaluate.classification(out, labels, preset.outputs)
     result = evaluate.regression(out[:, 0], labels)

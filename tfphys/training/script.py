@@ -63,7 +63,8 @@ def _preset():
     return dataclasses.replace(preset, **overrides)
 
 
-def _print(title, figures):
+def print_figures(title, figures):
+    """One line: the title and the figures as JSON (confusion matrices left out)."""
     shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in figures.items()
              if k != "confusion"}
     print(f"{title}: {json.dumps(shown)}")
@@ -93,12 +94,14 @@ def main(argv):
         return 0
     print(f"trained {preset.name} in {seconds:.1f} s on {dist.replicas} replica(s)")
     split = "all" if preset.test_examples == 0 else "test"
-    _print(f"{split} ({preset.L}x{preset.L})", run.score(preset, model, *run.examples(
-        preset, split, FLAGS.data, FLAGS.seed)))
+    configs, labels = run.examples(preset, split, FLAGS.data, FLAGS.seed)
+    print_figures(f"{split} ({preset.L}x{preset.L})",
+           run.score(preset, run.predict(preset, model, configs), configs, labels))
     if preset.kind == "ednn" and FLAGS.eval_L:
-        big = run.examples(preset, "test", None, FLAGS.seed, count=64, L=FLAGS.eval_L,
-                           sampler="thermal", temperature=2.269, n_equilibrate=1000)
-        _print(f"thermal T_c ({FLAGS.eval_L}x{FLAGS.eval_L})", run.score(preset, model, *big, batch_size=4))
+        configs, labels = run.examples(preset, "test", None, FLAGS.seed, count=64, L=FLAGS.eval_L,
+                                       sampler="thermal", temperature=2.269, n_equilibrate=1000)
+        print_figures(f"thermal T_c ({FLAGS.eval_L}x{FLAGS.eval_L})",
+               run.score(preset, run.predict(preset, model, configs, 4), configs, labels))
     if FLAGS.export:
         print(f"exported: {export.export(model, FLAGS.export)}")
     return 0
