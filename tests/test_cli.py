@@ -17,10 +17,20 @@ def _run(*args, timeout=300):
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
 
-def _own_flags(help_text, script):
-    """{flag: help} for the flags the script itself defines (its section of --help)."""
-    section = help_text.split(f"{os.path.basename(script)}:\n", 1)[1].split("\n\n", 1)[0]
-    return dict(re.findall(r"^  --(?:\[no\])?(\w+): (.*)$", section, re.M))
+def _flag_help(help_text):
+    """{flag: help text} for every flag --help lists, wrapped lines joined, enum choices and
+    the default/type annotations removed."""
+    entries, name = {}, None
+    for line in help_text.splitlines():
+        start = re.match(r"^  --(?:\[no\])?(\w+): ?(.*)$", line)
+        if start:
+            name = start.group(1)
+            entries[name] = start.group(2)
+        elif name and line.startswith("    ") and not line.strip().startswith("("):
+            entries[name] += " " + line.strip()
+        elif not line.startswith("    "):
+            name = None
+    return {k: re.sub(r"^<[^>]*>: ", "", v).strip() for k, v in entries.items()}
 
 
 class BinScriptsTest(tf.test.TestCase):
@@ -32,7 +42,7 @@ class BinScriptsTest(tf.test.TestCase):
             with self.subTest(script=os.path.basename(script)):
                 proc = _run(script, "--help")
                 self.assertEqual(proc.returncode, 0, proc.stderr)
-                flags = _own_flags(proc.stdout, script)
+                flags = _flag_help(proc.stdout)
                 self.assertNotEmpty(flags, proc.stdout)
                 for name, text in flags.items():
                     self.assertGreater(len(text.split()), 3, f"--{name} has no real help: {text!r}")

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys import testing
+from tfphys.training import distribute
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,7 +35,7 @@ class MirroredStrategyTest(tf.test.TestCase):
         single.compile(tf.keras.optimizers.SGD(0.05), "mse")
         single_loss = single.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
 
-        strategy = tf.distribute.MirroredStrategy(testing.use_logical_cpus(2))
+        strategy = distribute.mirrored(testing.use_logical_cpus(2))
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         with strategy.scope():
             mirrored = _small_model()

@@ -11,6 +11,17 @@ import tensorflow as tf
 
 from tfphys.errors import InputError
 
+_MIRRORED = {}
+
+
+def mirrored(devices):
+    """One MirroredStrategy per device list and process: strategies built separately over the
+    same devices reuse collective keys, and their all-reduces clash once dtypes differ."""
+    devices = tuple(devices)
+    if devices not in _MIRRORED:
+        _MIRRORED[devices] = tf.distribute.MirroredStrategy(list(devices))
+    return _MIRRORED[devices]
+
 
 class Distribution:
     """Training placement.
@@ -37,14 +48,14 @@ class Distribution:
                 tf.config.set_visible_devices(gpu_list[hvd.local_rank() % len(gpu_list)], "GPU")
             self.strategy = tf.distribute.get_strategy()
         elif devices is not None:
-            self.strategy = tf.distribute.MirroredStrategy(devices)
+            self.strategy = mirrored(devices)
         elif gpus:
             found = tf.config.list_physical_devices("GPU")
             if len(found) < gpus:
                 raise InputError(f"--gpus {gpus} asks for {gpus} GPU(s) but TensorFlow sees "
                                  f"{len(found)}; use --gpus {len(found)} (0 = CPU) or check the "
                                  "CUDA install with bin/check_env")
-            self.strategy = tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(gpus)])
+            self.strategy = mirrored(f"/gpu:{i}" for i in range(gpus))
         else:
             self.strategy = tf.distribute.get_strategy()
 

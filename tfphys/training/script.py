@@ -40,7 +40,8 @@ def define_flags(kind, default_preset):
                          "rank under --horovod).", lower_bound=1)
     flags.DEFINE_float("learning_rate", None, "Override the base learning rate (Horovod "
                        "multiplies it by the number of ranks).", lower_bound=0.0)
-    flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"], "Override the optimiser.")
+    flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"],
+                      "Override the preset's optimiser.")
     flags.DEFINE_string("run_dir", None, "Directory for checkpoints and TensorBoard logs; rerunning "
                         "with the same directory resumes from the latest checkpoint.")
     flags.DEFINE_integer("checkpoint_every", 0, "Also checkpoint every N steps (0: at epoch ends "
