@@ -8,14 +8,11 @@ Keras call is timed too and must agree. Best of --repeats.
 Run: .venv/bin/python benchmarks/ednn_inference_scaling.py
 """
 
-import os
-import sys
-import time
-
 import numpy as np
 from absl import app, flags
 
-from tfphys import environment
+import common
+
 from tfphys.models import ednn
 
 flags.DEFINE_list("sizes", ["64", "128", "256", "512", "1024"], "Lattice sides.")
@@ -24,30 +21,22 @@ flags.DEFINE_integer("repeats", 3, "Timed repetitions; the best is reported.")
 FLAGS = flags.FLAGS
 
 
-def best(fn):
-    times = []
-    for _ in range(FLAGS.repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
 
 def main(argv):
     del argv
     model = ednn.ednn(ednn.mlp_brain(1, 1), 1, 1)
-    print(f"machine: {environment.machine()}")
-    print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    common.header()
     previous = None
     for L in map(int, FLAGS.sizes):
         x = np.random.default_rng(L).choice([-1.0, 1.0], size=(1, L, L, 1)).astype(np.float32)
         ednn.predict_tiled(model, x[:, :64, :64], FLAGS.max_tiles)  # warm up
-        seconds, tiled = best(lambda: ednn.predict_tiled(model, x, FLAGS.max_tiles))
+        seconds, tiled = common.best(lambda: ednn.predict_tiled(model, x, FLAGS.max_tiles),
+                                     FLAGS.repeats)
         line = f"L={L:5d}  {L * L:9d} spins  {seconds:8.4f} s  {L * L / seconds:12,.0f} spins/s"
         if previous:
             line += f"  x{seconds / previous:5.2f} per 4x area"
         if L <= 256:
-            direct_s, direct = best(lambda: model(x).numpy())
+            direct_s, direct = common.best(lambda: model(x).numpy(), FLAGS.repeats)
             line += f"  (plain call {direct_s:.4f} s, |diff| {abs(direct[0, 0] - tiled[0, 0]):.2e})"
         print(line)
         previous = seconds

@@ -7,14 +7,13 @@ largest difference between the two (must be below 1e-10).
 Run: .venv/bin/python benchmarks/longrange_kernel.py
 """
 
-import os
-import sys
 import time
 
 import numpy as np
 from absl import app, flags
 
-from tfphys import environment
+import common
+
 from tfphys.physics import longrange
 
 flags.DEFINE_integer("L", 8, "Lattice side.")
@@ -36,8 +35,7 @@ def main(argv):
     t = time.perf_counter()
     slow = longrange.explicit_energy(configs[:FLAGS.explicit], "screened_coulomb", screening=0.5)
     per_slow = (time.perf_counter() - t) / FLAGS.explicit
-    print(f"machine: {environment.machine()}")
-    print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    common.header()
     print(f"screened Coulomb, L={FLAGS.L}, r_cut={kernel.r_cut:g}")
     print(f"explicit image sum   {per_slow * 1e6:12.2f} us/config")
     print(f"periodic kernel      {per_fast * 1e6:12.4f} us/config  (set-up {setup * 1e3:.1f} ms once)")

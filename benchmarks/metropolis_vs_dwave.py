@@ -9,8 +9,6 @@ Run: .venv/bin/python benchmarks/metropolis_vs_dwave.py
 """
 
 import os
-import sys
-import time
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -20,7 +18,8 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 from dwave.samplers import SimulatedAnnealingSampler  # noqa: E402
 
-from tfphys import environment  # noqa: E402
+import common  # noqa: E402
+
 from tfphys.physics import annealing, couplings  # noqa: E402
 from tfphys.physics.metropolis import Metropolis  # noqa: E402
 
@@ -31,20 +30,12 @@ flags.DEFINE_integer("repeats", 3, "Timed repetitions; the best is reported.")
 FLAGS = flags.FLAGS
 
 
-def best(fn):
-    times, out = [], None
-    for _ in range(FLAGS.repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
 
 def main(argv):
     del argv
     model = couplings.edwards_anderson(FLAGS.L, seed=2021)
     betas = annealing.linear(0.1, 3.0, FLAGS.sweeps)
-    coo = model.matrix().tocoo()
+    coo = model.matrix.tocoo()
     bqm = dimod.BinaryQuadraticModel.from_ising(
         {}, {(int(i), int(j)): -float(w) for i, j, w in zip(coo.row, coo.col, coo.data) if i < j})
     dwave = SimulatedAnnealingSampler()
@@ -58,10 +49,11 @@ def main(argv):
         return lambda: Metropolis(model, FLAGS.replicas, seed=1, order=order).run(betas).energy[:, -1]
 
     run_ours("sequential")()  # compile outside the timing
-    rows = [("dwave-samplers SimulatedAnnealingSampler (sequential)", *best(run_dwave))]
-    rows += [(f"tfphys Metropolis ({order})", *best(run_ours(order))) for order in ("sequential", "random")]
-    print(f"machine: {environment.machine()}")
-    print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    rows = [("dwave-samplers SimulatedAnnealingSampler (sequential)",
+             *common.best(run_dwave, FLAGS.repeats))]
+    rows += [(f"tfphys Metropolis ({order})", *common.best(run_ours(order), FLAGS.repeats))
+             for order in ("sequential", "random")]
+    common.header()
     print(f"instance: EA L={FLAGS.L}, {FLAGS.replicas} replicas x {FLAGS.sweeps} sweeps, one thread")
     peer = attempts / rows[0][1]
     for name, seconds, energies in rows:

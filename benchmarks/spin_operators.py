@@ -14,7 +14,8 @@ import time
 
 from absl import app, flags
 
-from tfphys import environment
+import common
+
 from tfphys.training import presets
 
 flags.DEFINE_list("presets", ["ising4_classify", "ednn_ising8"], "Presets to train and score.")
@@ -38,8 +39,7 @@ THESIS = {
 def main(argv):
     del argv
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    print(f"machine: {environment.machine()}")
-    print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    common.header()
     for name in FLAGS.presets:
         preset = presets.get(name)
         cmd = [sys.executable, os.path.join(root, "bin", f"train_{preset.kind}"), f"--preset={name}",

@@ -103,17 +103,17 @@ class SerializationTest(tf.test.TestCase):
 class ArchitectureTest(tf.test.TestCase):
     def test_mills_cnn_and_dft_brain_follow_the_thesis(self):
         model = cnn.mills_cnn(outputs=15)
-        convs = [l for l in model.layers if isinstance(l, tf.keras.layers.Conv2D)]
-        self.assertEqual([l.strides[0] for l in convs], [2, 1, 1, 2, 1, 1, 2])
-        self.assertEqual([l.filters for l in convs], [32, 16, 16, 32, 16, 16, 32])
-        self.assertEqual([l.kernel_size[0] for l in convs], [3, 4, 4, 3, 4, 4, 3])
+        convs = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+        self.assertEqual([layer.strides[0] for layer in convs], [2, 1, 1, 2, 1, 1, 2])
+        self.assertEqual([layer.filters for layer in convs], [32, 16, 16, 32, 16, 16, 32])
+        self.assertEqual([layer.kernel_size[0] for layer in convs], [3, 4, 4, 3, 4, 4, 3])
         self.assertEqual(model.output_shape, (None, 15))
         self.assertEqual(model.get_layer("dense").units, 1024)
         brain = ednn.dft_cnn_brain()
-        convs = [l for l in brain.layers if isinstance(l, tf.keras.layers.Conv2D)]
+        convs = [layer for layer in brain.layers if isinstance(layer, tf.keras.layers.Conv2D)]
         self.assertLen(convs, 13)
-        self.assertEqual([l.strides[0] for l in convs], [2, 2] + [1] * 6 + [2] + [1] * 4)
+        self.assertEqual([layer.strides[0] for layer in convs], [2, 2] + [1] * 6 + [2] + [1] * 4)
         self.assertEqual(brain.input_shape, (None, 128, 128, 1))
         mlp = ednn.mlp_brain(1, 1)
-        self.assertEqual([l.units for l in mlp.layers if isinstance(l, tf.keras.layers.Dense)],
+        self.assertEqual([layer.units for layer in mlp.layers if isinstance(layer, tf.keras.layers.Dense)],
                          [288, 64, 64, 1])

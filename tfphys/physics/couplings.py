@@ -6,6 +6,7 @@ square Ising model, the 2D Edwards-Anderson spin glass and the weak-strong clust
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 import scipy.sparse
@@ -56,8 +57,9 @@ class Couplings:
         return cls(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
                    matrix.data.astype(np.float64), field, shape, float(offset))
 
+    @functools.cached_property
     def matrix(self):
-        """J as a scipy CSR matrix (symmetric, zero diagonal)."""
+        """J as a scipy CSR matrix (symmetric, zero diagonal), built once."""
         return scipy.sparse.csr_matrix((self.weights, self.indices, self.indptr), (self.n, self.n))
 
     def _flat(self, spins):
@@ -67,12 +69,12 @@ class Couplings:
     def energy(self, spins):
         """Energies of a batch of configurations, shape (batch,)."""
         s = self._flat(spins)
-        return self.offset - 0.5 * np.einsum("bi,bi->b", s, (self.matrix() @ s.T).T) - s @ self.field
+        return self.offset - 0.5 * np.einsum("bi,bi->b", s, (self.matrix @ s.T).T) - s @ self.field
 
     def flip_delta(self, spins):
         """Energy change of flipping each single spin, shape (batch, n)."""
         s = self._flat(spins)
-        return 2.0 * s * ((self.matrix() @ s.T).T + self.field)
+        return 2.0 * s * ((self.matrix @ s.T).T + self.field)
 
     def _tf_local_field(self, spins):
         import tensorflow as tf

@@ -1,4 +1,4 @@
-"""Numba primitives shared by the Monte Carlo kernels (Metropolis, targeted sampling).
+"""Pieces shared by the Monte Carlo kernels (Metropolis, Potts, targeted sampling).
 
 * a per-chain xorshift128+ generator (`next_u64`, `uniform`, `below`) seeded by splitmix64, so
   every chain has its own reproducible stream whatever the thread count;
@@ -8,6 +8,8 @@
 
 import numba
 import numpy as np
+
+from tfphys.errors import InputError
 
 
 @numba.njit(inline="always")
@@ -64,3 +66,17 @@ def _splitmix(seed, n):
 def seed_states(seed, n):
     """n independent generator states from one seed (an int, None for fresh entropy)."""
     return _splitmix(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0], n)
+
+
+def replica_streams(seed, n):
+    """(states for n replica streams, a NumPy Generator for their initial configurations)."""
+    states = seed_states(seed, n + 1)
+    return states[:-1].copy(), np.random.default_rng(states[-1])
+
+
+def check_betas(betas):
+    """Inverse temperatures as a contiguous float64 1-D array of finite values >= 0."""
+    betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
+    if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(betas < 0):
+        raise InputError("inverse temperatures must be a 1-D array of finite values >= 0")
+    return betas

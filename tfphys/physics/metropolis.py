@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, flip, seed_states, uniform
+from tfphys.physics.flips import below, check_betas, flip, replica_streams, uniform
 
 ORDERS = ("random", "sequential")
 _SKIP = 44.0  # exp(-44) < 1e-19: below the resolution of a 53-bit uniform draw at this scale
@@ -76,11 +76,9 @@ class Metropolis:
             raise InputError(f"n_replicas must be >= 1, got {n_replicas}")
         self.couplings = couplings
         self.order = order
-        self._state = seed_states(seed, n_replicas + 1)  # the last stream draws initial spins
+        self._state, rng = replica_streams(seed, n_replicas)
         if spins is None:
-            rng = np.random.default_rng(self._state[-1])
             spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, couplings.n))
-        self._state = self._state[:-1].copy()
         self.spins = spins
 
     @property
@@ -107,9 +105,7 @@ class Metropolis:
 
     def run(self, betas):
         """One sweep per entry of `betas` (inverse temperatures >= 0); returns a `Trace`."""
-        betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
-        if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(betas < 0):
-            raise InputError("inverse temperatures must be a 1-D array of finite values >= 0")
+        betas = check_betas(betas)
         shape = (len(self._spins), len(betas))
         trace = Trace(np.empty(shape), np.empty(shape, np.int64), np.empty(shape))
         c = self.couplings

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, seed_states, uniform
+from tfphys.physics.flips import below, check_betas, replica_streams, uniform
 
 
 def _check(angles):
@@ -77,10 +77,9 @@ class PottsMetropolis:
         if L < 3:
             raise InputError(f"the planar Potts lattice needs L >= 3, got {L}")
         self.L, self.J = L, float(J)
-        self._state = seed_states(seed, n_replicas + 1)
+        self._state, rng = replica_streams(seed, n_replicas)
         if angles is None:
-            angles = random_configurations(n_replicas, L, np.random.default_rng(self._state[-1]))
-        self._state = self._state[:-1].copy()
+            angles = random_configurations(n_replicas, L, rng)
         self.angles = np.ascontiguousarray(_check(angles))
         if self.angles.shape != (n_replicas, L, L):
             raise InputError(f"angles must have shape ({n_replicas}, {L}, {L})")
@@ -91,9 +90,7 @@ class PottsMetropolis:
         return self._energy.copy()
 
     def run(self, betas):
-        betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
-        if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(betas < 0):
-            raise InputError("inverse temperatures must be a 1-D array of finite values >= 0")
+        betas = check_betas(betas)
         out_e = np.empty((len(self.angles), len(betas)))
         out_a = np.empty_like(out_e)
         _metropolis(self.angles, self._energy, self.J, betas, self._state, out_e, out_a)

@@ -22,6 +22,7 @@ current configuration is filed into its energy bin until the bin holds `cap` exa
 import concurrent.futures
 import dataclasses
 import multiprocessing
+import sys
 
 import numba
 import numpy as np
@@ -178,15 +179,19 @@ def sample(couplings, edges, cap, processes=1, t_corr=None, n_iter=None, seed=No
     seeds = np.random.SeedSequence(seed).spawn(processes)
     share = -(-cap // processes)
     jobs = [(couplings, edges, share, t_corr, n_iter, int(s.generate_state(1)[0])) for s in seeds]
+    # fork is fast and safe while TensorFlow (and its thread pools) is not loaded; spawn otherwise
+    context = "spawn" if "tensorflow" in sys.modules else "fork"
     with concurrent.futures.ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            processes, mp_context=multiprocessing.get_context(context)) as pool:
         parts = list(pool.map(_worker, jobs))
-    # move each bin's filled slots to the front, then trim to `cap`
-    filled = np.concatenate([np.arange(share)[None] < p.counts[:, None] for p in parts], axis=1)
-    order = np.argsort(~filled, axis=1, kind="stable")[:, :cap]
-    configs = np.concatenate([p.configs for p in parts], axis=1)
-    configs = np.take_along_axis(configs, order.reshape(order.shape + (1,) * (configs.ndim - 2)), 1)
-    energies = np.take_along_axis(np.concatenate([p.energies for p in parts], axis=1), order, 1)
-    counts = np.minimum(sum(p.counts for p in parts), cap)
+    configs = np.zeros((len(edges) - 1, cap) + parts[0].configs.shape[2:], np.int8)
+    energies = np.zeros((len(edges) - 1, cap))
+    counts = np.zeros(len(edges) - 1, np.int64)
+    for part in parts:  # append each worker's filled slots, bin by bin, up to `cap`
+        for b in np.flatnonzero(part.counts):
+            take = min(int(part.counts[b]), cap - int(counts[b]))
+            configs[b, counts[b]:counts[b] + take] = part.configs[b, :take]
+            energies[b, counts[b]:counts[b] + take] = part.energies[b, :take]
+            counts[b] += take
     return Bins(configs, energies, counts, np.asarray(edges, np.float64),
                 sum(p.proposals for p in parts))
