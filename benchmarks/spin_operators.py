@@ -21,6 +21,9 @@ from tfphys.training import presets
 flags.DEFINE_list("presets", ["ising4_classify", "ednn_ising8"], "Presets to train and score.")
 flags.DEFINE_integer("epochs", None, "Override the presets' epochs.")
 flags.DEFINE_integer("train_examples", None, "Override the presets' training-set sizes.")
+flags.DEFINE_integer("batch_size", None, "Override the presets' batch size.")
+flags.DEFINE_float("learning_rate", None, "Override the presets' learning rate.")
+flags.DEFINE_string("optimizer", None, "Override the presets' optimiser (adam, adadelta, sgd).")
 flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy (0: CPU).")
 flags.DEFINE_integer("eval_L", 128, "EDNN presets: also score at this size near T_c (0: skip).")
 FLAGS = flags.FLAGS
@@ -44,8 +47,9 @@ def main(argv):
         preset = presets.get(name)
         cmd = [sys.executable, os.path.join(root, "bin", f"train_{preset.kind}"), f"--preset={name}",
                f"--gpus={FLAGS.gpus}"]
-        cmd += [f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else []
-        cmd += [f"--train_examples={FLAGS.train_examples}"] if FLAGS.train_examples else []
+        cmd += [f"--{name}={getattr(FLAGS, name)}" for name in
+                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer")
+                if getattr(FLAGS, name) is not None]
         cmd += [f"--eval_L={FLAGS.eval_L}"] if preset.kind == "ednn" and FLAGS.eval_L else []
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -150,6 +150,13 @@ class TrainScriptsTest(tf.test.TestCase):
         self.assertRegex(proc.stdout, r'all \(4x4\): \{"accuracy": [0-9.]+, "within_one": [0-9.]+, '
                                       r'"max_class_error": \d+, "count": 65536\}')
 
+    def test_train_ednn_streams_generated_batches(self):
+        proc = self._run(os.path.join(ROOT, "bin", "train_ednn"), "--stream", "--epochs=2",
+                         "--train_examples=400", "--batch_size=100", "--test_examples=50")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("Epoch 2/2", proc.stdout)
+        self.assertRegex(proc.stdout, r"4/4 \[=+\]")  # train_examples / batch_size steps
+
     def test_train_ednn_under_horovodrun(self):
         proc = testing.horovodrun([sys.executable, os.path.join(ROOT, "bin", "train_ednn"), "--horovod",
                                    "--train_examples=400", "--test_examples=100", "--batch_size=100",

@@ -11,6 +11,8 @@ import time
 
 from absl import flags, logging
 
+from tfphys.data import pipeline
+from tfphys.errors import InputError
 from tfphys.training import export, presets, run
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
@@ -31,6 +33,8 @@ def define_flags(kind, default_preset):
     flags.DEFINE_bool("horovod", False, "Run as one Horovod rank (start with horovodrun -np K).")
     flags.DEFINE_string("data", None, "Shard directory from bin/generate_spins (its SHA3 split "
                         "gives train and test); default: generate the preset's data in memory.")
+    flags.DEFINE_bool("stream", False, "Stream freshly generated batches from the preset's sampler "
+                      "instead of a fixed training set (an epoch = train_examples examples).")
     flags.DEFINE_integer("train_examples", None, "Override the number of generated training "
                          "examples.", lower_bound=1)
     flags.DEFINE_integer("test_examples", None, "Override the number of generated test examples.",
@@ -80,16 +84,25 @@ def main(argv):
     tf.keras.utils.set_random_seed(FLAGS.seed)
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
-    x, y = run.examples(preset, "train", FLAGS.data, FLAGS.seed)
+    if FLAGS.stream:
+        if FLAGS.data:
+            raise InputError("--stream generates its data; drop --data or --stream")
+        data = pipeline.stream(run.source(preset), preset.batch_size, preset.sampler, preset.label,
+                               split="train", upscale_to=preset.upscale_to if preset.kind == "cnn"
+                               else None, seed=FLAGS.seed)
+        steps = max(1, preset.train_examples // preset.batch_size)
+    else:
+        data = run.dataset(preset, *run.examples(preset, "train", FLAGS.data, FLAGS.seed),
+                           preset.batch_size, FLAGS.seed)
+        steps = None
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
                          loss=preset.loss, run_dir=FLAGS.run_dir,
-                         checkpoint_every=FLAGS.checkpoint_every,
+                         checkpoint_every=FLAGS.checkpoint_every, steps_per_epoch=steps,
                          target=(("accuracy" if preset.label == "label" else "mae"), FLAGS.target)
                          if FLAGS.target is not None else None)
     start = time.perf_counter()
-    model, _ = train(lambda: run.build(preset), run.dataset(preset, x, y, preset.batch_size,
-                     FLAGS.seed), config, dist)
+    model, _ = train(lambda: run.build(preset), data, config, dist)
     seconds = time.perf_counter() - start
     if not dist.is_chief:
         return 0
