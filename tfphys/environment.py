@@ -5,6 +5,7 @@ starts `np` real Horovod ranks (Gloo, on this host) and sums one tensor across t
 `bin/check_env`, the first thing to run on a new machine or cluster node.
 """
 
+import os
 import platform
 from importlib import metadata
 
@@ -72,8 +73,6 @@ def horovod_allreduce(np=2):
 
 def machine():
     """One line describing the host, printed next to every benchmark figure."""
-    import os
-
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
