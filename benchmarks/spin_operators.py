@@ -24,6 +24,7 @@ flags.DEFINE_integer("train_examples", None, "Override the presets' training-set
 flags.DEFINE_integer("batch_size", None, "Override the presets' batch size.")
 flags.DEFINE_float("learning_rate", None, "Override the presets' learning rate.")
 flags.DEFINE_string("optimizer", None, "Override the presets' optimiser (adam, adadelta, sgd).")
+flags.DEFINE_string("decay", None, "Override the presets' learning-rate schedule (constant, cosine).")
 flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy (0: CPU).")
 flags.DEFINE_integer("eval_L", 128, "EDNN presets: also score at this size near T_c (0: skip).")
 FLAGS = flags.FLAGS
@@ -48,7 +49,7 @@ def main(argv):
         cmd = [sys.executable, os.path.join(root, "bin", f"train_{preset.kind}"), f"--preset={name}",
                f"--gpus={FLAGS.gpus}"]
         cmd += [f"--{name}={getattr(FLAGS, name)}" for name in
-                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer")
+                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer", "decay")
                 if getattr(FLAGS, name) is not None]
         cmd += [f"--eval_L={FLAGS.eval_L}"] if preset.kind == "ednn" and FLAGS.eval_L else []
         start = time.perf_counter()

@@ -69,6 +69,15 @@ class ResumeTest(tf.test.TestCase):
         self.assertNotEmpty(glob.glob(os.path.join(run, "checkpoints", "ckpt-*.index")))
         self.assertNotEmpty(glob.glob(os.path.join(run, "tensorboard", "train", "events*")))
 
+    def test_cosine_decay_spans_the_whole_run(self):
+        model, history = train(build, ising_data(), TrainConfig(
+            epochs=2, batch_size=64, learning_rate=1e-3, decay="cosine", verbose=0))
+        self.assertEqual(int(model.optimizer.iterations), 16)  # 512 / 64 batches x 2 epochs
+        # the last (16th) update used step 15 of a 16-step cosine from 1e-3 to 0
+        self.assertAllClose(float(model.optimizer.learning_rate),
+                            1e-3 * 0.5 * (1 + np.cos(np.pi * 15 / 16)), rtol=1e-6)
+        self.assertLess(history.history["loss"][-1], history.history["loss"][0])
+
     def test_training_stops_at_the_target(self):
         _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, learning_rate=3e-3,
                                                             target=("mae", 20.0), verbose=0))

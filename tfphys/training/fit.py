@@ -18,6 +18,7 @@ from tfphys.training.distribute import Distribution
 OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.Adadelta,
               "sgd": tf.keras.optimizers.SGD}
 LOSSES = ("mse", "sparse_categorical_crossentropy")
+DECAYS = ("constant", "cosine")
 
 
 @dataclasses.dataclass
@@ -33,11 +34,14 @@ class TrainConfig:
     checkpoint_every: int = 0
     target: tuple = None  # (metric name, value): stop once reached (min for errors, max for accuracy)
     steps_per_epoch: int = None
+    decay: str = "constant"  # "constant" (the thesis) or "cosine" to 0 over all epochs
     verbose: int = 1
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+        if self.decay not in DECAYS:
+            raise InputError(f"unknown learning-rate decay {self.decay!r}; choose one of {DECAYS}")
         if self.loss not in LOSSES:
             raise InputError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
         if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
@@ -96,9 +100,16 @@ class StopAtTarget(tf.keras.callbacks.Callback):
 def train(build_model, data, config, distribution=None, validation=None):
     """Build, compile and fit; returns (model, history). `data` yields (x, y) batches."""
     dist = distribution or Distribution()
+    data = dist.shard(data)
+    rate = dist.learning_rate(config.learning_rate)
+    if config.decay == "cosine":
+        steps = config.steps_per_epoch or int(data.cardinality())
+        if steps < 1:
+            raise InputError("cosine decay needs a finite dataset or steps_per_epoch")
+        rate = tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
     with dist.scope():
         model = build_model()
-        optimizer = OPTIMIZERS[config.optimizer](dist.learning_rate(config.learning_rate))
+        optimizer = OPTIMIZERS[config.optimizer](rate)
         classify = config.loss == "sparse_categorical_crossentropy"
         loss = (tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True) if classify
                 else tf.keras.losses.MeanSquaredError())
@@ -117,7 +128,7 @@ def train(build_model, data, config, distribution=None, validation=None):
         callbacks.append(StopAtTarget(*config.target))
     if initial_epoch >= config.epochs:
         return model, None
-    history = model.fit(dist.shard(data), epochs=config.epochs, initial_epoch=initial_epoch,
+    history = model.fit(data, epochs=config.epochs, initial_epoch=initial_epoch,
                         steps_per_epoch=config.steps_per_epoch, validation_data=validation,
                         callbacks=callbacks, verbose=config.verbose if dist.is_chief else 0)
     return model, history

@@ -27,6 +27,7 @@ class Preset:
     learning_rate: float = 1e-4
     batch_size: int = 2000
     epochs: int = 500
+    decay: str = "constant"
     description: str = ""
 
     @property

@@ -44,6 +44,8 @@ def define_flags(kind, default_preset):
                          "rank under --horovod).", lower_bound=1)
     flags.DEFINE_float("learning_rate", None, "Override the base learning rate (Horovod "
                        "multiplies it by the number of ranks).", lower_bound=0.0)
+    flags.DEFINE_enum("decay", None, ["constant", "cosine"], "Override the learning-rate "
+                      "schedule: constant (the thesis) or cosine decay to zero over the run.")
     flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"],
                       "Override the preset's optimiser.")
     flags.DEFINE_string("run_dir", None, "Directory for checkpoints and TensorBoard logs; rerunning "
@@ -64,7 +66,7 @@ def _preset():
     preset = presets.get(FLAGS.preset, _KIND["kind"])
     overrides = {name: getattr(FLAGS, name) for name in
                  ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
-                  "optimizer", "context") if name in FLAGS and getattr(FLAGS, name) is not None}
+                  "optimizer", "decay", "context") if name in FLAGS and getattr(FLAGS, name) is not None}
     return dataclasses.replace(preset, **overrides)
 
 
@@ -97,6 +99,7 @@ def main(argv):
         steps = None
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
+                         decay=preset.decay,
                          loss=preset.loss, run_dir=FLAGS.run_dir,
                          checkpoint_every=FLAGS.checkpoint_every, steps_per_epoch=steps,
                          target=(("accuracy" if preset.label == "label" else "mae"), FLAGS.target)
