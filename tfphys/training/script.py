@@ -9,6 +9,7 @@ import dataclasses
 import json
 import time
 
+import tensorflow as tf
 from absl import flags, logging
 
 from tfphys.data import pipeline
@@ -81,8 +82,6 @@ def main(argv):
     del argv
     preset = _preset()
     dist = Distribution(FLAGS.gpus, FLAGS.horovod)
-    import tensorflow as tf
-
     tf.keras.utils.set_random_seed(FLAGS.seed)
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
@@ -99,8 +98,7 @@ def main(argv):
         steps = None
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay,
-                         loss=preset.loss, run_dir=FLAGS.run_dir,
+                         decay=preset.decay, loss=preset.loss, run_dir=FLAGS.run_dir,
                          checkpoint_every=FLAGS.checkpoint_every, steps_per_epoch=steps,
                          target=(("accuracy" if preset.label == "label" else "mae"), FLAGS.target)
                          if FLAGS.target is not None else None)
@@ -113,12 +111,12 @@ def main(argv):
     split = "all" if preset.test_examples == 0 else "test"
     configs, labels = run.examples(preset, split, FLAGS.data, FLAGS.seed)
     print_figures(f"{split} ({preset.L}x{preset.L})",
-           run.score(preset, run.predict(preset, model, configs), configs, labels))
+                  run.score(preset, run.predict(preset, model, configs), configs, labels))
     if preset.kind == "ednn" and FLAGS.eval_L:
         configs, labels = run.examples(preset, "test", None, FLAGS.seed, count=64, L=FLAGS.eval_L,
                                        sampler="thermal", temperature=2.269, n_equilibrate=1000)
         print_figures(f"thermal T_c ({FLAGS.eval_L}x{FLAGS.eval_L})",
-               run.score(preset, run.predict(preset, model, configs, 4), configs, labels))
+                      run.score(preset, run.predict(preset, model, configs, 4), configs, labels))
     if FLAGS.export:
         print(f"exported: {export.export(model, FLAGS.export)}")
     return 0
