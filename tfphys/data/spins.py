@@ -16,6 +16,7 @@ class for the Ising model, -1 otherwise) and `test` (the SHA3 split).
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -49,41 +50,51 @@ class SpinSource:
     def continuous(self):
         return self.model == "potts"
 
+    @property
+    def has_classes(self):
+        """Whether energies fall into the discrete Ising classes (Ising, even L >= 4)."""
+        return self.model == "ising" and self.L % 2 == 0 and self.L >= 4
+
+    @functools.cached_property
     def _kernel(self):
+        """The long-range pair kernel, computed once per source (it costs an image sum)."""
         return longrange.PeriodicKernel(self.L, self.model, self.screening, self.r_cut, self.J)
 
-    def couplings(self):
-        """The model as generic couplings (for Metropolis and targeted sampling)."""
+    @functools.cached_property
+    def _couplings(self):
         if self.model == "ising":
             return couplings_lib.ising(self.L, self.J)
+        return self._kernel.couplings()
+
+    def couplings(self):
+        """The model as generic couplings (for Metropolis and targeted sampling), built once."""
         if self.continuous:
             raise InputError("the planar Potts model has continuous spins: use the uniform or "
                              "thermal sampler")
-        return self._kernel().couplings()
+        return self._couplings
 
     def energy(self, configs):
         if self.model == "ising":
             return ising.energy(configs, self.J)
         if self.continuous:
             return potts.energy(configs, self.J)
-        return self._kernel().energy(configs)
+        return self._kernel.energy(configs)
 
     def labels(self, configs):
         """{energy, magnetization, label, test} for a batch of configurations."""
         energy = self.energy(configs)
-        even = self.model == "ising" and self.L % 2 == 0 and self.L >= 4
         return {
             "energy": energy.astype(np.float64),
             "magnetization": (np.zeros(len(configs)) if self.continuous
                               else ising.magnetization(configs)),
-            "label": (ising.energy_class(energy, self.L, self.J) if even
+            "label": (ising.energy_class(energy, self.L, self.J) if self.has_classes
                       else np.full(len(configs), -1)).astype(np.int64),
             "test": is_test(configs),
         }
 
     def bin_edges(self, n_bins=64, seed=None):
         """Energy bins for targeted sampling: Ising levels, or uniform over the discovered range."""
-        if self.model == "ising" and self.L % 2 == 0 and self.L >= 4:
+        if self.has_classes:
             return targeted.level_edges(ising.energy_levels(self.L, self.J))
         low, high = targeted.discover_range(self.couplings(), seed=seed)
         return np.linspace(low, high, n_bins + 1)
