@@ -9,34 +9,26 @@ lattices, and the lossless upscaling the thesis uses to feed 4x4 and 8x8 lattice
 import numpy as np
 
 from tfphys.errors import InputError
-
-
-def _check_lattice(spins):
-    spins = np.asarray(spins)
-    if spins.ndim == 2:
-        spins = spins[None]
-    if spins.ndim != 3:
-        raise InputError(f"Ising configurations must have shape (batch, L, L), got {spins.shape}")
-    return spins
+from tfphys.physics.lattice import lattice_batch
 
 
 def energy(spins, J=1.0):
     """H = -J sum_<ij> s_i s_j with periodic boundaries, for a batch (batch, L, L)."""
-    s = _check_lattice(spins).astype(np.float64)
+    s = lattice_batch(spins, "Ising configurations").astype(np.float64)
     bonds = s * (np.roll(s, -1, axis=1) + np.roll(s, -1, axis=2))
     return -J * bonds.sum(axis=(1, 2))
 
 
 def flip_delta(spins, J=1.0):
     """Energy change of flipping each single spin: 2 J s_i (sum of its 4 neighbours), (batch, L, L)."""
-    s = _check_lattice(spins).astype(np.float64)
+    s = lattice_batch(spins, "Ising configurations").astype(np.float64)
     nbrs = sum(np.roll(s, k, axis=a) for k in (1, -1) for a in (1, 2))
     return 2.0 * J * s * nbrs
 
 
 def magnetization(spins):
     """Total magnetization M = sum_i s_i for a batch (batch, L, L)."""
-    return _check_lattice(spins).astype(np.float64).sum(axis=(1, 2))
+    return lattice_batch(spins, "Ising configurations").astype(np.float64).sum(axis=(1, 2))
 
 
 def energy_tf(spins, J=1.0):
@@ -91,7 +83,7 @@ def all_configurations(L):
 
 def upscale(spins, size):
     """Lossless upscaling: repeat every row and column so an L x L lattice becomes size x size."""
-    s = _check_lattice(spins)
+    s = lattice_batch(spins, "Ising configurations")
     L = s.shape[1]
     if size % L:
         raise InputError(f"cannot upscale {L}x{L} to {size}x{size}: {size} is not a multiple of {L}")

@@ -29,3 +29,14 @@ def check_spins(spins, shape, name="spins"):
     if spins.shape[1:] != shape:
         raise InputError(f"{name} have shape {spins.shape}; expected (batch, {', '.join(map(str, shape))})")
     return spins
+
+
+def lattice_batch(configs, what="configurations"):
+    """`configs` as (batch, L, L'); a single 2-D lattice gets a batch axis. Raises InputError
+    naming the expected shape otherwise."""
+    configs = np.asarray(configs)
+    if configs.ndim == 2:
+        configs = configs[None]
+    if configs.ndim != 3:
+        raise InputError(f"{what} must have shape (batch, L, L), got {configs.shape}")
+    return configs

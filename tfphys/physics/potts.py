@@ -7,19 +7,12 @@ import numpy as np
 
 from tfphys.errors import InputError
 from tfphys.physics.flips import below, check_betas, replica_streams, uniform
-
-
-def _check(angles):
-    a = np.asarray(angles, np.float64)
-    a = a[None] if a.ndim == 2 else a
-    if a.ndim != 3:
-        raise InputError(f"Potts configurations must have shape (batch, L, L), got {a.shape}")
-    return a
+from tfphys.physics.lattice import lattice_batch
 
 
 def energy(angles, J=1.0):
     """H = J sum_<ij> cos(s_i - s_j) for a batch (batch, L, L) of angles."""
-    a = _check(angles)
+    a = lattice_batch(angles, "Potts configurations").astype(np.float64)
     bonds = np.cos(a - np.roll(a, -1, axis=1)) + np.cos(a - np.roll(a, -1, axis=2))
     return J * bonds.sum(axis=(1, 2))
 
@@ -80,7 +73,7 @@ class PottsMetropolis:
         self._state, rng = replica_streams(seed, n_replicas)
         if angles is None:
             angles = random_configurations(n_replicas, L, rng)
-        self.angles = np.ascontiguousarray(_check(angles))
+        self.angles = np.ascontiguousarray(lattice_batch(angles, "Potts configurations").astype(np.float64))
         if self.angles.shape != (n_replicas, L, L):
             raise InputError(f"angles must have shape ({n_replicas}, {L}, {L})")
         self._energy = energy(self.angles, self.J)
