@@ -25,6 +25,7 @@ flags.DEFINE_integer("batch_size", None, "Override the presets' batch size.")
 flags.DEFINE_float("learning_rate", None, "Override the presets' learning rate.")
 flags.DEFINE_string("optimizer", None, "Override the presets' optimiser (adam, adadelta, sgd).")
 flags.DEFINE_string("decay", None, "Override the presets' learning-rate schedule (constant, cosine).")
+flags.DEFINE_string("padding", None, "Override the presets' padding (periodic, zeros).")
 flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy (0: CPU).")
 flags.DEFINE_integer("eval_L", 128, "EDNN presets: also score at this size near T_c (0: skip).")
 FLAGS = flags.FLAGS
@@ -48,9 +49,10 @@ def main(argv):
         preset = presets.get(name)
         cmd = [sys.executable, os.path.join(root, "bin", f"train_{preset.kind}"), f"--preset={name}",
                f"--gpus={FLAGS.gpus}"]
-        cmd += [f"--{name}={getattr(FLAGS, name)}" for name in
-                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer", "decay")
-                if getattr(FLAGS, name) is not None]
+        cmd += [f"--{flag}={getattr(FLAGS, flag)}" for flag in
+                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer", "decay",
+                 "padding")
+                if getattr(FLAGS, flag) is not None]
         cmd += [f"--eval_L={FLAGS.eval_L}"] if preset.kind == "ednn" and FLAGS.eval_L else []
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
+from tfphys.models.padding import PeriodicPadding2D
 from tfphys.physics import ising
 from tfphys.training import export
 
@@ -117,3 +118,21 @@ class ArchitectureTest(tf.test.TestCase):
         mlp = ednn.mlp_brain(1, 1)
         self.assertEqual([layer.units for layer in mlp.layers if isinstance(layer, tf.keras.layers.Dense)],
                          [288, 64, 64, 1])
+
+    def test_periodic_cnn_is_translation_equivariant_on_the_torus(self):
+        x = np.random.default_rng(0).choice([-1.0, 1.0], size=(3, 16, 16, 1)).astype(np.float32)
+        padded = PeriodicPadding2D(4)(tf.constant(x)).numpy()
+        self.assertAllEqual(padded, np.pad(x, [(0, 0), (1, 2), (1, 2), (0, 0)], mode="wrap"))
+        model = cnn.mills_cnn(outputs=15, padding="periodic")
+        self.assertEqual(model.output_shape, (None, 15))
+        # Up to the first reduction (stride 2) features move with the lattice: shifting the
+        # configuration by an even amount shifts the stride-2 feature map by half of it.
+        for net, equivariant in ((model, True), (cnn.mills_cnn(outputs=15), False)):
+            features = tf.keras.Model(net.input, net.get_layer("nonreducing_1_1").output)
+            shifted = features(np.roll(x, (4, -2), axis=(1, 2))).numpy()
+            expected = np.roll(features(x).numpy(), (2, -1), axis=(1, 2))
+            self.assertEqual(np.allclose(shifted, expected, atol=1e-5), equivariant)
+        clone = tf.keras.Model.from_config(model.get_config())
+        self.assertEqual(clone.get_layer("reducing_0_pad").get_config()["stride"], 2)
+        with self.assertRaisesRegex(InputError, "padding"):
+            cnn.mills_cnn(padding="mirror")

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
+from tfphys.models.padding import periodic_pad
 
 PADDINGS = ("periodic", "zeros")
 CONTRIBUTIONS = "tile_contributions"
@@ -42,8 +43,7 @@ class Tiles(tf.keras.layers.Layer):
             return tf.pad(x, [[0, 0], [c, c], [c, c], [0, 0]])
         height = tf.shape(x)[1]
         tf.debugging.assert_greater_equal(height, c, message="EDNN periodic context exceeds the input")
-        x = tf.concat([x[:, -c:], x, x[:, :c]], axis=1)
-        return tf.concat([x[:, :, -c:], x, x[:, :, :c]], axis=2)
+        return periodic_pad(x, c, c)
 
     def call(self, x):
         _check_focus(x.shape[1], self.focus, "height")

@@ -23,6 +23,7 @@ class Preset:
     upscale_to: int = 0
     focus: int = 1
     context: int = 1
+    padding: str = "periodic"
     optimizer: str = "adam"
     learning_rate: float = 1e-4
     batch_size: int = 2000
@@ -35,7 +36,8 @@ class Preset:
         return "sparse_categorical_crossentropy" if self.label == "label" else "mse"
 
 
-_CNN = dict(kind="cnn", upscale_to=16, optimizer="adadelta", learning_rate=1e-3, batch_size=1000)
+_CNN = dict(kind="cnn", upscale_to=16, optimizer="adadelta", learning_rate=1e-3, batch_size=1000,
+            padding="zeros")
 PRESETS = {p.name: p for p in [
     Preset("ising4_classify", L=4, label="label", outputs=15, train_examples=27000,
            test_examples=0, epochs=2000, description="4x4 energy classes from 27,000 targeted "

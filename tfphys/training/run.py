@@ -55,12 +55,13 @@ def dataset(preset, configs, labels, batch_size, seed=0):
             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
-def build(preset, focus=None, context=None):
+def build(preset):
     """The preset's network (uncompiled)."""
     if preset.kind == "cnn":
-        return cnn.mills_cnn((preset.upscale_to or preset.L,) * 2 + (1,), preset.outputs)
-    f, c = focus or preset.focus, preset.context if context is None else context
-    return ednn.ednn(ednn.mlp_brain(f, c, outputs=preset.outputs), f, c)
+        return cnn.mills_cnn((preset.upscale_to or preset.L,) * 2 + (1,), preset.outputs,
+                             padding=preset.padding)
+    f, c = preset.focus, preset.context
+    return ednn.ednn(ednn.mlp_brain(f, c, outputs=preset.outputs), f, c, padding=preset.padding)
 
 
 def predict(preset, model, configs, batch_size=1000):

@@ -57,6 +57,8 @@ def define_flags(kind, default_preset):
     flags.DEFINE_integer("seed", 0, "Seed for data generation, shuffling and initial weights.")
     flags.DEFINE_float("target", None, "Stop early once the training metric (mae, or accuracy "
                        "for classifiers) reaches this value.")
+    flags.DEFINE_enum("padding", None, ["periodic", "zeros"], "Override the convolution / tile "
+                      "padding: periodic (wraps the lattice's edges) or zeros (the thesis's CNN).")
     if kind == "ednn":
         flags.DEFINE_integer("context", None, "Override the EDNN context width c.", lower_bound=0)
         flags.DEFINE_integer("eval_L", 0, "Also score on L x L Ising configurations sampled at "
@@ -67,7 +69,8 @@ def _preset():
     preset = presets.get(FLAGS.preset, _KIND["kind"])
     overrides = {name: getattr(FLAGS, name) for name in
                  ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
-                  "optimizer", "decay", "context") if name in FLAGS and getattr(FLAGS, name) is not None}
+                  "optimizer", "decay", "context", "padding")
+                 if name in FLAGS and getattr(FLAGS, name) is not None}
     return dataclasses.replace(preset, **overrides)
 
 
