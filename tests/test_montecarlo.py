@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import annealing, couplings, ising, targeted, thermo
+from tfphys.physics import annealing, couplings, ising, targeted, thermo, window
 from tfphys.physics.metropolis import Metropolis
 
 
@@ -186,3 +186,39 @@ class PottsMetropolisTest(tf.test.TestCase):
         e, _ = mc.run(np.geomspace(0.1, 50.0, 3000))
         self.assertLess(e[:, -1].min() / 36, -1.95)
         self.assertGreaterEqual(e.min() / 36, -2.0)
+
+
+class WindowEnergyTest(tf.test.TestCase):
+    """Tabulated window energies (how a focus-1 EDNN runs inside Metropolis)."""
+
+    def ising_table(self):
+        p = window.patterns(1)
+        return window.WindowEnergy(-(p[:, 1, 1] * (p[:, 1, 2] + p[:, 2, 1])).astype(float), 1)
+
+    def test_codes_number_the_patterns_in_order(self):
+        # On a 3x3 torus the window around the centre is the whole lattice, unwrapped.
+        self.assertAllEqual(window.codes(window.patterns(1), 1)[:, 1, 1], np.arange(512))
+
+    def test_ising_table_gives_bond_energies_at_any_size(self):
+        for L in (3, 5, 8):
+            s = np.random.default_rng(L).choice(np.array([-1, 1], np.int8), size=(20, L, L))
+            bonds = -(s * np.roll(s, 1, 1) + s * np.roll(s, 1, 2)).sum(axis=(1, 2))
+            self.assertAllEqual(self.ising_table().energy(s), bonds)
+
+    def test_window_metropolis_retraces_the_couplings_metropolis(self):
+        # Same seed, same random numbers, same model: the trajectories must agree flip for flip.
+        betas = np.repeat([1 / 3.0, 1 / 2.27, 1 / 1.5], 100)
+        exact = Metropolis(couplings.ising(6), 8, seed=3).run(betas)
+        table = window.WindowMetropolis(self.ising_table(), 6, 8, seed=3).run(betas)
+        self.assertAllEqual(table.energy, exact.energy)
+        self.assertAllEqual(table.magnetization, exact.magnetization)
+
+    def test_bad_tables_are_named(self):
+        with self.assertRaisesRegex(InputError, "512 finite values"):
+            window.WindowEnergy(np.zeros(100), 1)
+        with self.assertRaisesRegex(InputError, "NaN"):
+            window.WindowEnergy(np.full(512, np.nan), 1)
+        with self.assertRaisesRegex(InputError, "bits"):
+            window.WindowEnergy(np.zeros(2 ** 25), 2)
+        with self.assertRaisesRegex(InputError, "smaller than the window"):
+            window.WindowMetropolis(self.ising_table(), 2)

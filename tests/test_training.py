@@ -125,6 +125,20 @@ class LearnedOperatorTest(tf.test.TestCase):
             diff = np.abs(getattr(learned, name) - getattr(exact, name))
             self.assertTrue(np.all(diff < 4 * err), f"{name}: {diff} vs 4 sigma {4 * err}")
 
+    def test_a_focus_one_ednn_tabulates_to_its_own_energies(self):
+        from tfphys.training import operators
+
+        model = ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1)
+        table = operators.window_energy(model)
+        s = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), size=(16, 8, 8))
+        self.assertAllClose(table.energy(s), model.predict(s[..., None].astype(np.float32))[:, 0])
+        self.assertAllEqual(table.energy(s), ising.energy(s))
+        with self.assertRaisesRegex(InputError, "focus 1"):
+            operators.window_energy(ednn.ednn(testing.exact_ising_brain(2, 1), 2, 1))
+        with self.assertRaisesRegex(InputError, "not an EDNN"):
+            operators.window_energy(tf.keras.Sequential([tf.keras.Input((4, 4, 1)),
+                                                         tf.keras.layers.Flatten()]))
+
 
 class TrainScriptsTest(tf.test.TestCase):
     def _run(self, *args):

@@ -3,13 +3,15 @@
 `operator(model, L)` wraps a Keras model (CNN or EDNN, regression or energy classes) so it maps
 configurations (batch, L, L) of +-1 spins to one number each: lattices are upscaled when the
 network expects a larger fixed input, and class logits become the class's Ising energy level.
+`window_energy(model)` tabulates a focus-1 EDNN over its tile patterns for table-speed Metropolis.
 """
 
 import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import ising
+from tfphys.models import ednn
+from tfphys.physics import ising, window
 
 
 def operator(model, L):
@@ -32,3 +34,23 @@ def operator(model, L):
         return levels[out.argmax(axis=-1)] if levels is not None else out[:, 0]
 
     return evaluate
+
+
+def window_energy(model):
+    """An EDNN with focus 1 and periodic context c on +-1 spins, tabulated over all
+    2^((2c+1)^2) tile patterns: a `tfphys.physics.window.WindowEnergy` giving the same energies
+    for Metropolis at table speed. Raises InputError for other networks."""
+    try:
+        tiles = model.get_layer("tiles")
+    except ValueError:
+        raise InputError(f"{model.name} is not an EDNN; only EDNNs can be tabulated") from None
+    if tiles.focus != 1 or tiles.padding != "periodic" or model.input_shape[-1] != 1:
+        raise InputError("only one-channel EDNNs with focus 1 and periodic padding can be tabulated"
+                         f" (got f={tiles.focus}, {tiles.padding} padding)")
+    if (2 * tiles.context + 1) ** 2 > window.MAX_BITS:
+        raise InputError(f"context {tiles.context} has too many tile patterns to tabulate")
+    x = window.patterns(tiles.context)[..., None].astype(np.float32)
+    values = ednn.brain_of(model).predict(x, batch_size=1 << 16, verbose=0)
+    if values.shape[-1] != 1:
+        raise InputError("only single-output EDNNs (an energy) can be tabulated")
+    return window.WindowEnergy(values[:, 0], tiles.context)

@@ -1,0 +1,129 @@
+"""Energies that are a sum over sites of a function of each site's (2c+1) x (2c+1) periodic
+neighbourhood of +-1 spins, stored as a table over all 2^((2c+1)^2) window patterns.
+
+An EDNN with focus 1 and context c on binary spins is exactly such a function: tabulating its
+brain once (`tfphys.training.operators.window_energy`) turns Metropolis with the learned
+operator into table look-ups. A flip changes only the (2c+1)^2 windows that contain the site,
+so a proposal costs (2c+1)^4 spin reads instead of a network call on the whole lattice.
+
+Pattern codes: window cell (i, j) (row-major, i, j = 0 .. 2c) holds the spin at offset
+(i - c, j - c) from the centre; its bit is 1 for spin +1 and sits at position (2c+1)^2 - 1 -
+(i (2c+1) + j), so code 0 is the all-down window and `patterns(context)` lists them in order.
+"""
+
+import numba
+import numpy as np
+
+from tfphys.errors import InputError
+from tfphys.physics.flips import below, check_betas, replica_streams, uniform
+from tfphys.physics.lattice import lattice_batch
+from tfphys.physics.metropolis import Trace
+
+MAX_BITS = 20  # 2^20 patterns: a table of 8 MB
+
+
+def patterns(context):
+    """All window patterns of a context, shape (2^k, 2c+1, 2c+1) int8, k = (2c+1)^2."""
+    size = 2 * context + 1
+    k = size * size
+    codes = np.arange(2 ** k, dtype=np.int64)[:, None]
+    bits = (codes >> np.arange(k - 1, -1, -1)) & 1
+    return (2 * bits - 1).astype(np.int8).reshape(-1, size, size)
+
+
+def codes(spins, context):
+    """Window code of every site, shape (batch, L, L), periodic boundaries."""
+    s = lattice_batch(spins)
+    size = 2 * context + 1
+    out = np.zeros(s.shape, np.int64)
+    for i in range(size):
+        for j in range(size):
+            up = np.roll(s, (context - i, context - j), axis=(1, 2)) > 0
+            out |= up.astype(np.int64) << (size * size - 1 - (i * size + j))
+    return out
+
+
+@numba.njit(inline="always")
+def _code(s, r, c, context, L):
+    size = 2 * context + 1
+    code = 0
+    for i in range(size):
+        row = (r + i - context) % L
+        for j in range(size):
+            code = 2 * code + (1 if s[row, (c + j - context) % L] > 0 else 0)
+    return code
+
+
+@numba.njit(cache=True, parallel=True)
+def _run(spins, energy, magnet, table, context, betas, state, out_energy, out_magnet, out_accept):
+    n_rep, L = spins.shape[0], spins.shape[1]
+    size = 2 * context + 1
+    top = size * size - 1
+    for rep in numba.prange(n_rep):
+        s = spins[rep]
+        e = energy[rep]
+        m = magnet[rep]
+        for sweep in range(betas.shape[0]):
+            beta = betas[sweep]
+            accepted = 0
+            for _ in range(L * L):
+                site = below(state, rep, L * L)
+                r, c = site // L, site % L
+                delta = 0.0
+                for a in range(-context, context + 1):
+                    for b in range(-context, context + 1):
+                        code = _code(s, (r + a) % L, (c + b) % L, context, L)
+                        bit = top - ((context - a) * size + (context - b))
+                        delta += table[code ^ (1 << bit)] - table[code]
+                if delta > 0.0 and uniform(state, rep) >= np.exp(-beta * delta):
+                    continue
+                s[r, c] = -s[r, c]
+                e += delta
+                m += 2 * s[r, c]
+                accepted += 1
+            out_energy[rep, sweep] = e
+            out_magnet[rep, sweep] = m
+            out_accept[rep, sweep] = accepted / (L * L)
+        energy[rep] = e
+        magnet[rep] = m
+
+
+class WindowEnergy:
+    """E(s) = sum over sites of table[code of the site's window]."""
+
+    def __init__(self, table, context):
+        table = np.ascontiguousarray(table, np.float64).reshape(-1)
+        k = (2 * context + 1) ** 2
+        if context < 0 or k > MAX_BITS:
+            raise InputError(f"window tables need 0 <= context and (2c+1)^2 <= {MAX_BITS} bits; "
+                             f"c={context} gives {k}")
+        if table.shape != (2 ** k,) or not np.all(np.isfinite(table)):
+            raise InputError(f"a c={context} window table needs {2 ** k} finite values, got "
+                             f"{table.size}" + ("" if np.all(np.isfinite(table)) else " with NaN/inf"))
+        self.table, self.context = table, int(context)
+
+    def energy(self, spins):
+        """Energies of configurations (batch, L, L), float64 (batch,)."""
+        return self.table[codes(spins, self.context)].sum(axis=(1, 2))
+
+
+class WindowMetropolis:
+    """Replicas of L x L spins under a `WindowEnergy`, random-site Metropolis sweeps; the same
+    `run(betas) -> Trace` as `tfphys.physics.metropolis.Metropolis`."""
+
+    def __init__(self, window_energy, L, n_replicas=1, seed=None):
+        if L < 2 * window_energy.context + 1:
+            raise InputError(f"L={L} is smaller than the window {2 * window_energy.context + 1}")
+        self.model, self.n = window_energy, L * L
+        self._state, rng = replica_streams(seed, n_replicas)
+        self.spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
+        self._energy = window_energy.energy(self.spins)
+        self._magnet = self.spins.sum(axis=(1, 2)).astype(np.int64)
+
+    def run(self, betas):
+        betas = check_betas(betas)
+        shape = (len(self.spins), len(betas))
+        trace = Trace(np.empty(shape), np.empty(shape, np.int64), np.empty(shape))
+        _run(self.spins, self._energy, self._magnet, self.model.table, self.model.context, betas,
+             self._state, trace.energy, trace.magnetization, trace.acceptance)
+        return trace
