@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.physics import annealing, couplings, ising, targeted, thermo, window
 from tfphys.physics.metropolis import Metropolis
@@ -24,26 +25,6 @@ def exact_from_states(e, m, T, n):
     w /= w.sum()
     mean_e = w @ e
     return mean_e / n, (w @ e ** 2 - mean_e ** 2) / T ** 2 / n, (w @ m) / n
-
-
-def transfer_matrix_log_z(L, beta):
-    """ln Z of the periodic L x L Ising model from the row-to-row transfer matrix."""
-    rows = 2 * ((np.arange(2 ** L)[:, None] >> np.arange(L)) & 1) - 1
-    within = (rows * np.roll(rows, 1, axis=1)).sum(1)
-    between = rows @ rows.T
-    half = np.exp(0.5 * beta * within)
-    t = half[:, None] * np.exp(beta * between) * half[None, :]
-    lam = np.linalg.eigvalsh(t)
-    top = lam.max()
-    return L * np.log(top) + np.log(np.sum((lam / top) ** L))
-
-
-def exact_8x8(T, h=1e-4):
-    beta = 1.0 / T
-    f = [transfer_matrix_log_z(8, beta + k * h) for k in (-1, 0, 1)]
-    energy = -(f[2] - f[0]) / (2 * h)
-    heat = beta ** 2 * (f[2] - 2 * f[1] + f[0]) / h ** 2
-    return energy / 64, heat / 64
 
 
 class MetropolisTest(tf.test.TestCase):
@@ -96,6 +77,9 @@ class ThermodynamicsTest(tf.test.TestCase):
                           n_measure=4000, seed=0)
         for i, T in enumerate(temps):
             self._check(got, i, *exact_from_states(e, m, T, 16))
+            # the transfer-matrix reference used at L = 8, checked here against enumeration
+            self.assertAllClose(testing.ising_transfer_matrix(4, T), exact_from_states(e, m, T, 16)[:2],
+                                rtol=1e-6)
         self.assertGreater(got.abs_magnetization[2], 0.9)  # ordered phase
         self.assertLess(got.energy_err.max(), 0.01)
 
@@ -104,7 +88,7 @@ class ThermodynamicsTest(tf.test.TestCase):
         got = thermo.scan(couplings.ising(8), temps, n_replicas=32, n_equilibrate=1000,
                           n_measure=20000, seed=1)
         for i, T in enumerate(temps):
-            self._check(got, i, *exact_8x8(T))
+            self._check(got, i, *testing.ising_transfer_matrix(8, T))
         self.assertLess(got.heat_capacity_err.max(), 0.05)
 
 

@@ -64,7 +64,9 @@ class Checkpoints(tf.keras.callbacks.Callback):
                                          step=self.step)
         self._manager = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=3)
         if self._manager.latest_checkpoint:
-            checkpoint.restore(self._manager.latest_checkpoint)
+            # expect_partial: a finished run resumed only to export never builds the optimizer's
+            # slots, which would otherwise print a warning per unrestored slot variable.
+            checkpoint.restore(self._manager.latest_checkpoint).expect_partial()
         return int(self.epoch.numpy())
 
     def _save(self):
