@@ -120,6 +120,34 @@ class PipelineTest(tf.test.TestCase):
         self.assertLess(float(tf.reduce_mean(y)), -100)  # deep in the ordered phase
 
 
+    def test_symmetries_keep_energies_and_cover_the_lattice_group(self):
+        s = np.random.default_rng(0).choice([-1.0, 1.0], size=(300, 4, 4)).astype(np.float32)
+        x = np.repeat(np.repeat(s, 4, axis=1), 4, axis=2)[..., None]  # 16x16, one 4x4 block a site
+        bonds = -(s * np.roll(s, 1, 1) + s * np.roll(s, 1, 2)).sum(axis=(1, 2))
+        ds = pipeline.symmetries(tf.data.Dataset.from_tensor_slices((x, bonds)), block=4, seed=1)
+        first, again = (np.array([e for e, _ in ds.as_numpy_iterator()]) for _ in range(2))
+        moved = first[:, ::4, ::4, 0]
+        self.assertAllEqual(np.repeat(np.repeat(moved, 4, axis=1), 4, axis=2)[..., None], first)
+        self.assertAllEqual(-(moved * np.roll(moved, 1, 1) + moved * np.roll(moved, 1, 2)).sum(axis=(1, 2)),
+                            bonds)
+        self.assertGreater(np.mean(np.any(first != again, axis=(1, 2, 3))), 0.9)  # fresh each epoch
+        self.assertAllEqual(first, np.array([e for e, _ in pipeline.symmetries(
+            tf.data.Dataset.from_tensor_slices((x, bonds)), block=4, seed=1).as_numpy_iterator()]))
+        # One configuration reaches exactly its orbit under translations x D4 x spin flip.
+        one = s[0]
+        orbit = {(sign * np.rot90(np.roll(one, (a, b), (0, 1)), k)[:, ::step]).tobytes()
+                 for a in range(4) for b in range(4) for k in range(4) for step in (1, -1)
+                 for sign in (1, -1)}
+        images = pipeline.symmetries(tf.data.Dataset.from_tensors((one[..., None], 0.0)).repeat(8000),
+                                     seed=2)
+        self.assertEqual({np.ascontiguousarray(e[..., 0]).tobytes() for e, _ in images.as_numpy_iterator()},
+                         orbit)
+        signed = pipeline.symmetries(tf.data.Dataset.from_tensor_slices((s[..., None], s.sum((1, 2)))),
+                                     spin_flip=False, seed=3)
+        for e, m in signed.as_numpy_iterator():
+            self.assertEqual(e.sum(), m)
+
+
 class GenerateSpinsTest(tf.test.TestCase):
     def _run(self, *args):
         return subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_spins"), *args],

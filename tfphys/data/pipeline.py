@@ -2,7 +2,8 @@
 
 Both yield (features, label) batches with features float32 of shape (batch, L, L, 1) (the
 channel axis the CNNs expect), optionally upscaled losslessly to `upscale_to` pixels a side
-(the thesis feeds 4x4 and 8x8 Ising lattices to a 16x16 network this way).
+(the thesis feeds 4x4 and 8x8 Ising lattices to a 16x16 network this way). `symmetries`
+augments a dataset with the square lattice's symmetry group.
 """
 
 import itertools
@@ -24,6 +25,29 @@ def upscale(x, size):
         raise InputError(f"cannot upscale {L}x{L} lattices to {size}x{size}: not a multiple")
     k = size // L
     return tf.repeat(tf.repeat(x, k, axis=1), k, axis=2)
+
+
+def symmetries(ds, block=1, spin_flip=True, seed=None):
+    """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
+    of the periodic square lattice's symmetry group: a translation by whole sites (`block`
+    pixels per site for upscaled lattices), one of the 8 rotations and reflections, and with
+    `spin_flip` the global flip s -> -s. Only for labels invariant under all of them (Ising
+    energies and energy classes; no spin flip for the signed magnetization). A fresh draw each
+    epoch, reproducible from `seed`."""
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+    def move(example, r):
+        x, y = example
+        n = tf.shape(x, tf.int64)[0] // block
+        shift = tf.stack([r % n, (r // n) % n]) * block
+        r //= n * n
+        x = tf.image.rot90(tf.roll(x, tf.cast(shift, tf.int32), [0, 1]), tf.cast(r % 4, tf.int32))
+        x = tf.where(r // 4 % 2 == 1, tf.reverse(x, [1]), x)
+        if spin_flip:
+            x = tf.where(r // 8 % 2 == 1, -x, x)
+        return x, y
+
+    return tf.data.Dataset.zip((ds, draws.map(tf.abs))).map(move, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _features(x, upscale_to):

@@ -24,6 +24,7 @@ class Preset:
     focus: int = 1
     context: int = 1
     padding: str = "periodic"
+    augment: bool = False  # random lattice symmetries of each training example, every epoch
     optimizer: str = "adam"
     learning_rate: float = 1e-4
     batch_size: int = 2000

@@ -8,7 +8,7 @@ configurations the SHA3 split assigns to testing, so no test configuration is ev
 import numpy as np
 import tensorflow as tf
 
-from tfphys.data import shards, spins
+from tfphys.data import pipeline, shards, spins
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
 from tfphys.physics import ising
@@ -49,10 +49,15 @@ def features(preset, configs):
 
 
 def dataset(preset, configs, labels, batch_size, seed=0):
+    """Shuffled training batches; with `preset.augment`, each example is moved by a random
+    lattice symmetry every epoch (see `tfphys.data.pipeline.symmetries`)."""
     x = features(preset, configs)
     y = np.asarray(labels, np.int64 if preset.label == "label" else np.float32)
-    return (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
+    if preset.augment:
+        ds = pipeline.symmetries(ds, x.shape[1] // np.shape(configs)[1],
+                                 spin_flip=preset.label != "magnetization", seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def build(preset):

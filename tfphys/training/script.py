@@ -59,6 +59,9 @@ def define_flags(kind, default_preset):
                        "for classifiers) reaches this value.")
     flags.DEFINE_enum("padding", None, ["periodic", "zeros"], "Override the convolution / tile "
                       "padding: periodic (wraps the lattice's edges) or zeros (the thesis's CNN).")
+    flags.DEFINE_boolean("augment", None, "Override the preset: move each training example by a "
+                         "random lattice symmetry (translation, rotation, reflection, spin flip) "
+                         "every epoch. Fixed training sets only (--stream draws fresh data).")
     if kind == "ednn":
         flags.DEFINE_integer("context", None, "Override the EDNN context width c.", lower_bound=0)
         flags.DEFINE_integer("eval_L", 0, "Also score on L x L Ising configurations sampled at "
@@ -69,7 +72,7 @@ def _preset():
     preset = presets.get(FLAGS.preset, _KIND["kind"])
     overrides = {name: getattr(FLAGS, name) for name in
                  ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
-                  "optimizer", "decay", "context", "padding")
+                  "optimizer", "decay", "context", "padding", "augment")
                  if name in FLAGS and getattr(FLAGS, name) is not None}
     return dataclasses.replace(preset, **overrides)
 
