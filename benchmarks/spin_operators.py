@@ -26,6 +26,7 @@ flags.DEFINE_float("learning_rate", None, "Override the presets' learning rate."
 flags.DEFINE_string("optimizer", None, "Override the presets' optimiser (adam, adadelta, sgd).")
 flags.DEFINE_string("decay", None, "Override the presets' learning-rate schedule (constant, cosine).")
 flags.DEFINE_string("padding", None, "Override the presets' padding (periodic, zeros).")
+flags.DEFINE_boolean("augment", None, "Override the presets' symmetry augmentation.")
 flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy (0: CPU).")
 flags.DEFINE_integer("eval_L", 128, "EDNN presets: also score at this size near T_c (0: skip).")
 FLAGS = flags.FLAGS
@@ -51,7 +52,7 @@ def main(argv):
                f"--gpus={FLAGS.gpus}"]
         cmd += [f"--{flag}={getattr(FLAGS, flag)}" for flag in
                 ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer", "decay",
-                 "padding")
+                 "padding", "augment")
                 if getattr(FLAGS, flag) is not None]
         cmd += [f"--eval_L={FLAGS.eval_L}"] if preset.kind == "ednn" and FLAGS.eval_L else []
         start = time.perf_counter()
