@@ -4,7 +4,8 @@ neighbourhood of +-1 spins, stored as a table over all 2^((2c+1)^2) window patte
 An EDNN with focus 1 and context c on binary spins is exactly such a function: tabulating its
 brain once (`tfphys.training.operators.window_energy`) turns Metropolis with the learned
 operator into table look-ups. A flip changes only the (2c+1)^2 windows that contain the site,
-so a proposal costs (2c+1)^4 spin reads instead of a network call on the whole lattice.
+and each replica keeps the code of every window, so a proposal costs (2c+1)^2 table look-ups
+instead of a network call on the whole lattice.
 
 Pattern codes: window cell (i, j) (row-major, i, j = 0 .. 2c) holds the spin at offset
 (i - c, j - c) from the centre; its bit is 1 for spin +1 and sits at position (2c+1)^2 - 1 -
@@ -43,24 +44,15 @@ def codes(spins, context):
     return out
 
 
-@numba.njit(inline="always")
-def _code(s, r, c, context, L):
-    size = 2 * context + 1
-    code = 0
-    for i in range(size):
-        row = (r + i - context) % L
-        for j in range(size):
-            code = 2 * code + (1 if s[row, (c + j - context) % L] > 0 else 0)
-    return code
-
-
 @numba.njit(cache=True, parallel=True)
-def _run(spins, energy, magnet, table, context, betas, state, out_energy, out_magnet, out_accept):
+def _run(spins, codes, energy, magnet, table, context, betas, state, out_energy, out_magnet,
+         out_accept):
     n_rep, L = spins.shape[0], spins.shape[1]
     size = 2 * context + 1
     top = size * size - 1
     for rep in numba.prange(n_rep):
         s = spins[rep]
+        w = codes[rep]
         e = energy[rep]
         m = magnet[rep]
         for sweep in range(betas.shape[0]):
@@ -69,14 +61,17 @@ def _run(spins, energy, magnet, table, context, betas, state, out_energy, out_ma
             for _ in range(L * L):
                 site = below(state, rep, L * L)
                 r, c = site // L, site % L
-                delta = 0.0
+                delta = 0.0  # the windows centred at (r + a, c + b) hold the site at (c-a, c-b)
                 for a in range(-context, context + 1):
                     for b in range(-context, context + 1):
-                        code = _code(s, (r + a) % L, (c + b) % L, context, L)
-                        bit = top - ((context - a) * size + (context - b))
-                        delta += table[code ^ (1 << bit)] - table[code]
+                        code = w[(r + a) % L, (c + b) % L]
+                        delta += table[code ^ (1 << (top - (context - a) * size - (context - b)))]
+                        delta -= table[code]
                 if delta > 0.0 and uniform(state, rep) >= np.exp(-beta * delta):
                     continue
+                for a in range(-context, context + 1):
+                    for b in range(-context, context + 1):
+                        w[(r + a) % L, (c + b) % L] ^= 1 << (top - (context - a) * size - (context - b))
                 s[r, c] = -s[r, c]
                 e += delta
                 m += 2 * s[r, c]
@@ -117,13 +112,15 @@ class WindowMetropolis:
         self.model, self.n = window_energy, L * L
         self._state, rng = replica_streams(seed, n_replicas)
         self.spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
-        self._energy = window_energy.energy(self.spins)
+        self._codes = codes(self.spins, window_energy.context)
+        self._energy = window_energy.table[self._codes].sum(axis=(1, 2))
         self._magnet = self.spins.sum(axis=(1, 2)).astype(np.int64)
 
     def run(self, betas):
         betas = check_betas(betas)
         shape = (len(self.spins), len(betas))
         trace = Trace(np.empty(shape), np.empty(shape, np.int64), np.empty(shape))
-        _run(self.spins, self._energy, self._magnet, self.model.table, self.model.context, betas,
-             self._state, trace.energy, trace.magnetization, trace.acceptance)
+        _run(self.spins, self._codes, self._energy, self._magnet, self.model.table,
+             self.model.context, betas, self._state, trace.energy, trace.magnetization,
+             trace.acceptance)
         return trace
