@@ -168,7 +168,8 @@ class TrainScriptsTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(png))
 
     def test_train_cnn_scores_the_whole_4x4_space(self):
-        proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1")
+        proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1",
+                         "--augment", "--padding=periodic")
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertRegex(proc.stdout, r'all \(4x4\): \{"accuracy": [0-9.]+, "within_one": [0-9.]+, '
                                       r'"max_class_error": \d+, "count": 65536\}')
