@@ -134,5 +134,7 @@ class ArchitectureTest(tf.test.TestCase):
             self.assertEqual(np.allclose(shifted, expected, atol=1e-5), equivariant)
         clone = tf.keras.Model.from_config(model.get_config())
         self.assertEqual(clone.get_layer("reducing_0_pad").get_config()["stride"], 2)
+        reloaded = export.load(export.export(model, os.path.join(self.get_temp_dir(), "cnn")))
+        self.assertAllClose(reloaded(x), model(x))
         with self.assertRaisesRegex(InputError, "padding"):
             cnn.mills_cnn(padding="mirror")

@@ -34,6 +34,7 @@ def export(model, path):
 def load(path):
     """Reload an exported model as Keras (tfphys layers are registered by importing tfphys.models)."""
     import tfphys.models.ednn  # noqa: F401  (registers the EDNN layers)
+    import tfphys.models.padding  # noqa: F401  (registers PeriodicPadding2D)
 
     if not os.path.exists(os.path.join(path, "saved_model.pb")):
         raise InputError(f"no exported model at {path} (saved_model.pb is missing); export one "
