@@ -20,7 +20,7 @@ from tfphys.physics.flips import below, check_betas, replica_streams, uniform
 from tfphys.physics.lattice import lattice_batch
 from tfphys.physics.metropolis import Trace
 
-MAX_BITS = 20  # 2^20 patterns: a table of 8 MB
+MAX_BITS = 20  # 2^20 patterns, an 8 MB table: contexts 0 and 1 (c = 2 would need 2^25)
 
 
 def patterns(context):
@@ -45,14 +45,14 @@ def codes(spins, context):
 
 
 @numba.njit(cache=True, parallel=True)
-def _run(spins, codes, energy, magnet, table, context, betas, state, out_energy, out_magnet,
-         out_accept):
+def _run(spins, window_codes, energy, magnet, table, context, betas, state, out_energy,
+         out_magnet, out_accept):
     n_rep, L = spins.shape[0], spins.shape[1]
     size = 2 * context + 1
     top = size * size - 1
     for rep in numba.prange(n_rep):
         s = spins[rep]
-        w = codes[rep]
+        w = window_codes[rep]
         e = energy[rep]
         m = magnet[rep]
         for sweep in range(betas.shape[0]):
