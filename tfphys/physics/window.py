@@ -49,7 +49,6 @@ def _run(spins, window_codes, energy, magnet, table, context, betas, state, out_
          out_magnet, out_accept):
     n_rep, L = spins.shape[0], spins.shape[1]
     size = 2 * context + 1
-    top = size * size - 1
     for rep in numba.prange(n_rep):
         s = spins[rep]
         w = window_codes[rep]
@@ -61,17 +60,18 @@ def _run(spins, window_codes, energy, magnet, table, context, betas, state, out_
             for _ in range(L * L):
                 site = below(state, rep, L * L)
                 r, c = site // L, site % L
-                delta = 0.0  # the windows centred at (r + a, c + b) hold the site at (c-a, c-b)
+                # With k = context, the window centred at (r + a, c + b) holds the site in cell
+                # (k - a, k - b), whose bit is size^2 - 1 - ((k - a) size + k - b) = (a + k) size + b + k.
+                delta = 0.0
                 for a in range(-context, context + 1):
                     for b in range(-context, context + 1):
                         code = w[(r + a) % L, (c + b) % L]
-                        delta += table[code ^ (1 << (top - (context - a) * size - (context - b)))]
-                        delta -= table[code]
+                        delta += table[code ^ (1 << ((a + context) * size + b + context))] - table[code]
                 if delta > 0.0 and uniform(state, rep) >= np.exp(-beta * delta):
                     continue
                 for a in range(-context, context + 1):
                     for b in range(-context, context + 1):
-                        w[(r + a) % L, (c + b) % L] ^= 1 << (top - (context - a) * size - (context - b))
+                        w[(r + a) % L, (c + b) % L] ^= 1 << ((a + context) * size + b + context)
                 s[r, c] = -s[r, c]
                 e += delta
                 m += 2 * s[r, c]
@@ -92,9 +92,10 @@ class WindowEnergy:
         if context < 0 or k > MAX_BITS:
             raise InputError(f"window tables need 0 <= context and (2c+1)^2 <= {MAX_BITS} bits; "
                              f"c={context} gives {k}")
-        if table.shape != (2 ** k,) or not np.all(np.isfinite(table)):
-            raise InputError(f"a c={context} window table needs {2 ** k} finite values, got "
-                             f"{table.size}" + ("" if np.all(np.isfinite(table)) else " with NaN/inf"))
+        if table.shape != (2 ** k,):
+            raise InputError(f"a c={context} window table needs {2 ** k} finite values, got {table.size}")
+        if not np.all(np.isfinite(table)):
+            raise InputError(f"the c={context} window table has NaN/inf values")
         self.table, self.context = table, int(context)
 
     def energy(self, spins):
