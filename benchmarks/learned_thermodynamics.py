@@ -16,8 +16,7 @@ from absl import app, flags
 import common
 
 from tfphys import testing
-from tfphys.errors import InputError
-from tfphys.physics import couplings, operator_mc, thermo, window
+from tfphys.physics import couplings, thermo
 from tfphys.training import export, operators
 
 flags.DEFINE_string("energy_model", None, "Exported energy model (bin/train_ednn --export).",
@@ -49,20 +48,13 @@ def main(argv):
     common.header()
     temps = np.array([float(t) for t in FLAGS.T])
     exact = np.array([testing.ising_transfer_matrix(FLAGS.L, T) for T in temps])
-    n = FLAGS.L ** 2
     args = (FLAGS.equilibrate, FLAGS.measure)
     start = time.perf_counter()
     reference = thermo.scan(couplings.ising(FLAGS.L), temps, FLAGS.replicas, *args, seed=1)
     report("exact Hamiltonian, Metropolis", reference, exact, time.perf_counter() - start)
-    model = export.load(FLAGS.energy_model)
+    mc, how = operators.metropolis(export.load(FLAGS.energy_model), FLAGS.L, FLAGS.replicas, seed=2)
     start = time.perf_counter()
-    try:
-        mc = window.WindowMetropolis(operators.window_energy(model), FLAGS.L, FLAGS.replicas, seed=2)
-        learned, how = thermo.scan_engine(mc, n, temps, *args), "tabulated EDNN"
-    except InputError:
-        learned = operator_mc.scan(operators.operator(model, FLAGS.L), FLAGS.L, temps,
-                                   FLAGS.replicas, *args, seed=2)
-        how = "network per proposal batch"
+    learned = thermo.scan_engine(mc, temps, *args)
     report(f"learned operator ({how}), Metropolis", learned, exact, time.perf_counter() - start)
 
 

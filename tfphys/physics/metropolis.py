@@ -99,6 +99,11 @@ class Metropolis:
         self._magnet = self._spins.sum(axis=1).astype(np.int64)
 
     @property
+    def n(self):
+        """Spins per replica."""
+        return self.couplings.n
+
+    @property
     def energy(self):
         """Current energy of each replica (tracked incrementally), shape (replicas,)."""
         return self._energy.copy()

@@ -48,23 +48,22 @@ def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2
          seed=None, order="random"):
     """Measure every `every`-th sweep of `n_measure` sweeps after `n_equilibrate` sweeps, at
     each temperature in turn; returns `Thermodynamics`."""
-    if n_replicas < 2:
-        raise InputError("need n_replicas >= 2 for error bars")
     mc = Metropolis(couplings, n_replicas, seed=seed, order=order)
-    return scan_engine(mc, couplings.n, temperatures, n_equilibrate, n_measure, every)
+    return scan_engine(mc, temperatures, n_equilibrate, n_measure, every)
 
 
-def scan_engine(mc, n, temperatures, n_equilibrate=1000, n_measure=2000, every=1):
-    """`scan` with any Monte Carlo engine `mc` of n spins whose `run(betas)` returns a `Trace`
-    (e.g. `tfphys.physics.window.WindowMetropolis` for a tabulated learned operator)."""
+def scan_engine(mc, temperatures, n_equilibrate=1000, n_measure=2000, every=1):
+    """`scan` with any Monte Carlo engine `mc` of `mc.n` spins per replica whose `run(betas)`
+    returns a `Trace` (`Metropolis`, `tfphys.physics.window.WindowMetropolis` for a tabulated
+    learned operator, `tfphys.physics.operator_mc.OperatorMetropolis` for any operator)."""
     temperatures = np.asarray(temperatures, np.float64)
-    if np.any(temperatures <= 0) or n_measure < every:
-        raise InputError("need temperatures > 0 and n_measure >= every")
+    if np.any(temperatures <= 0) or len(mc.spins) < 2 or n_measure < every:
+        raise InputError("need temperatures > 0, n_replicas >= 2 and n_measure >= every")
     rows = []
     for T in temperatures:
         beta = 1.0 / T
         mc.run(np.full(n_equilibrate, beta))
         trace = mc.run(np.full(n_measure, beta))
         rows.append(measure(beta, trace.energy[:, ::every],
-                            np.abs(trace.magnetization[:, ::every]).astype(np.float64), n))
+                            np.abs(trace.magnetization[:, ::every]).astype(np.float64), mc.n))
     return assemble(temperatures, rows)

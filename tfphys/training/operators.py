@@ -3,7 +3,8 @@
 `operator(model, L)` wraps a Keras model (CNN or EDNN, regression or energy classes) so it maps
 configurations (batch, L, L) of +-1 spins to one number each: lattices are upscaled when the
 network expects a larger fixed input, and class logits become the class's Ising energy level.
-`window_energy(model)` tabulates a focus-1 EDNN over its tile patterns for table-speed Metropolis.
+`window_energy(model)` tabulates a focus-1 EDNN over its tile patterns for table-speed Metropolis;
+`metropolis(model, L)` picks the engine a learned operator runs in.
 """
 
 import numpy as np
@@ -11,7 +12,7 @@ import tensorflow as tf
 
 from tfphys.errors import InputError
 from tfphys.models import ednn
-from tfphys.physics import ising, window
+from tfphys.physics import ising, operator_mc, window
 
 
 def operator(model, L):
@@ -54,3 +55,20 @@ def window_energy(model):
     if values.shape[-1] != 1:
         raise InputError("only single-output EDNNs (an energy) can be tabulated")
     return window.WindowEnergy(values[:, 0], tiles.context)
+
+
+def metropolis(model, L, n_replicas=32, seed=None, magnetization_model=None):
+    """A Monte Carlo engine for `tfphys.physics.thermo.scan_engine` with `model` as the energy
+    operator, and a line saying which: a focus-1 EDNN (without a magnetization model) runs
+    tabulated, any other network is called on every proposal batch."""
+    if magnetization_model is None:
+        try:
+            table = window_energy(model)
+        except InputError:
+            pass
+        else:
+            return (window.WindowMetropolis(table, L, n_replicas, seed),
+                    f"EDNN tabulated over {table.table.size} tile patterns")
+    magnet = operator(magnetization_model, L) if magnetization_model is not None else None
+    return (operator_mc.OperatorMetropolis(operator(model, L), L, n_replicas, magnet, seed),
+            "network called on every proposal batch")
