@@ -60,6 +60,12 @@ class BinScriptsTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertRegex(proc.stderr.strip(), r"^check_env: error: .*horovod_np.*\(see check_env --help\)$")
 
+    def test_streaming_an_augmented_preset_names_the_fix(self):
+        proc = _run(os.path.join(ROOT, "bin", "train_cnn"), "--preset=ising4_quick", "--stream")
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("--noaugment", proc.stderr)
+
     def test_check_env_passes_with_a_real_two_rank_allreduce(self):
         proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=2")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)

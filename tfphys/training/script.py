@@ -87,13 +87,16 @@ def print_figures(title, figures):
 def main(argv):
     del argv
     preset = _preset()
+    if FLAGS.stream and FLAGS.data:
+        raise InputError("--stream generates its data; drop --data or --stream")
+    if FLAGS.stream and preset.augment:
+        raise InputError("--stream draws fresh configurations every batch; symmetry "
+                         "augmentation is for fixed training sets: add --noaugment")
     dist = Distribution(FLAGS.gpus, FLAGS.horovod)
     tf.keras.utils.set_random_seed(FLAGS.seed)
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     if FLAGS.stream:
-        if FLAGS.data:
-            raise InputError("--stream generates its data; drop --data or --stream")
         data = pipeline.stream(run.source(preset), preset.batch_size, preset.sampler, preset.label,
                                split="train", upscale_to=preset.upscale_to if preset.kind == "cnn"
                                else None, seed=FLAGS.seed)
