@@ -22,9 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def ising_data(n=512, L=8, seed=0, batch=64):
+def ising_data(n=512, L=8, seed=0):
+    """Unbatched (configuration, energy) examples: what fit.train takes."""
     s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, L, L)).astype(np.float32)
-    return tf.data.Dataset.from_tensor_slices((s[..., None], ising.energy(s).astype(np.float32))).batch(batch)
+    return tf.data.Dataset.from_tensor_slices((s[..., None], ising.energy(s).astype(np.float32)))
 
 
 def build():
@@ -56,7 +57,60 @@ class DistributionTest(tf.test.TestCase):
             Distribution(gpus=2)
 
 
+class Kill(tf.keras.callbacks.Callback):
+    """Stands for SIGKILL at global step `at`: training stops dead, nothing more is saved."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.step = at, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step == self.at:
+            raise KeyboardInterrupt
+
+
 class ResumeTest(tf.test.TestCase):
+    def test_a_run_killed_at_a_random_step_resumes_to_identical_weights(self):
+        from tfphys.data import pipeline
+
+        # 500 examples in batches of 64: 8 steps an epoch, the last one partial; augmentation
+        # draws a fresh lattice symmetry for every example and epoch
+        config = dict(epochs=3, batch_size=64, learning_rate=1e-3, seed=5, verbose=0,
+                      checkpoint_every=3)
+        transform = lambda ds, seed: pipeline.symmetries(ds, seed=seed)  # noqa: E731
+        straight, _ = train(build, ising_data(500), TrainConfig(**config), transform=transform)
+        for at in np.random.default_rng().choice(np.arange(1, 24), 2, replace=False):
+            if at % 8 == 0:
+                at += 1  # not at an epoch end
+            with self.subTest(killed_at=int(at)):
+                run = os.path.join(self.get_temp_dir(), f"kill{at}")
+                with self.assertRaises(KeyboardInterrupt):
+                    train(build, ising_data(500), TrainConfig(run_dir=run, **config),
+                          transform=transform, callbacks=[Kill(at)])
+                resumed, history = train(build, ising_data(500), TrainConfig(run_dir=run, **config),
+                                         transform=transform)
+                self.assertEqual(history.epoch[0], (at // 3 * 3) // 8)  # restarts in that epoch
+                for a, b in zip(straight.get_weights(), resumed.get_weights()):
+                    self.assertAllEqual(a, b)
+
+    def test_a_checkpoint_of_another_architecture_is_refused(self):
+        run = os.path.join(self.get_temp_dir(), "arch")
+        train(build, ising_data(), TrainConfig(epochs=1, batch_size=64, run_dir=run, verbose=0))
+        with self.assertRaisesRegex(InputError, "different model.*--run_dir"):
+            train(lambda: ednn.ednn(ednn.mlp_brain(1, 2), 1, 2), ising_data(),
+                  TrainConfig(epochs=2, batch_size=64, run_dir=run, verbose=0))
+
+    def test_a_diverging_run_fails_instead_of_returning_nan_weights(self):
+        from tfphys.errors import TrainingDiverged
+
+        with self.assertRaisesRegex(TrainingDiverged, "diverged.*--learning_rate"):
+            train(build, ising_data(), TrainConfig(epochs=2, batch_size=64, optimizer="sgd",
+                                                   learning_rate=1e10, verbose=0))
+        for bad in (float("inf"), float("nan"), 0.0):
+            with self.assertRaisesRegex(InputError, "--learning_rate must be a positive finite"):
+                TrainConfig(learning_rate=bad)
+
     def test_interrupted_training_resumes_to_the_uninterrupted_weights(self):
         run = os.path.join(self.get_temp_dir(), "run")
         config = dict(batch_size=64, learning_rate=1e-3, verbose=0)
@@ -87,13 +141,18 @@ class ResumeTest(tf.test.TestCase):
 
 class HorovodTrainingTest(tf.test.TestCase):
     def test_two_ranks_train_to_identical_weights_and_only_the_chief_writes(self):
+        # 231 examples: 115 per rank (one left over each epoch), 4 steps of 32 on both ranks; a
+        # per-batch split would give one rank a step more and deadlock the allreduce
         out = self.get_temp_dir()
-        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_ednn.py"), out], np=2)
+        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_ednn.py"), out], np=2,
+                           timeout=300)
         ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        self.assertEqual([int(r["steps"]) for r in ranks], [12, 12])
         for key in ranks[0].files:
             if key.startswith("arr_"):
                 np.testing.assert_array_equal(ranks[0][key], ranks[1][key])
         self.assertAllClose(ranks[0]["loss"], ranks[1]["loss"])  # metrics averaged over ranks
+        self.assertAllClose(ranks[0]["val_loss"], ranks[1]["val_loss"])
         self.assertLen(glob.glob(os.path.join(out, "run", "tensorboard")), 1)
         self.assertNotEmpty(glob.glob(os.path.join(out, "run", "checkpoints", "ckpt-*.index")))
 

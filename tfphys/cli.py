@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from tfphys.errors import InputError  # noqa: E402
+from tfphys.errors import InputError, JobFailed  # noqa: E402
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -61,6 +61,10 @@ def run(main):
         except InputError as exc:
             logging.flush()
             usage_error(argv, str(exc))
+        except JobFailed as exc:
+            logging.flush()
+            sys.stderr.write(f"{_program(argv)}: failed: {exc}\n")
+            sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             sys.stderr.write(f"{_program(argv)}: interrupted\n")
             sys.exit(130)

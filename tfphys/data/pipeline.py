@@ -27,17 +27,22 @@ def upscale(x, size):
     return tf.repeat(tf.repeat(x, k, axis=1), k, axis=2)
 
 
-def symmetries(ds, block=1, spin_flip=True, seed=None):
+def symmetries(ds, block=1, spin_flip=True, seed=0):
     """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
     of the periodic square lattice's symmetry group: a translation by whole sites (`block`
     pixels per site for upscaled lattices), one of the 8 rotations and reflections, and with
     `spin_flip` the global flip s -> -s. Only for labels invariant under all of them (Ising
-    energies and energy classes; no spin flip for the signed magnetization). A fresh draw each
-    epoch, reproducible from `seed`."""
-    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    energies and energy classes; no spin flip for the signed magnetization).
 
-    def move(example, r):
+    The draw for example i is a pure function of (`seed`, i), so the same seed gives the same
+    images whenever the dataset is iterated; training passes (run seed, epoch) for a fresh draw
+    every epoch that a resumed run reproduces exactly. Usable as `fit.train(transform=...)`."""
+    key = tf.constant(np.random.SeedSequence(seed).generate_state(2, np.uint32).astype(np.int64))
+
+    def move(i, example):
         x, y = example
+        r = tf.random.stateless_uniform([], tf.random.experimental.stateless_fold_in(key, i),
+                                        maxval=1 << 40, dtype=tf.int64)
         n = tf.shape(x, tf.int64)[0] // block
         shift = tf.stack([r % n, (r // n) % n]) * block
         r //= n * n
@@ -47,7 +52,7 @@ def symmetries(ds, block=1, spin_flip=True, seed=None):
             x = tf.where(r // 8 % 2 == 1, -x, x)
         return x, y
 
-    return tf.data.Dataset.zip((ds, draws.map(tf.abs))).map(move, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.enumerate().map(move, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _features(x, upscale_to):
@@ -60,51 +65,57 @@ def _check_split(split):
         raise InputError(f"unknown split {split!r}; choose one of {SPLITS}")
 
 
-def from_shards(directory, batch_size, label="energy", split=None, shuffle_buffer=10000,
-                upscale_to=None, seed=None, verify=True, drop_remainder=False):
-    """Batches from a shard directory (see `tfphys.data.shards`).
-
-    Shards are read in parallel and interleaved, examples filtered by SHA3 `split` ('train',
-    'test' or None for all), shuffled (`shuffle_buffer` 0 turns it off), batched and
-    prefetched. Checksums are verified as each shard is opened (`verify`).
-    """
+def shard_arrays(directory, label="energy", split=None, check=None, verify=True):
+    """(spins, labels) numpy arrays of one SHA3 `split` ('train', 'test' or None), one shard at
+    a time: memory holds one shard, whatever the dataset's size. `check(data, path)` may raise
+    InputError for a shard whose contents do not fit the consumer."""
     _check_split(split)
     manifest = shards.read_manifest(directory)
     fields = manifest["fields"] or {}
     if "spins" not in fields or label not in fields:
         raise InputError(f"{directory} has fields {sorted(fields)}; need 'spins' and {label!r}")
+    for entry in manifest["shards"]:
+        data = shards.read_shard(directory, entry, verify)
+        if check is not None:
+            check(data, entry["file"])
+        keep = slice(None) if split is None else data["test"].astype(bool) == (split == "test")
+        yield data["spins"][keep], data[label][keep]
+
+
+def shard_examples(directory, label="energy", split=None, check=None, upscale_to=None):
+    """Unbatched (features, label) examples of a shard directory in a fixed order with a known
+    size (what `fit.train` shuffles, shards across ranks and batches). Every shard is verified
+    once up front (checksum, readable, `check`), so a bad shard is one clear error before
+    training instead of a failure inside TensorFlow half-way through an epoch."""
+    n = sum(len(s) for s, _ in shard_arrays(directory, label, split, check))
+    if not n:
+        raise InputError(f"{directory} has no {split or ''} examples")
+    manifest = shards.read_manifest(directory)
+    fields = manifest["fields"]
     spec = (tf.TensorSpec([None] + fields["spins"]["shape"], np.dtype(fields["spins"]["dtype"])),
-            tf.TensorSpec([None] + fields[label]["shape"], np.dtype(fields[label]["dtype"])),
-            tf.TensorSpec([None], tf.bool))
-    entries = manifest["shards"]
+            tf.TensorSpec([None] + fields[label]["shape"], np.dtype(fields[label]["dtype"])))
+    ds = tf.data.Dataset.from_generator(
+        lambda: shard_arrays(directory, label, split, verify=False), output_signature=spec)
+    ds = ds.unbatch().map(lambda x, y: (_features(x[tf.newaxis], upscale_to)[0], y),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.apply(tf.data.experimental.assert_cardinality(n))
 
-    def read(index):
-        data = shards.read_shard(directory, entries[int(index)], verify)
-        yield data["spins"], data[label], data["test"].astype(bool)
 
-    def shard_dataset(index):
-        return tf.data.Dataset.from_generator(read, args=(index,), output_signature=spec).unbatch()
-
-    ds = tf.data.Dataset.range(len(entries))
-    if shuffle_buffer:
-        ds = ds.shuffle(len(entries), seed=seed)
-    ds = ds.interleave(shard_dataset, cycle_length=min(4, max(1, len(entries))),
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=seed is not None)
-    if split is not None:
-        want_test = split == "test"
-        ds = ds.filter(lambda x, y, t: tf.equal(t, want_test))
-    ds = ds.map(lambda x, y, t: (x, y))
+def from_shards(directory, batch_size, label="energy", split=None, shuffle_buffer=10000,
+                upscale_to=None, seed=None, drop_remainder=False):
+    """Shuffled batches (features, label) of a shard directory (see `shard_examples`);
+    `shuffle_buffer` 0 keeps the stored order."""
+    ds = shard_examples(directory, label, split, upscale_to=upscale_to)
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(lambda x, y: (_features(x, upscale_to), y),
-                  num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def stream(source, batch_size, sampler="uniform", label="energy", split=None, upscale_to=None,
-           seed=None, **sampler_args):
+           seed=None, start=0, **sampler_args):
     """An endless dataset of fresh batches generated on the fly by `tfphys.data.spins.generate`
-    (e.g. uniform or thermal configurations of `source`), each with exact labels."""
+    (e.g. uniform or thermal configurations of `source`), each with exact labels. Batch i is
+    drawn from (`seed`, i) alone, so `start` resumes the stream at batch `start` exactly."""
     _check_split(split)
     probe = generate(source, sampler, 1, seed=0, **sampler_args)
     spec = (tf.TensorSpec((None, source.L, source.L), probe["spins"].dtype),
@@ -112,7 +123,7 @@ def stream(source, batch_size, sampler="uniform", label="energy", split=None, up
 
     def batches():
         root = np.random.SeedSequence(seed)
-        for i in itertools.count():
+        for i in itertools.count(start):
             child = np.random.SeedSequence(root.entropy, spawn_key=(i,))
             data = generate(source, sampler, batch_size, seed=child, **sampler_args)
             keep = slice(None) if split is None else data["test"] == (split == "test")

@@ -1,23 +1,51 @@
-"""SavedModel export: written under a temporary name and renamed, so a crash never leaves a
-half-written model where a finished one is expected."""
+"""Model export and safe reload.
 
+An export is a folder holding
+* `saved_model.pb` + `variables/`: a TensorFlow SavedModel (serving, other languages);
+* `model.keras`: the Keras v3 file that `load` revives (architecture as JSON, weights as HDF5);
+* `tfphys.json`: what the model is (kind, preset, lattice, label, units, outputs), checked by
+  every consumer against what it is asked to do, and the marker that lets a later export
+  replace this one. A folder without it is never deleted or overwritten.
+It is written under a temporary name and renamed, so a crash never leaves a half-written model.
+
+Loading never runs Python from the file: `load` accepts only the layers of Keras and tfphys
+(no `Lambda`, no functions or classes from other modules) and revives them with Keras's
+`safe_mode`. A model graph is still a program: run only models you trust.
+"""
+
+import json
 import os
 import shutil
 import tempfile
+import zipfile
 
 import tensorflow as tf
 
+from tfphys import outputs
 from tfphys.errors import InputError
 
+MARKER = "tfphys.json"
+FORMAT = "tfphys-model/1"
+KERAS_FILE = "model.keras"
+_ALLOWED_MODULES = ("keras", "builtins")
 
-def export(model, path):
-    """Save `model` as a SavedModel at `path` (replacing an older export); returns `path`."""
-    path = os.path.abspath(path)
+
+def export(model, path, metadata=None):
+    """Save `model` with `metadata` (what it predicts: kind, preset, L, label, units ...) at
+    `path`, replacing only an older tfphys export; returns the absolute path."""
+    path = outputs.claim_dir(path, MARKER, "tfphys model export", "--export")
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    except OSError as exc:
+        raise InputError(f"--export {path}: cannot write there ({exc.strerror})") from None
     try:
         model.save(tmp, save_format="tf")
+        model.save(os.path.join(tmp, KERAS_FILE))
+        with open(os.path.join(tmp, MARKER), "w") as handle:
+            json.dump({"format": FORMAT, "inputs": list(model.input_shape[1:]),
+                       "outputs": int(model.output_shape[-1]), **(metadata or {})}, handle, indent=1)
         if os.path.exists(path):
             old = f"{tmp}.old"
             os.replace(path, old)
@@ -31,12 +59,64 @@ def export(model, path):
     return path
 
 
+def metadata(path):
+    """The tfphys.json facts of an export (InputError if `path` is not a tfphys export)."""
+    marker = os.path.join(path, MARKER)
+    if not os.path.isdir(path):
+        raise InputError(f"no exported model at {path}; export one with bin/train_ednn or "
+                         "bin/train_cnn --export DIR")
+    if not os.path.exists(marker):
+        raise InputError(f"{path} is not a tfphys export ({MARKER} is missing; a SavedModel from "
+                         "elsewhere or an older tfphys could run code when revived): re-export it "
+                         "with bin/train_* --export, or load it yourself with tf.saved_model.load "
+                         "if you trust it")
+    try:
+        with open(marker) as handle:
+            facts = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{marker} is unreadable ({exc}); re-export the model") from None
+    if not isinstance(facts, dict) or facts.get("format") != FORMAT:
+        raise InputError(f"{marker} is not a {FORMAT} description; re-export the model")
+    return facts
+
+
+def _unsafe(node, where="model"):
+    """The first object in a Keras config that is not a Keras or tfphys layer, or None."""
+    if isinstance(node, list):
+        return next((bad for item in node if (bad := _unsafe(item, where))), None)
+    if not isinstance(node, dict):
+        return None
+    if node.get("class_name") in ("Lambda", "__lambda__", "TFOpLambda", "SlicingOpLambda"):
+        return f"a {node['class_name']} layer (Python code)"
+    module = node.get("module")
+    registered = node.get("registered_name") or ""
+    tfphys_layer = (registered.startswith("tfphys>")
+                    and tf.keras.utils.get_registered_object(registered) is not None)
+    if module is not None and not (module.split(".")[0] in _ALLOWED_MODULES or tfphys_layer):
+        return f"{node.get('class_name')!r} from module {module!r}"
+    return next((bad for value in node.values() if (bad := _unsafe(value, where))), None)
+
+
 def load(path):
-    """Reload an exported model as Keras (tfphys layers are registered by importing tfphys.models)."""
+    """The Keras model of a tfphys export, revived without executing code from the file."""
     import tfphys.models.ednn  # noqa: F401  (registers the EDNN layers)
     import tfphys.models.padding  # noqa: F401  (registers PeriodicPadding2D)
 
-    if not os.path.exists(os.path.join(path, "saved_model.pb")):
-        raise InputError(f"no exported model at {path} (saved_model.pb is missing); export one "
-                         "with bin/train_ednn or bin/train_cnn --export DIR")
-    return tf.keras.models.load_model(path)
+    metadata(path)
+    keras_file = os.path.join(path, KERAS_FILE)
+    if not os.path.exists(keras_file):
+        raise InputError(f"the export at {path} is incomplete ({KERAS_FILE} is missing); re-export it")
+    try:
+        with zipfile.ZipFile(keras_file) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{keras_file} is corrupt ({exc}); re-export the model") from None
+    bad = _unsafe(config)
+    if bad:
+        raise InputError(f"refusing to load {path}: it contains {bad}, which would run code that "
+                         "is not part of Keras or tfphys; only load models you trust")
+    try:
+        return tf.keras.models.load_model(keras_file, safe_mode=True, compile=False)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"{keras_file} cannot be loaded ({str(exc).splitlines()[0][:200]}); "
+                         "re-export the model") from None

@@ -4,15 +4,29 @@
 (CPU, MirroredStrategy or Horovod), resumes from the latest checkpoint in `config.run_dir`,
 and fits with a Keras progress bar, TensorBoard logs, checkpoints every `checkpoint_every`
 steps and at each epoch end, and an optional stop once a metric reaches its target. Only the
-chief writes files. Resuming restarts the interrupted epoch from its beginning.
+chief writes files.
+
+Exact resumption: the batches of epoch e are a pure function of (seed, e) -- the shuffle order
+and any augmentation are drawn from seeds, not from the state of an iterator -- so a run
+restored from a checkpoint at any step, mid-epoch included, regenerates the remaining batches
+of that epoch and ends with the weights of an uninterrupted run.
+
+Equal steps on every rank: under Horovod each rank takes floor(N / ranks) examples of each
+epoch's shuffled order (the up to ranks - 1 examples left over differ from epoch to epoch), so
+all ranks run the same number of steps and their allreduces always pair up.
+
+A loss that becomes NaN or infinite stops the run with `TrainingDiverged` (exit 1 in bin/).
 """
 
 import dataclasses
+import math
 import os
+import sys
 
+import numpy as np
 import tensorflow as tf
 
-from tfphys.errors import InputError
+from tfphys.errors import InputError, TrainingDiverged
 from tfphys.training.distribute import Distribution
 
 OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.Adadelta,
@@ -33,9 +47,11 @@ class TrainConfig:
     run_dir: str = None
     checkpoint_every: int = 0
     target: tuple = None  # (metric name, value): stop once reached (min for errors, max for accuracy)
-    steps_per_epoch: int = None
+    steps_per_epoch: int = None  # streamed data only; fixed example sets give their own count
     decay: str = "constant"  # "constant" (the thesis) or "cosine" to 0 over all epochs
-    verbose: int = 1
+    seed: int = 0  # shuffle order and augmentation draws of every epoch
+    shuffle_buffer: int = 1 << 20  # examples; the whole set when smaller
+    verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -44,30 +60,40 @@ class TrainConfig:
             raise InputError(f"unknown learning-rate decay {self.decay!r}; choose one of {DECAYS}")
         if self.loss not in LOSSES:
             raise InputError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
-        if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
-            raise InputError("epochs, batch_size and learning_rate must be positive")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InputError(f"--learning_rate must be a positive finite number, got {self.learning_rate}")
+        if self.verbose is None:
+            self.verbose = 1 if sys.stdout.isatty() else 2
 
 
 class Checkpoints(tf.keras.callbacks.Callback):
-    """tf.train checkpoints of model, optimizer, epoch and step; only the chief writes."""
+    """tf.train checkpoints of model, optimizer and global step; only the chief writes."""
 
     def __init__(self, directory, every_steps, is_chief):
         super().__init__()
         self.directory, self.every, self.is_chief = directory, int(every_steps), is_chief
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._manager = None
 
     def attach(self, model):
-        """Restore the latest checkpoint into `model` (if any); returns the epoch to start at."""
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, epoch=self.epoch,
-                                         step=self.step)
+        """Restore the latest checkpoint into `model` (if any); returns the global step."""
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, step=self.step)
         self._manager = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=3)
         if self._manager.latest_checkpoint:
+            try:
+                status = checkpoint.restore(self._manager.latest_checkpoint)
+                status.assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as exc:
+                raise InputError(f"the checkpoint in {self.directory} is from a different model "
+                                 f"({str(exc).splitlines()[0][:160]}); resume with the flags it was "
+                                 "trained with or use another --run_dir") from None
             # expect_partial: a finished run resumed only to export never builds the optimizer's
             # slots, which would otherwise print a warning per unrestored slot variable.
-            checkpoint.restore(self._manager.latest_checkpoint).expect_partial()
-        return int(self.epoch.numpy())
+            status.expect_partial()
+        return int(self.step.numpy())
 
     def _save(self):
         if self.is_chief:
@@ -79,8 +105,8 @@ class Checkpoints(tf.keras.callbacks.Callback):
             self._save()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.epoch.assign(epoch + 1)
-        self._save()
+        if not self.every or int(self.step.numpy()) % self.every:
+            self._save()
 
 
 class StopAtTarget(tf.keras.callbacks.Callback):
@@ -90,24 +116,88 @@ class StopAtTarget(tf.keras.callbacks.Callback):
         super().__init__()
         self.metric, self.value = metric, float(value)
         self.higher_is_better = "acc" in metric
+        self.reached = False
 
     def on_epoch_end(self, epoch, logs=None):
         got = (logs or {}).get(self.metric)
         if got is None:
             raise InputError(f"target metric {self.metric!r} is not logged; logged: {sorted(logs or {})}")
         if (got >= self.value) if self.higher_is_better else (got <= self.value):
-            self.model.stop_training = True
+            self.reached = True
 
 
-def train(build_model, data, config, distribution=None, validation=None):
-    """Build, compile and fit; returns (model, history). `data` yields (x, y) batches."""
+class _OneEpochPerFit(tf.keras.callbacks.Callback):
+    """Ends each `fit` call after one epoch (the progress bar still shows 'Epoch e/E')."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
+class FailOnNonFinite(tf.keras.callbacks.Callback):
+    """Raise `TrainingDiverged` as soon as the loss is NaN or infinite (nothing is exported)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise TrainingDiverged(f"training diverged: the loss became {loss} at batch {batch + 1}; "
+                                   "lower --learning_rate or check the labels for NaN")
+
+
+def _examples(data, name):
+    """Number of examples in a finite, unbatched dataset (InputError if unknown or empty)."""
+    n = int(data.cardinality())
+    if n == tf.data.INFINITE_CARDINALITY or n == tf.data.UNKNOWN_CARDINALITY:
+        raise InputError(f"the {name} dataset has no known size; pass a finite example dataset "
+                         "(tf.data.experimental.assert_cardinality) or a per-epoch callable "
+                         "with steps_per_epoch")
+    if n < 1:
+        raise InputError(f"the {name} dataset is empty")
+    return n
+
+
+def epoch_batches(examples, epoch, config, dist, transform=None, shuffle=True):
+    """Batches of one epoch: a seeded shuffle, this rank's equal share, `transform(ds, seed)`
+    (e.g. symmetry augmentation drawn from `seed`), then batches of `config.batch_size`."""
+    n = _examples(examples, "training")
+    seed = [config.seed, epoch]
+    ds = examples
+    if shuffle:
+        epoch_seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint32)[0])
+        ds = ds.shuffle(min(n, config.shuffle_buffer), seed=epoch_seed, reshuffle_each_iteration=False)
+    if dist.hvd is not None:
+        per_rank = n // dist.size
+        if per_rank < 1:
+            raise InputError(f"{n} examples cannot be shared by {dist.size} ranks")
+        ds = ds.take(per_rank * dist.size).shard(dist.size, dist.rank)
+    if transform is not None:
+        ds = transform(ds, seed)
+    return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(data, config, dist):
+    """Optimizer steps per epoch: the same on every rank."""
+    if callable(data):
+        if not config.steps_per_epoch:
+            raise InputError("streamed data (a per-epoch callable) needs steps_per_epoch")
+        return config.steps_per_epoch
+    per_rank = _examples(data, "training") // (dist.size if dist.hvd is not None else 1)
+    return max(1, -(-per_rank // config.batch_size))
+
+
+def train(build_model, data, config, distribution=None, validation=None, transform=None,
+          callbacks=()):
+    """Build, compile and fit; returns (model, history) (history None if nothing was left).
+
+    `data` is either a finite dataset of unbatched (x, y) examples (shuffled, sharded across
+    Horovod ranks and batched here; `transform(ds, seed)` augments each epoch) or a callable
+    `epoch -> dataset of batches` for streamed data (with `config.steps_per_epoch`), which
+    must give the same batches whenever it is called for the same epoch. `validation` is an
+    unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks.
+    """
     dist = distribution or Distribution()
-    data = dist.shard(data)
+    steps = steps_per_epoch(data, config, dist)
     rate = dist.learning_rate(config.learning_rate)
     if config.decay == "cosine":
-        steps = config.steps_per_epoch or int(data.cardinality())
-        if steps < 1:
-            raise InputError("cosine decay needs a finite dataset or steps_per_epoch")
         rate = tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
     with dist.scope():
         model = build_model()
@@ -117,20 +207,35 @@ def train(build_model, data, config, distribution=None, validation=None):
                 else tf.keras.losses.MeanSquaredError())
         metrics = ["accuracy"] if classify else ["mae"]
         model.compile(optimizer=dist.optimizer(optimizer), loss=loss, metrics=metrics)
-    callbacks = dist.callbacks()
-    initial_epoch = 0
+    hooks = dist.callbacks() + [FailOnNonFinite()]
+    step = 0
     if config.run_dir:
         checkpoints = Checkpoints(os.path.join(config.run_dir, "checkpoints"),
                                   config.checkpoint_every, dist.is_chief)
-        initial_epoch = checkpoints.attach(model)
-        callbacks.append(checkpoints)
+        step = checkpoints.attach(model)
+        hooks.append(checkpoints)
         if dist.is_chief:
-            callbacks.append(tf.keras.callbacks.TensorBoard(os.path.join(config.run_dir, "tensorboard")))
-    if config.target:
-        callbacks.append(StopAtTarget(*config.target))
-    if initial_epoch >= config.epochs:
-        return model, None
-    history = model.fit(data, epochs=config.epochs, initial_epoch=initial_epoch,
-                        steps_per_epoch=config.steps_per_epoch, validation_data=validation,
-                        callbacks=callbacks, verbose=config.verbose if dist.is_chief else 0)
+            hooks.append(tf.keras.callbacks.TensorBoard(os.path.join(config.run_dir, "tensorboard")))
+    target = StopAtTarget(*config.target) if config.target else None
+    hooks += ([target] if target else []) + list(callbacks) + [_OneEpochPerFit()]
+    if validation is not None:
+        validation = epoch_batches(validation, 0, config, dist, shuffle=False)
+    first_epoch, done = divmod(step, steps)
+    history = None
+    for epoch in range(first_epoch, config.epochs):
+        batches = data(epoch) if callable(data) else epoch_batches(data, epoch, config, dist, transform)
+        skip = done if epoch == first_epoch else 0
+        # Keras counts steps per fit call: one call per epoch lets a resumed epoch run only the
+        # batches it had not yet trained on
+        part = model.fit(batches.skip(skip), epochs=config.epochs, initial_epoch=epoch,
+                         steps_per_epoch=steps - skip, validation_data=validation,
+                         callbacks=hooks, verbose=config.verbose if dist.is_chief else 0)
+        if history is None:
+            history = part
+        else:
+            history.epoch += part.epoch
+            for key, values in part.history.items():
+                history.history.setdefault(key, []).extend(values)
+        if target and target.reached:
+            break
     return model, history

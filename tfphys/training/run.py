@@ -1,43 +1,141 @@
 """A preset turned into data, a model and figures: what bin/train_* and bin/evaluate share.
 
-Data come from a shard directory (its SHA3 train/test flags) or are generated in memory with
-the preset's sampler; in the latter case the test set is a separate draw keeping only
-configurations the SHA3 split assigns to testing, so no test configuration is ever trained on.
+Data come from a shard directory (streamed through `tfphys.data.pipeline`, its SHA3 split) or
+are generated with the preset's sampler. Generated sets are drawn in rounds until they hold
+exactly the requested number of examples of their split (the SHA3 split decides which side a
+configuration is on, so no test configuration is ever trained on); test sets are generated and
+scored chunk by chunk, so evaluation memory does not grow with the lattice size.
+
+Exports and datasets carry their facts (what a model predicts, what a dataset holds), and
+`check_model` / `check_dataset` compare them with the preset before anything runs.
 """
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import resources
 from tfphys.data import pipeline, shards, spins
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
 from tfphys.physics import ising
 from tfphys.training import evaluate
 
+UNITS = {"energy": "J", "magnetization": "spin sum", "label": "energy class"}
+
 
 def source(preset, L=None):
     return spins.SpinSource("ising", L or preset.L)
 
 
-def examples(preset, split, data_dir=None, seed=0, count=None, L=None, sampler=None, **sampler_args):
+def facts(preset):
+    """What an export of `preset`'s network is (stored in its tfphys.json)."""
+    return {"kind": preset.kind, "preset": preset.name, "model": "ising", "L": preset.L,
+            "label": preset.label, "units": UNITS[preset.label], "focus": preset.focus,
+            "context": preset.context, "padding": preset.padding}
+
+
+def check_model(preset, facts_, path):
+    """InputError unless the export described by `facts_` predicts what `preset` scores."""
+    for key in ("kind", "label", "model"):
+        if key in facts_ and facts_[key] != getattr(preset, key, "ising"):
+            raise InputError(f"the model at {path} is a {facts_.get('kind')} predicting "
+                             f"{facts_.get('label')} (preset {facts_.get('preset')}), but preset "
+                             f"{preset.name} is a {preset.kind} predicting {preset.label}: pass "
+                             f"--preset {facts_.get('preset')} or another model")
+    if facts_.get("outputs", preset.outputs) != preset.outputs:
+        raise InputError(f"the model at {path} has {facts_['outputs']} outputs, preset "
+                         f"{preset.name} expects {preset.outputs}")
+
+
+def check_size(preset, L, count=1):
+    """Refuse up front a network or a batch of `count` L x L lattices that cannot fit in memory;
+    returns the estimated bytes per lattice."""
+    side = preset.upscale_to if preset.kind == "cnn" and preset.upscale_to else L
+    if preset.kind == "ednn":
+        f, c = preset.focus, preset.context
+        if L % f:
+            raise InputError(f"L={L} is not a multiple of the EDNN focus {f}")
+        if preset.padding == "periodic" and c > L:
+            raise InputError(f"context {c} is wider than the {L}x{L} lattice it wraps around; "
+                             f"use --context <= {L}")
+        first_layer = (f + 2 * c) ** 2 * 32 * (f + 2 * c) ** 2  # weights of the MLP's first layer
+        resources.check_fits(first_layer * 16, f"the EDNN brain for f={f}, c={c} (weights, "
+                             "gradients and Adam slots)", "use a smaller --context")
+    per = L * L * 9 + side * side * 4  # int8 spins + float64 labels work + float32 inputs
+    if preset.kind == "ednn":  # the tiles of (f + 2c)^2 pixels the brain sees, float32
+        per += (L // preset.focus) ** 2 * (preset.focus + 2 * preset.context) ** 2 * 4
+    resources.check_fits(per * max(1, count), f"{count} {L}x{L} lattice(s) of {preset.name}",
+                         "use a smaller L or count")
+    return per
+
+
+def draws(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_args):
+    """Chunks (spins, labels) of generated configurations of one SHA3 `split`, `count` in all
+    (default: the preset's size for that split), each chunk within the working memory budget."""
+    L = L or preset.L
+    want = count or (preset.train_examples if split == "train" else preset.test_examples)
+    per = check_size(preset, L)
+    chunk = resources.chunk_size(per)
+    kind = sampler or preset.sampler
+    fraction = 0.1 if split == "test" else 0.9
+    have, round_ = 0, 0
+    while have < want:
+        draw = min(chunk, int((want - have) / fraction * 1.1) + 16)
+        data = spins.generate(source(preset, L), kind, draw, seed=[seed, split == "test", round_],
+                              **sampler_args)
+        keep = np.flatnonzero(data["test"] == (split == "test"))[:want - have]
+        have += len(keep)
+        round_ += 1
+        if len(keep):
+            yield data["spins"][keep], data[preset.label][keep]
+        elif round_ > 100:
+            raise InputError(f"the {kind} sampler gave no {split} configuration of {L}x{L} in 100 "
+                             "rounds; use another sampler")
+
+
+def examples(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_args):
     """(spins, labels) numpy arrays of one split ('train', 'test' or 'all' = whole 4x4 space)."""
     if split == "all":
         data = spins.generate(source(preset, L), "all", 1)
-    elif data_dir:
-        data = shards.load(data_dir)
-        keep = data["test"] == (split == "test")
-        data = {k: v[keep] for k, v in data.items()}
-    else:
-        want = count or (preset.train_examples if split == "train" else preset.test_examples)
-        kind = sampler or preset.sampler
-        # the test set is drawn from a different seed and keeps only SHA3-test configurations
-        draw = want if split == "train" else 12 * want
-        data = spins.generate(source(preset, L), kind, draw, seed=[seed, split == "test"], **sampler_args)
-        keep = data["test"] == (split == "test")
-        data = {k: v[keep][:want] for k, v in data.items()}
-    if not len(data["spins"]):
-        raise InputError(f"no {split} examples found; check the data directory or counts")
-    return data["spins"], data[preset.label]
+        return data["spins"], data[preset.label]
+    parts = list(draws(preset, split, seed, count, L, sampler, **sampler_args))
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+def check_dataset(preset, directory, L=None):
+    """InputError unless the dataset at `directory` holds Ising L x L configurations (default:
+    the preset's L) with the preset's label; returns a per-shard check of the values."""
+    L = L or preset.L
+    manifest = shards.read_manifest(directory)
+    made = manifest.get("metadata") or {}
+    shape = (manifest.get("fields") or {}).get("spins", {}).get("shape")
+    if made.get("model", "ising") != "ising" or (shape and list(shape) != [L, L]):
+        raise InputError(f"{directory} holds {made.get('model', '?')} configurations of shape "
+                         f"{shape}; preset {preset.name} needs Ising {L}x{L}: generate them with "
+                         f"bin/generate_spins --model ising --L {L}")
+
+    def spins_are_binary(data, path):
+        values = np.unique(data["spins"])
+        if not np.all(np.isin(values, (-1, 1))):
+            raise InputError(f"{path} holds spin values {values[:5].tolist()}; Ising spins are "
+                             "+-1: regenerate the dataset")
+        if preset.label == "label" and (np.any(data["label"] < 0)
+                                        or np.any(data["label"] >= preset.outputs)):
+            raise InputError(f"{path} has energy classes outside 0..{preset.outputs - 1}, the "
+                             f"classes of preset {preset.name}")
+    return spins_are_binary
+
+
+def shard_chunks(preset, directory, split, L=None):
+    """(spins, labels) chunks of one split of a checked shard directory, a shard at a time."""
+    return pipeline.shard_arrays(directory, preset.label, split,
+                                 check=check_dataset(preset, directory, L))
+
+
+def shard_examples(preset, directory, split):
+    """Unbatched (features, label) examples of one split of a shard directory, streamed."""
+    return pipeline.shard_examples(directory, preset.label, split, check=check_dataset(preset, directory),
+                                   upscale_to=preset.upscale_to if preset.kind == "cnn" else None)
 
 
 def features(preset, configs):
@@ -48,16 +146,24 @@ def features(preset, configs):
     return x
 
 
-def dataset(preset, configs, labels, batch_size, seed=0):
-    """Shuffled training batches; with `preset.augment`, each example is moved by a random
-    lattice symmetry every epoch (see `tfphys.data.pipeline.symmetries`)."""
-    x = features(preset, configs)
-    y = np.asarray(labels, np.int64 if preset.label == "label" else np.float32)
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
-    if preset.augment:
-        ds = pipeline.symmetries(ds, x.shape[1] // np.shape(configs)[1],
-                                 spin_flip=preset.label != "magnetization", seed=seed)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+def label_array(preset, labels):
+    return np.asarray(labels, np.int64 if preset.label == "label" else np.float32)
+
+
+def augmentation(preset, L):
+    """`fit.train`'s transform for the preset: random lattice symmetries, or None."""
+    if not preset.augment:
+        return None
+    block = (preset.upscale_to or L) // L if preset.kind == "cnn" else 1
+    flip = preset.label != "magnetization"
+    return lambda ds, seed: pipeline.symmetries(ds, block, spin_flip=flip, seed=seed)
+
+
+def dataset(preset, configs, labels):
+    """Unbatched training examples (features, label) for `fit.train`."""
+    if np.any(~np.isfinite(np.asarray(labels, np.float64))):
+        raise InputError("the training labels hold NaN or infinite values; regenerate the data")
+    return tf.data.Dataset.from_tensor_slices((features(preset, configs), label_array(preset, labels)))
 
 
 def build(preset):
@@ -69,19 +175,40 @@ def build(preset):
     return ednn.ednn(ednn.mlp_brain(f, c, outputs=preset.outputs), f, c, padding=preset.padding)
 
 
-def predict(preset, model, configs, batch_size=1000):
+def predict(preset, model, configs, batch_size=None):
     """Raw network outputs for configurations (batch, L, L): logits or (batch, 1) values."""
     x = features(preset, configs)
     if preset.kind == "ednn":
         ednn.check_input(model, x)
-    return model.predict(x, batch_size=batch_size, verbose=0)
+    elif tuple(model.input_shape[1:3]) != x.shape[1:3]:
+        raise InputError(f"the model takes {model.input_shape[1]}x{model.input_shape[2]} inputs, "
+                         f"got {x.shape[1]}x{x.shape[2]}")
+    batch = batch_size or resources.chunk_size(x[0].size * 4 * 64, budget=1 << 28)
+    return model.predict(x, batch_size=batch, verbose=0)
 
 
-def score(preset, out, configs, labels):
-    """Evaluation figures of network outputs `out` against labels, in the preset's terms."""
+def score(preset, out, configs_or_sites, labels):
+    """Evaluation figures of network outputs `out` against labels, in the preset's terms.
+    `configs_or_sites`: the configurations, or the number of spins per configuration."""
     if preset.label == "label":
         return evaluate.classification(out, labels, preset.outputs)
     result = evaluate.regression(out[:, 0], labels)
     if preset.label == "magnetization":
-        result["median_abs_error_per_spin"] = result["median_abs_error"] / configs[0].size
+        sites = (configs_or_sites if np.isscalar(configs_or_sites)
+                 else np.asarray(configs_or_sites)[0].size)
+        result["median_abs_error_per_spin"] = result["median_abs_error"] / sites
     return result
+
+
+def score_chunks(preset, model, chunks):
+    """Figures over (configs, labels) chunks, predicted one chunk at a time; returns
+    (figures, outputs, labels, L) with only outputs and labels kept (not the lattices)."""
+    outs, labels, L = [], [], None
+    for configs, chunk_labels in chunks:
+        L = configs.shape[1]
+        outs.append(predict(preset, model, configs))
+        labels.append(np.asarray(chunk_labels))
+    if not outs:
+        raise InputError("no test examples to score; check the data directory or counts")
+    out, labels = np.concatenate(outs), np.concatenate(labels)
+    return score(preset, out, L * L, labels), out, labels, L

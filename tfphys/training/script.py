@@ -12,6 +12,7 @@ import time
 import tensorflow as tf
 from absl import flags, logging
 
+from tfphys import outputs
 from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.training import export, presets, run
@@ -84,6 +85,40 @@ def print_figures(title, figures):
     print(f"{title}: {json.dumps(shown)}")
 
 
+def _claim_outputs(preset):
+    """Check every output path and size before training, so a bad one costs no training time."""
+    if FLAGS.export:
+        outputs.claim_dir(FLAGS.export, export.MARKER, "tfphys model export", "--export")
+    if FLAGS.run_dir:
+        outputs.claim_dir(FLAGS.run_dir, "checkpoints", "tfphys run directory", "--run_dir")
+    run.check_size(preset, preset.L, preset.batch_size)
+    if preset.kind == "ednn" and FLAGS.eval_L:
+        run.check_size(preset, FLAGS.eval_L, 4)
+
+
+def _training_data(preset, dist):
+    """(data for fit.train, steps per epoch or None, augmentation transform or None)."""
+    if FLAGS.stream:
+        upscale = preset.upscale_to if preset.kind == "cnn" else None
+        steps = max(1, preset.train_examples // preset.batch_size)
+        return (lambda epoch: pipeline.stream(
+            run.source(preset), preset.batch_size, preset.sampler, preset.label, split="train",
+            upscale_to=upscale, seed=[FLAGS.seed, dist.rank], start=epoch * steps)), steps, None
+    if FLAGS.data:
+        data = run.shard_examples(preset, FLAGS.data, "train")
+    else:
+        data = run.dataset(preset, *run.examples(preset, "train", FLAGS.seed))
+    return data, None, run.augmentation(preset, preset.L)
+
+
+def _test_chunks(preset):
+    if preset.test_examples == 0:
+        return "all", [run.examples(preset, "all")]
+    if FLAGS.data:
+        return "test", run.shard_chunks(preset, FLAGS.data, "test")
+    return "test", run.draws(preset, "test", FLAGS.seed)
+
+
 def main(argv):
     del argv
     preset = _preset()
@@ -93,39 +128,32 @@ def main(argv):
         raise InputError("--stream draws fresh configurations every batch; symmetry "
                          "augmentation is for fixed training sets: add --noaugment")
     dist = Distribution(FLAGS.gpus, FLAGS.horovod)
+    _claim_outputs(preset)
     tf.keras.utils.set_random_seed(FLAGS.seed)
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
-    if FLAGS.stream:
-        data = pipeline.stream(run.source(preset), preset.batch_size, preset.sampler, preset.label,
-                               split="train", upscale_to=preset.upscale_to if preset.kind == "cnn"
-                               else None, seed=FLAGS.seed)
-        steps = max(1, preset.train_examples // preset.batch_size)
-    else:
-        data = run.dataset(preset, *run.examples(preset, "train", FLAGS.data, FLAGS.seed),
-                           preset.batch_size, FLAGS.seed)
-        steps = None
+    data, steps, transform = _training_data(preset, dist)
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
                          decay=preset.decay, loss=preset.loss, run_dir=FLAGS.run_dir,
                          checkpoint_every=FLAGS.checkpoint_every, steps_per_epoch=steps,
+                         seed=FLAGS.seed,
                          target=(("accuracy" if preset.label == "label" else "mae"), FLAGS.target)
                          if FLAGS.target is not None else None)
     start = time.perf_counter()
-    model, _ = train(lambda: run.build(preset), data, config, dist)
+    model, _ = train(lambda: run.build(preset), data, config, dist, transform=transform)
     seconds = time.perf_counter() - start
     if not dist.is_chief:
         return 0
     print(f"trained {preset.name} in {seconds:.1f} s on {dist.replicas} replica(s)")
-    split = "all" if preset.test_examples == 0 else "test"
-    configs, labels = run.examples(preset, split, FLAGS.data, FLAGS.seed)
-    print_figures(f"{split} ({preset.L}x{preset.L})",
-                  run.score(preset, run.predict(preset, model, configs), configs, labels))
+    split, chunks = _test_chunks(preset)
+    figures, _, _, L = run.score_chunks(preset, model, chunks)
+    print_figures(f"{split} ({L}x{L})", figures)
     if preset.kind == "ednn" and FLAGS.eval_L:
-        configs, labels = run.examples(preset, "test", None, FLAGS.seed, count=64, L=FLAGS.eval_L,
-                                       sampler="thermal", temperature=2.269, n_equilibrate=1000)
+        chunks = run.draws(preset, "test", FLAGS.seed, count=64, L=FLAGS.eval_L,
+                           sampler="thermal", temperature=2.269, n_equilibrate=1000)
         print_figures(f"thermal T_c ({FLAGS.eval_L}x{FLAGS.eval_L})",
-                      run.score(preset, run.predict(preset, model, configs, 4), configs, labels))
+                      run.score_chunks(preset, model, chunks)[0])
     if FLAGS.export:
-        print(f"exported: {export.export(model, FLAGS.export)}")
+        print(f"exported: {export.export(model, FLAGS.export, run.facts(preset))}")
     return 0

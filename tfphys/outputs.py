@@ -1,0 +1,53 @@
+"""Where tfphys may write: outputs never replace what they did not make.
+
+Every folder tfphys writes (a model export, a dataset, a run directory) holds a marker file
+naming what it is; `claim_dir` accepts a path that is new, an empty folder, or a folder holding
+that marker (a previous output of the same kind, which may be updated or replaced), and raises a
+one-line InputError for anything else: a user's folder, an existing file, a place that cannot be
+written. `claim_file` does the same for single files (plots).
+"""
+
+import os
+
+from tfphys.errors import InputError
+
+
+def _writable_parent(path, flag):
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {path}: {parent} is not writable; choose a folder you can write to")
+
+
+def claim_dir(path, marker, what, flag):
+    """Check that `path` may hold a `what` (identified by the file `marker` inside it)."""
+    if not path:
+        raise InputError(f"{flag} needs a folder path")
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise InputError(f"{flag} {path} is an existing file, not a folder; choose a new folder")
+    if os.path.isdir(path):
+        entries = sorted(os.listdir(path))
+        if entries and marker not in entries:
+            shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+            raise InputError(f"{flag} {path} already holds files that are not a {what} ({shown}); "
+                             f"tfphys only replaces its own {what}s: choose a new or empty folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InputError(f"{flag} {path} is not writable; choose a folder you can write to")
+    else:
+        _writable_parent(path, flag)
+    return os.path.abspath(path)
+
+
+def claim_file(path, suffix, flag):
+    """Check that `path` may be (re)written as a `suffix` file (e.g. a '.png' plot)."""
+    if not path or not path.lower().endswith(suffix):
+        raise InputError(f"{flag} must name a {suffix} file, got {path!r}")
+    if os.path.isdir(path):
+        raise InputError(f"{flag} {path} is a folder; give a file name ending in {suffix}")
+    _writable_parent(path, flag)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise InputError(f"{flag} {path} is not writable")
+    return path
