@@ -4,21 +4,29 @@ Each shard is an uncompressed NumPy archive holding the same fields (e.g. `spins
 `magnetization`, `label`, `test`), one row per example. The manifest lists the fields (dtype
 and per-example shape), every shard with its example count and SHA-256, and the generator's
 metadata. Shards and the manifest are written to a temporary name and renamed, so a crash never
-leaves a half-written file under a real name; the manifest is rewritten after every shard, so
-an interrupted generation resumes after the last complete shard.
+leaves a half-written file under a real name; the manifest is rewritten after every shard.
+
+Reopening a dataset heals it: every listed shard is checked against its SHA-256, and shards
+that are missing or corrupt are listed by `todo` with the ones never written, so a generator
+that makes shard k from a seed of its own remakes them identically. Temporaries left by a
+killed writer are removed. Manifest entries must be shard-NNNNN.npz names inside the folder.
 """
 
+import glob
 import hashlib
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
 
+from tfphys import outputs
 from tfphys.errors import InputError
 
 MANIFEST = "manifest.json"
 FORMAT = "tfphys-shards/1"
+SHARD_NAME = re.compile(r"shard-(\d{5})\.npz")
 
 
 def _sha256(path):
@@ -42,19 +50,24 @@ def _atomic_write(path, write):
             os.remove(tmp)
 
 
+def _intact(directory, entry):
+    path = os.path.join(directory, entry["file"])
+    return os.path.exists(path) and _sha256(path) == entry["sha256"]
+
+
 class ShardWriter:
-    """Append shards to `directory`; reopening a directory continues where it stopped.
+    """Write shard k of `directory` with `write(k, **fields)`; reopening a directory keeps its
+    intact shards, and `todo(n)` lists the shards of 0..n-1 still to (re)make.
 
     `metadata` describes the generator; reopening with different metadata is an error (it
-    would mix two datasets).
+    would mix two datasets). A folder holding anything but a tfphys dataset is refused.
     """
 
     def __init__(self, directory, metadata):
+        outputs.claim_dir(directory, MANIFEST, "tfphys dataset", "--out")
         self.directory = directory
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, MANIFEST)
         metadata = json.loads(json.dumps(metadata))  # normalise tuples etc. for comparison
-        if os.path.exists(path):
+        if os.path.exists(os.path.join(directory, MANIFEST)):
             self.manifest = read_manifest(directory)
             if self.manifest["metadata"] != metadata:
                 raise InputError(f"{directory} holds a dataset made with other settings "
@@ -62,17 +75,26 @@ class ShardWriter:
         else:
             self.manifest = {"format": FORMAT, "metadata": metadata, "fields": None, "shards": [],
                              "count": 0}
+        for stale in glob.glob(os.path.join(glob.escape(directory), "*.tmp-*")):
+            os.remove(stale)
+        self.broken = [e["file"] for e in self.manifest["shards"] if not _intact(directory, e)]
+        self.manifest["shards"] = [e for e in self.manifest["shards"] if e["file"] not in self.broken]
 
     @property
     def count(self):
-        return self.manifest["count"]
+        return sum(entry["count"] for entry in self.manifest["shards"])
 
     @property
     def n_shards(self):
         return len(self.manifest["shards"])
 
-    def write(self, **fields):
-        """Write one shard from equal-length arrays; returns its file name."""
+    def todo(self, n_shards):
+        """Indices k < n_shards whose shard is missing, corrupt or not yet written."""
+        done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)) for e in self.manifest["shards"]}
+        return [k for k in range(n_shards) if k not in done]
+
+    def write(self, index, **fields):
+        """Write shard `index` from equal-length arrays; returns its file name."""
         lengths = {len(v) for v in fields.values()}
         if len(lengths) != 1:
             raise InputError(f"shard fields have different lengths: "
@@ -83,18 +105,25 @@ class ShardWriter:
             self.manifest["fields"] = spec
         elif self.manifest["fields"] != spec:
             raise InputError(f"shard fields {spec} differ from the dataset's {self.manifest['fields']}")
-        name = f"shard-{self.n_shards:05d}.npz"
+        name = f"shard-{index:05d}.npz"
         path = os.path.join(self.directory, name)
-        _atomic_write(path, lambda handle: np.savez(handle, **fields))
-        self.manifest["shards"].append({"file": name, "count": lengths.pop(), "sha256": _sha256(path)})
-        self.manifest["count"] = sum(s["count"] for s in self.manifest["shards"])
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            _atomic_write(path, lambda handle: np.savez(handle, **fields))
+        except OSError as exc:
+            raise InputError(f"cannot write {path} ({exc.strerror}); choose another --out") from None
+        entries = [e for e in self.manifest["shards"] if e["file"] != name]
+        entries.append({"file": name, "count": lengths.pop(), "sha256": _sha256(path)})
+        self.manifest["shards"] = sorted(entries, key=lambda e: e["file"])
+        self.manifest["count"] = self.count
         text = json.dumps(self.manifest, indent=1).encode()
         _atomic_write(os.path.join(self.directory, MANIFEST), lambda handle: handle.write(text))
         return name
 
 
 def read_manifest(directory):
-    """The manifest of a shard directory, with a clear error if it is missing or unreadable."""
+    """The manifest of a shard directory, with a clear error if it is missing, unreadable or
+    malformed (e.g. a shard entry naming a file outside the dataset folder)."""
     path = os.path.join(directory, MANIFEST)
     if not os.path.exists(path):
         raise InputError(f"no dataset at {directory}: {MANIFEST} is missing "
@@ -103,16 +132,26 @@ def read_manifest(directory):
         with open(path) as handle:
             manifest = json.load(handle)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not a readable manifest ({exc}); regenerate the dataset") from exc
-    if manifest.get("format") != FORMAT:
-        raise InputError(f"{path} has format {manifest.get('format')!r}, expected {FORMAT!r}")
+        raise InputError(f"{path} is not a readable manifest ({exc}); regenerate the dataset") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise InputError(f"{path} has format {found!r}, expected {FORMAT!r}; regenerate the dataset")
+    if not isinstance(manifest.get("shards"), list) or not isinstance(manifest.get("fields"),
+                                                                      (dict, type(None))):
+        raise InputError(f"{path} lacks a 'shards' list or 'fields'; regenerate the dataset")
+    for entry in manifest["shards"]:
+        if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)
+                and SHARD_NAME.fullmatch(entry["file"]) and isinstance(entry.get("count"), int)
+                and isinstance(entry.get("sha256"), str)):
+            raise InputError(f"{path} lists a malformed shard entry {str(entry)[:120]}; entries "
+                             "are shard-NNNNN.npz files inside the dataset folder: regenerate it")
     return manifest
 
 
 def read_shard(directory, entry, verify=True):
     """Load one shard as {field: array}; a truncated or corrupt shard raises InputError naming it."""
     path = os.path.join(directory, entry["file"])
-    fix = "delete it and rerun the generator with the same flags to remake it"
+    fix = "rerun the generator with the same flags to remake it"
     if not os.path.exists(path):
         raise InputError(f"shard {path} listed in the manifest is missing; {fix}")
     if verify and _sha256(path) != entry["sha256"]:
@@ -121,14 +160,25 @@ def read_shard(directory, entry, verify=True):
         with np.load(path) as archive:
             data = {k: archive[k] for k in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputError(f"shard {path} cannot be read ({exc}); {fix}") from exc
+        raise InputError(f"shard {path} cannot be read ({exc}); {fix}") from None
     if any(len(v) != entry["count"] for v in data.values()):
         raise InputError(f"shard {path} holds a different number of examples than its manifest; {fix}")
     return data
 
 
+def field(directory, name):
+    """One field of every shard concatenated (e.g. the energies for a histogram), read a shard
+    at a time so the other fields never sit in memory together."""
+    manifest = read_manifest(directory)
+    parts = [read_shard(directory, entry)[name] for entry in manifest["shards"]]
+    if not parts:
+        raise InputError(f"the dataset at {directory} has no shards yet")
+    return np.concatenate(parts)
+
+
 def load(directory, verify=True):
-    """Every shard of a dataset concatenated: {field: array}."""
+    """Every shard of a small dataset concatenated: {field: array} (tests, 4x4 spaces);
+    training and evaluation stream shards through `tfphys.data.pipeline` instead."""
     manifest = read_manifest(directory)
     parts = [read_shard(directory, entry, verify) for entry in manifest["shards"]]
     if not parts:
