@@ -78,6 +78,24 @@ class ShardsTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "manifest.json is missing"):
             shards.load(self.get_temp_dir() + "/nothing")
 
+    def test_manifests_that_point_outside_the_dataset_or_lack_shards_are_refused(self):
+        d = self.get_temp_dir() + "/hostile"
+        self._write(d, n_shards=1)
+        path = os.path.join(d, shards.MANIFEST)
+        with open(path) as handle:
+            manifest = json.load(handle)
+        for bad in ("../outside.npz", "/etc/passwd", "sub/shard-00000.npz"):
+            manifest["shards"][0]["file"] = bad
+            with open(path, "w") as handle:
+                json.dump(manifest, handle)
+            with self.assertRaisesRegex(InputError, "malformed shard entry"):
+                shards.load(d)
+        for text in ("[]", json.dumps({"format": shards.FORMAT}), "{not json"):
+            with open(path, "w") as handle:
+                handle.write(text)
+            with self.assertRaisesRegex(InputError, "regenerate the dataset"):
+                shards.read_manifest(d)
+
     def test_mismatched_fields_are_refused(self):
         writer = shards.ShardWriter(self.get_temp_dir() + "/fields", {})
         writer.write(0, spins=np.ones((2, 4, 4), np.int8), energy=np.zeros(2))
@@ -177,6 +195,46 @@ class GenerateSpinsTest(tf.test.TestCase):
         for key in a:
             self.assertAllEqual(a[key], b[key])
         self.assertAllEqual(np.bincount(a["label"]), np.full(63, 12))  # flat over 63 classes
+
+    def test_a_rerun_remakes_missing_and_corrupt_shards_identically(self):
+        args = ["--model=ising", "--L=4", "--sampler=uniform", "--count=500", "--shard_size=150"]
+        full, healed = self.get_temp_dir() + "/ref", self.get_temp_dir() + "/heal"
+        self.assertEqual(self._run(*args, f"--out={full}").returncode, 0)
+        self.assertEqual(self._run(*args, f"--out={healed}").returncode, 0)
+        os.remove(os.path.join(healed, "shard-00001.npz"))
+        with open(os.path.join(healed, "shard-00003.npz"), "r+b") as handle:
+            handle.seek(100)
+            handle.write(b"garbage")
+        stale = os.path.join(healed, "shard-00002.npz.tmp-99999")  # left by a SIGKILL mid-write
+        open(stale, "wb").close()
+        proc = self._run(*args, f"--out={healed}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("remaking 2 missing or corrupt shard(s): shard-00001.npz, shard-00003.npz",
+                      proc.stdout)
+        self.assertIn("(200 new", proc.stdout)  # 150 + the last shard's 50
+        self.assertFalse(os.path.exists(stale))
+        a, b = shards.load(full), shards.load(healed)
+        for key in a:
+            self.assertAllEqual(a[key], b[key])
+        self.assertIn("(0 new", self._run(*args, f"--out={healed}").stdout)
+
+    def test_outputs_never_replace_what_tfphys_did_not_make(self):
+        user = os.path.join(self.get_temp_dir(), "user")
+        os.makedirs(user)
+        open(os.path.join(user, "notes.txt"), "w").close()
+        a_file = os.path.join(self.get_temp_dir(), "file.txt")
+        open(a_file, "w").close()
+        for out, expect in ((user, "already holds files that are not a tfphys dataset"),
+                            (a_file, "is an existing file")):
+            proc = self._run("--count=10", f"--out={out}")
+            self.assertEqual(proc.returncode, 2)
+            self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+            self.assertIn(expect, proc.stderr)
+        self.assertEqual(os.listdir(user), ["notes.txt"])
+        proc = self._run("--count=10", f"--out={self.get_temp_dir()}/new", f"--plot={user}")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--plot", proc.stderr)
+        self.assertFalse(os.path.exists(f"{self.get_temp_dir()}/new"))  # refused before any work
 
     def test_full_4x4_configuration_space(self):
         out = self.get_temp_dir() + "/all4"
