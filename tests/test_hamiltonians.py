@@ -154,3 +154,45 @@ class PottsTest(tf.test.TestCase):
         self.assertAllClose(potts.energy(a, J=1.3), 1.3 * np.array(want))
         self.assertAllClose(potts.energy_tf(tf.constant(a), J=1.3), 1.3 * np.array(want))
         self.assertAllClose(potts.energy(np.full((5, 5), 0.3)), [50.0])  # 2N aligned bonds
+
+
+class ParameterCheckTest(tf.test.TestCase):
+    """Physically invalid parameters are InputErrors naming the argument, in Python as on the
+    command line (the CLIs build their models through the same constructors)."""
+
+    def test_each_bad_argument_is_named(self):
+        from tfphys.data import spins
+        from tfphys.physics import thermo
+        from tfphys.physics.metropolis import Metropolis
+
+        nan = float("nan")
+        cases = [
+            (lambda: couplings.ising(3.5), "L must be an integer"),
+            (lambda: couplings.ising(4, J=nan), "J must be a finite number"),
+            (lambda: couplings.edwards_anderson(4, std=-1), "std must be > 0"),
+            (lambda: Metropolis(couplings.ising(4), n_replicas=2.5), "n_replicas must be an integer"),
+            (lambda: Metropolis(couplings.ising(4), n_replicas=0), "n_replicas must be >= 1"),
+            (lambda: thermo.scan(couplings.ising(4), []), "temperatures must be one or more"),
+            (lambda: thermo.scan(couplings.ising(4), [2.0, nan]), "temperatures must be"),
+            (lambda: ising.energy(np.full((1, 4, 4), 2)), r"\+-1 spins, found \[2\]"),
+            (lambda: ising.energy(np.zeros((4, 4))), r"\+-1 spins, found \[0.0\]"),
+            (lambda: couplings.ising(4).energy(np.full((1, 4, 4), 3)), r"\+-1 spins"),
+            (lambda: spins.SpinSource("screened_coulomb", 4, screening=nan), "screening must be a finite"),
+            (lambda: spins.SpinSource("screened_coulomb", 4, screening=-1), "screening must be >= 0"),
+            (lambda: spins.SpinSource("ising", 4, J=0), "J must not be 0"),
+            (lambda: longrange.PeriodicKernel(4, r_cut=-2), "r_cut must be > 0"),
+            (lambda: spins.generate(spins.SpinSource("ising", 4), "thermal", 3, temperature=nan),
+             "temperature must be a finite"),
+            (lambda: potts.PottsMetropolis(4, n_replicas=1.5), "n_replicas must be an integer"),
+        ]
+        for build, message in cases:
+            with self.subTest(message=message), self.assertRaisesRegex(InputError, message):
+                build()
+
+    def test_the_antiferromagnet_is_valid_and_has_no_energy_classes(self):
+        from tfphys.data import spins
+
+        checkerboard = np.where(np.indices((4, 4)).sum(0) % 2, 1, -1)[None]
+        labels = spins.SpinSource("ising", 4, J=-1.0).labels(checkerboard)
+        self.assertEqual(labels["energy"][0], -32.0)  # every one of the 32 bonds satisfied
+        self.assertEqual(labels["label"][0], -1)

@@ -20,6 +20,7 @@ import functools
 
 import numpy as np
 
+from tfphys import checks
 from tfphys.data.split import is_test
 from tfphys.errors import InputError
 from tfphys.physics import couplings as couplings_lib
@@ -43,8 +44,12 @@ class SpinSource:
     def __post_init__(self):
         if self.model not in MODELS:
             raise InputError(f"unknown model {self.model!r}; choose one of {MODELS}")
-        if self.L < 2:
-            raise InputError(f"lattice size L={self.L} is too small; use L >= 2")
+        # physical parameters are checked here, where every CLI and Python path builds its model
+        checks.integer("L", self.L, low=2)
+        checks.real("J", self.J, nonzero=True)
+        checks.real("screening", self.screening, low=0)
+        if self.r_cut is not None:
+            checks.real("r_cut", self.r_cut, low=0, strict=True)
 
     @property
     def continuous(self):
@@ -52,8 +57,9 @@ class SpinSource:
 
     @property
     def has_classes(self):
-        """Whether energies fall into the discrete Ising classes (Ising, even L >= 4)."""
-        return self.model == "ising" and self.L % 2 == 0 and self.L >= 4
+        """Whether energies fall into the discrete Ising classes (ferromagnetic Ising, even
+        L >= 4); other models get label -1."""
+        return self.model == "ising" and self.L % 2 == 0 and self.L >= 4 and self.J > 0
 
     @functools.cached_property
     def _kernel(self):
@@ -115,8 +121,9 @@ def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_eq
         configs = (potts.random_configurations(count, L, rng) if source.continuous
                    else rng.choice(np.array([-1, 1], np.int8), size=(count, L, L)))
     elif sampler == "thermal":
-        if temperature is None or temperature <= 0:
-            raise InputError("the thermal sampler needs a temperature > 0 (--temperature)")
+        if temperature is None:
+            raise InputError("the thermal sampler needs a temperature (--temperature)")
+        checks.real("temperature", temperature, low=0, strict=True)
         n_rep = min(count, 64)
         if source.continuous:
             mc = potts.PottsMetropolis(L, n_rep, source.J, seed=rng.integers(2 ** 63))

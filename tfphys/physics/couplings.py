@@ -11,6 +11,7 @@ import functools
 import numpy as np
 import scipy.sparse
 
+from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.lattice import check_spins, square_bonds
 
@@ -100,15 +101,16 @@ class Couplings:
 def ising(L, J=1.0, field=0.0):
     """Nearest-neighbour Ising model on an L x L torus: H = -J sum_<ij> s_i s_j - h sum_i s_i."""
     bonds = square_bonds(L)
+    J, field = checks.real("J", J), checks.real("field", field)
     return Couplings.from_edges(L * L, bonds[:, 0], bonds[:, 1], J,
-                                field=np.full(L * L, float(field)), shape=(L, L))
+                                field=np.full(L * L, field), shape=(L, L))
 
 
 def edwards_anderson(L, seed=None, std=1.0):
     """2D Edwards-Anderson spin glass: Gaussian J_ij (mean 0, `std`) on the nearest-neighbour
     bonds of an L x L torus, no field. `seed` makes the instance reproducible."""
     bonds = square_bonds(L)
-    J = np.random.default_rng(seed).normal(0.0, std, len(bonds))
+    J = np.random.default_rng(seed).normal(0.0, checks.real("std", std, low=0, strict=True), len(bonds))
     return Couplings.from_edges(L * L, bonds[:, 0], bonds[:, 1], J, shape=(L, L))
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tfphys import checks
 from tfphys.errors import InputError
 
 
@@ -11,8 +12,7 @@ def square_bonds(L):
     Each site has a right and a down bond, 2 L^2 bonds in all (for L = 2 every pair appears
     twice, as it does in the periodic Hamiltonian).
     """
-    if L < 2:
-        raise InputError(f"lattice size L={L} is too small; use L >= 2")
+    checks.integer("L", L, low=2)
     idx = np.arange(L * L).reshape(L, L)
     right = np.stack([idx.ravel(), np.roll(idx, -1, axis=1).ravel()], axis=1)
     down = np.stack([idx.ravel(), np.roll(idx, -1, axis=0).ravel()], axis=1)
@@ -28,15 +28,15 @@ def check_spins(spins, shape, name="spins"):
         spins = spins[None]
     if spins.shape[1:] != shape:
         raise InputError(f"{name} have shape {spins.shape}; expected (batch, {', '.join(map(str, shape))})")
-    return spins
+    return checks.spins(name, spins)
 
 
-def lattice_batch(configs, what="configurations"):
+def lattice_batch(configs, what="configurations", binary=True):
     """`configs` as (batch, L, L'); a single 2-D lattice gets a batch axis. Raises InputError
-    naming the expected shape otherwise."""
+    naming the expected shape otherwise, or values other than +-1 when `binary`."""
     configs = np.asarray(configs)
     if configs.ndim == 2:
         configs = configs[None]
     if configs.ndim != 3:
         raise InputError(f"{what} must have shape (batch, L, L), got {configs.shape}")
-    return configs
+    return checks.spins(what, configs) if binary else configs

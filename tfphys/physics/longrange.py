@@ -13,6 +13,7 @@ batched. `explicit_energy` is the direct image sum, kept as the slow reference.
 
 import numpy as np
 
+from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.couplings import Couplings
 from tfphys.physics.lattice import check_spins
@@ -39,10 +40,11 @@ class PeriodicKernel:
     """The periodic pair kernel K (N x N, N = L^2) of a long-range potential."""
 
     def __init__(self, L, potential="screened_coulomb", screening=1.0, r_cut=None, J=1.0):
-        if L < 2:
-            raise InputError(f"lattice size L={L} is too small; use L >= 2")
-        self.L, self.potential, self.screening, self.J = L, potential, float(screening), float(J)
-        self.r_cut = float(8 * L if r_cut is None else r_cut)
+        self.L = checks.integer("L", L, low=2)
+        self.potential = potential
+        self.screening = checks.real("screening", screening, low=0)
+        self.J = checks.real("J", J)
+        self.r_cut = 8.0 * L if r_cut is None else checks.real("r_cut", r_cut, low=0, strict=True)
         phi = _potential(potential)
         # displacement kernel: k[dx, dy] = sum over images of phi(|(dx, dy) + n L|)
         d = np.stack(np.meshgrid(np.arange(L), np.arange(L), indexing="ij"), -1).reshape(-1, 1, 2)

@@ -15,6 +15,7 @@ import dataclasses
 import numba
 import numpy as np
 
+from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.flips import below, check_betas, flip, replica_streams, uniform
 
@@ -72,8 +73,7 @@ class Metropolis:
     def __init__(self, couplings, n_replicas=1, seed=None, order="random", spins=None):
         if order not in ORDERS:
             raise InputError(f"unknown sweep order {order!r}; choose one of {ORDERS}")
-        if n_replicas < 1:
-            raise InputError(f"n_replicas must be >= 1, got {n_replicas}")
+        n_replicas = checks.integer("n_replicas", n_replicas, low=1)
         self.couplings = couplings
         self.order = order
         self._state, rng = replica_streams(seed, n_replicas)

@@ -5,6 +5,7 @@ a Metropolis sampler."""
 import numba
 import numpy as np
 
+from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.flips import below, check_betas, replica_streams, uniform
 from tfphys.physics.lattice import lattice_batch
@@ -12,7 +13,7 @@ from tfphys.physics.lattice import lattice_batch
 
 def energy(angles, J=1.0):
     """H = J sum_<ij> cos(s_i - s_j) for a batch (batch, L, L) of angles."""
-    a = lattice_batch(angles, "Potts configurations").astype(np.float64)
+    a = lattice_batch(angles, "Potts configurations", binary=False).astype(np.float64)
     bonds = np.cos(a - np.roll(a, -1, axis=1)) + np.cos(a - np.roll(a, -1, axis=2))
     return J * bonds.sum(axis=(1, 2))
 
@@ -67,13 +68,14 @@ class PottsMetropolis:
     """
 
     def __init__(self, L, n_replicas=1, J=1.0, seed=None, angles=None):
-        if L < 3:
+        if checks.integer("L", L) < 3:
             raise InputError(f"the planar Potts lattice needs L >= 3, got {L}")
-        self.L, self.J = L, float(J)
+        n_replicas = checks.integer("n_replicas", n_replicas, low=1)
+        self.L, self.J = L, checks.real("J", J)
         self._state, rng = replica_streams(seed, n_replicas)
         if angles is None:
             angles = random_configurations(n_replicas, L, rng)
-        self.angles = np.ascontiguousarray(lattice_batch(angles, "Potts configurations").astype(np.float64))
+        self.angles = np.ascontiguousarray(lattice_batch(angles, "Potts configurations", binary=False).astype(np.float64))
         if self.angles.shape != (n_replicas, L, L):
             raise InputError(f"angles must have shape ({n_replicas}, {L}, {L})")
         self._energy = energy(self.angles, self.J)

@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 
+from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.metropolis import Metropolis
 
@@ -56,9 +57,15 @@ def scan_engine(mc, temperatures, n_equilibrate=1000, n_measure=2000, every=1):
     """`scan` with any Monte Carlo engine `mc` of `mc.n` spins per replica whose `run(betas)`
     returns a `Trace` (`Metropolis`, `tfphys.physics.window.WindowMetropolis` for a tabulated
     learned operator, `tfphys.physics.operator_mc.OperatorMetropolis` for any operator)."""
-    temperatures = np.asarray(temperatures, np.float64)
-    if np.any(temperatures <= 0) or len(mc.spins) < 2 or n_measure < every:
-        raise InputError("need temperatures > 0, n_replicas >= 2 and n_measure >= every")
+    temperatures = np.asarray(temperatures, np.float64).reshape(-1)
+    if not temperatures.size or not np.all(np.isfinite(temperatures) & (temperatures > 0)):
+        raise InputError(f"temperatures must be one or more finite values > 0, got {temperatures.tolist()}")
+    if len(mc.spins) < 2:
+        raise InputError("n_replicas must be >= 2: the error bars come from the replicas' spread")
+    n_equilibrate = checks.integer("n_equilibrate", n_equilibrate, low=0)
+    every = checks.integer("every", every, low=1)
+    if checks.integer("n_measure", n_measure, low=1) < every:
+        raise InputError(f"n_measure ({n_measure}) must be >= every ({every})")
     rows = []
     for T in temperatures:
         beta = 1.0 / T
