@@ -238,10 +238,15 @@ class TrainScriptsTest(tf.test.TestCase):
                          "--train_examples=400", "--batch_size=100", "--test_examples=50")
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("Epoch 2/2", proc.stdout)
-        self.assertRegex(proc.stdout, r"4/4 \[=+\]")  # train_examples / batch_size steps
+        self.assertRegex(proc.stdout, r"\n4/4 - ")  # train_examples / batch_size steps
+        self.assertNotIn("\r", proc.stdout)  # a pipe gets one line per epoch, not a redrawn bar
 
     def test_train_ednn_under_horovodrun(self):
+        # 450 examples in batches of 100: 5 batches, which a per-batch split gives as 3 + 2 steps
+        # (the deadlock of the README's command); per rank 225 examples, 3 steps on both ranks
         proc = testing.horovodrun([sys.executable, os.path.join(ROOT, "bin", "train_ednn"), "--horovod",
-                                   "--train_examples=400", "--test_examples=100", "--batch_size=100",
-                                   "--epochs=1"], np=2)
+                                   "--train_examples=450", "--test_examples=100", "--batch_size=100",
+                                   "--epochs=2"], np=2, timeout=300)
+        self.assertIn("trained ednn_quick on 450 examples", proc.stdout)
+        self.assertIn("3/3 - ", proc.stdout)
         self.assertEqual(len(re.findall(r"trained ednn_quick", proc.stdout)), 1)  # chief only

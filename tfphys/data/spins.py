@@ -106,11 +106,20 @@ class SpinSource:
         return np.linspace(low, high, n_bins + 1)
 
 
+def check_sampler(sampler, temperature=None):
+    """InputError unless `sampler` exists and has what it needs (a temperature for thermal)."""
+    if sampler not in SAMPLERS:
+        raise InputError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
+    if sampler == "thermal":
+        if temperature is None:
+            raise InputError("the thermal sampler needs a temperature (--temperature)")
+        checks.real("temperature", temperature, low=0, strict=True)
+
+
 def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_equilibrate=1000,
              n_bins=64, processes=1):
     """`count` examples (fewer only for ``all``) as {spins, energy, magnetization, label, test}."""
-    if sampler not in SAMPLERS:
-        raise InputError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
+    check_sampler(sampler, temperature)
     if count < 1:
         raise InputError(f"count must be >= 1, got {count}")
     rng = np.random.default_rng(seed)
@@ -121,9 +130,6 @@ def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_eq
         configs = (potts.random_configurations(count, L, rng) if source.continuous
                    else rng.choice(np.array([-1, 1], np.int8), size=(count, L, L)))
     elif sampler == "thermal":
-        if temperature is None:
-            raise InputError("the thermal sampler needs a temperature (--temperature)")
-        checks.real("temperature", temperature, low=0, strict=True)
         n_rep = min(count, 64)
         if source.continuous:
             mc = potts.PottsMetropolis(L, n_rep, source.J, seed=rng.integers(2 ** 63))

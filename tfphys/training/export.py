@@ -104,8 +104,9 @@ def load(path):
 
     metadata(path)
     keras_file = os.path.join(path, KERAS_FILE)
-    if not os.path.exists(keras_file):
-        raise InputError(f"the export at {path} is incomplete ({KERAS_FILE} is missing); re-export it")
+    for part in (KERAS_FILE, "saved_model.pb", "variables"):
+        if not os.path.exists(os.path.join(path, part)):
+            raise InputError(f"the export at {path} is incomplete ({part} is missing); re-export it")
     try:
         with zipfile.ZipFile(keras_file) as archive:
             config = json.loads(archive.read("config.json"))

@@ -22,6 +22,7 @@ import dataclasses
 import math
 import os
 import sys
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -69,6 +70,18 @@ class TrainConfig:
             self.verbose = 1 if sys.stdout.isatty() else 2
 
 
+def _model_mismatch(model, path):
+    """How the model variables stored in checkpoint `path` differ from `model`'s, or None."""
+    with tempfile.TemporaryDirectory() as probe:
+        written = tf.train.Checkpoint(model=model).write(os.path.join(probe, "model"))
+        ours = {k: s for k, s in tf.train.list_variables(written) if k.startswith("model/")}
+    stored = {k: s for k, s in tf.train.list_variables(path) if k.startswith("model/")}
+    for key in sorted(set(ours) | set(stored)):
+        if ours.get(key) != stored.get(key):
+            return f"{key.split('/.ATTRIBUTES')[0]}: {stored.get(key)} stored, {ours.get(key)} built"
+    return None
+
+
 class Checkpoints(tf.keras.callbacks.Callback):
     """tf.train checkpoints of model, optimizer and global step; only the chief writes."""
 
@@ -82,17 +95,16 @@ class Checkpoints(tf.keras.callbacks.Callback):
         """Restore the latest checkpoint into `model` (if any); returns the global step."""
         checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, step=self.step)
         self._manager = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=3)
-        if self._manager.latest_checkpoint:
-            try:
-                status = checkpoint.restore(self._manager.latest_checkpoint)
-                status.assert_existing_objects_matched()
-            except (AssertionError, ValueError, tf.errors.OpError) as exc:
+        latest = self._manager.latest_checkpoint
+        if latest:
+            problem = _model_mismatch(model, latest)
+            if problem:
                 raise InputError(f"the checkpoint in {self.directory} is from a different model "
-                                 f"({str(exc).splitlines()[0][:160]}); resume with the flags it was "
-                                 "trained with or use another --run_dir") from None
+                                 f"({problem}); resume with the flags it was trained with or use "
+                                 "another --run_dir")
             # expect_partial: a finished run resumed only to export never builds the optimizer's
             # slots, which would otherwise print a warning per unrestored slot variable.
-            status.expect_partial()
+            checkpoint.restore(latest).expect_partial()
         return int(self.step.numpy())
 
     def _save(self):

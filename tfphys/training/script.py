@@ -130,8 +130,6 @@ def main(argv):
     dist = Distribution(FLAGS.gpus, FLAGS.horovod)
     _claim_outputs(preset)
     tf.keras.utils.set_random_seed(FLAGS.seed)
-    if dist.is_chief:
-        logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     data, steps, transform = _training_data(preset, dist)
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
@@ -140,12 +138,16 @@ def main(argv):
                          seed=FLAGS.seed,
                          target=(("accuracy" if preset.label == "label" else "mae"), FLAGS.target)
                          if FLAGS.target is not None else None)
+    if dist.is_chief:
+        logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
     model, _ = train(lambda: run.build(preset), data, config, dist, transform=transform)
     seconds = time.perf_counter() - start
     if not dist.is_chief:
         return 0
-    print(f"trained {preset.name} in {seconds:.1f} s on {dist.replicas} replica(s)")
+    seen = (f"{int(data.cardinality())} examples" if not callable(data)
+            else f"{steps * preset.batch_size} streamed examples an epoch")
+    print(f"trained {preset.name} on {seen} in {seconds:.1f} s on {dist.replicas} replica(s)")
     split, chunks = _test_chunks(preset)
     figures, _, _, L = run.score_chunks(preset, model, chunks)
     print_figures(f"{split} ({L}x{L})", figures)

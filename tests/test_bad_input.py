@@ -1,0 +1,147 @@
+"""The bad-input table: every bin/ script given a hostile or mistaken input answers with one line
+naming the problem (exit 2), or fails cleanly (exit 1) when the job itself fails, and leaves no
+output behind. New systems add their rows here so the guarantee stays true as they arrive."""
+
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import shards, spins
+from tfphys.training import export, presets, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _script(name, *args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "bin", name), *args],
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def _dataset(directory, model="ising", L=8, count=40, spin_value=None, label=None):
+    source = spins.SpinSource(model, L)
+    data = spins.generate(source, "uniform", count, seed=0)
+    if spin_value is not None:
+        data["spins"] = (data["spins"] * spin_value).astype(np.int8)
+    if label is not None:
+        data["label"] = np.full(count, label, np.int64)
+    writer = shards.ShardWriter(directory, {"model": model, "L": L, "sampler": "uniform"})
+    writer.write(0, **data)
+    return directory
+
+
+class BadInputTableTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        d = cls.dir = tempfile.mkdtemp(prefix="tfphys-bad-input-")
+        cls.ednn_model = export.export(run.build(presets.get("ednn_quick")), f"{d}/ednn",
+                                       run.facts(presets.get("ednn_quick")))
+        cls.cnn_model = export.export(run.build(presets.get("ising4_quick")), f"{d}/cnn",
+                                      run.facts(presets.get("ising4_quick")))
+        magnet = presets.get("ising8_magnetization")
+        cls.magnet_model = export.export(run.build(magnet), f"{d}/magnet", run.facts(magnet))
+        inputs = tf.keras.Input((8, 8, 1))
+        hostile = tf.keras.Model(inputs, tf.keras.layers.Lambda(lambda t: t * 2)(inputs))
+        cls.hostile = export.export(hostile, f"{d}/hostile", run.facts(presets.get("ednn_quick")))
+        cls.no_variables = export.export(run.build(presets.get("ednn_quick")), f"{d}/novars",
+                                         run.facts(presets.get("ednn_quick")))
+        shutil.rmtree(f"{cls.no_variables}/variables")
+        os.makedirs(f"{d}/folder.png")
+        os.makedirs(f"{d}/garbage")
+        with open(f"{d}/garbage/saved_model.pb", "wb") as handle:
+            handle.write(b"\x00garbage")
+        os.makedirs(f"{d}/user")
+        with open(f"{d}/user/notes.txt", "w") as handle:
+            handle.write("mine")
+        cls.potts = _dataset(f"{d}/potts", model="potts", L=8)
+        cls.small = _dataset(f"{d}/ising3", L=3)
+        cls.twos = _dataset(f"{d}/twos", spin_value=2)
+        cls.classes = _dataset(f"{d}/classes", L=4, label=40)
+        for name, manifest in (("empty_list", []), ("no_shards", {"format": shards.FORMAT})):
+            os.makedirs(f"{d}/{name}")
+            with open(f"{d}/{name}/{shards.MANIFEST}", "w") as handle:
+                json.dump(manifest, handle)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_every_case_is_one_line_and_the_right_exit_status(self):
+        d = self.dir
+        tiny = ["--train_examples=200", "--test_examples=20", "--epochs=1"]
+        cases = [  # (script, args, exit status, text the one line must contain)
+            ("train_ednn", ["--learning_rate=inf"], 2, "--learning_rate must be a positive finite"),
+            ("train_ednn", ["--learning_rate=0"], 2, "--learning_rate must be a positive finite"),
+            ("train_ednn", [*tiny, "--epochs=3", "--optimizer=sgd", "--learning_rate=1e12",
+                            f"--export={d}/nan"],
+             1, "training diverged"),
+            ("train_ednn", ["--context=100"], 2, "context 100 is wider than the 8x8 lattice"),
+            ("train_ednn", ["--context=9"], 2, "use --context <= 8"),
+            ("train_ednn", ["--eval_L=100000"], 2, "GiB"),
+            ("train_ednn", [f"--export={d}/user"], 2, "not a tfphys model export"),
+            ("train_ednn", [f"--export={d}/user/notes.txt"], 2, "is an existing file"),
+            ("train_ednn", [f"--run_dir={d}/user"], 2, "not a tfphys run directory"),
+            ("train_ednn", [f"--data={self.potts}"], 2, "potts configurations"),
+            ("train_ednn", [f"--data={self.small}"], 2, "[3, 3]"),
+            ("train_ednn", [f"--data={self.twos}"], 2, "+-1"),
+            ("train_ednn", [f"--data={d}/empty_list"], 2, "regenerate the dataset"),
+            ("train_ednn", [f"--data={d}/no_shards"], 2, "lacks a 'shards' list"),
+            ("train_cnn", [f"--data={self.classes}", "--preset=ising4_quick"], 2, "energy classes outside"),
+            ("evaluate", [f"--model={self.ednn_model}", "--preset=ising4_classify"], 2, "--preset ednn_quick"),
+            ("evaluate", [f"--model={self.cnn_model}", "--preset=ednn_quick"], 2, "--preset ising4_quick"),
+            ("evaluate", [f"--model={d}/garbage"], 2, "not a tfphys export"),
+            ("evaluate", [f"--model={self.no_variables}"], 2, "incomplete (variables is missing)"),
+            ("evaluate", [f"--model={self.hostile}"], 2, "refusing to load"),
+            ("evaluate", [f"--model={d}/missing"], 2, "no exported model"),
+            ("evaluate", [f"--model={self.ednn_model}", "--L=100000"], 2, "GiB"),
+            ("evaluate", [f"--model={self.ednn_model}", f"--plot={d}/folder.png"], 2, "is a folder"),
+            ("evaluate", [f"--model={self.ednn_model}", f"--plot={d}/user"], 2, "must name a .png"),
+            ("generate_spins", ["--model=screened_coulomb", "--screening=nan", f"--out={d}/o1"], 2,
+             "screening must be a finite number"),
+            ("generate_spins", ["--model=screened_coulomb", "--screening=-1", f"--out={d}/o2"], 2,
+             "screening must be >= 0"),
+            ("generate_spins", ["--J=nan", f"--out={d}/o3"], 2, "J must be a finite number"),
+            ("generate_spins", ["--J=0", f"--out={d}/o4"], 2, "J must not be 0"),
+            ("generate_spins", ["--sampler=thermal", "--temperature=nan", f"--out={d}/o5"], 2,
+             "temperature must be a finite number"),
+            ("generate_spins", ["--L=100000", "--sampler=uniform", f"--out={d}/o6"], 2, "GiB"),
+            ("generate_spins", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("thermodynamics", ["--L=100000"], 2, "GiB"),
+            ("thermodynamics", [f"--energy_model={self.magnet_model}", "--L=4"], 2,
+             "needs an Ising energy or label model"),
+            ("thermodynamics", [f"--plot={d}/folder.png"], 2, "is a folder"),
+        ]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda case: _script(case[0], *case[1]), cases))
+        for (script, args, status, text), proc in zip(cases, results):  # all rows, then the verdicts
+            with self.subTest(script=script, args=args):
+                self.assertEqual(proc.returncode, status, proc.stderr[-2000:])
+                lines = proc.stderr.strip().splitlines()
+                if status == 2:  # refused before any work: nothing but the one line
+                    self.assertLen(lines, 1, proc.stderr[-2000:])
+                self.assertNotIn("Traceback", proc.stderr)
+                self.assertIn(text, lines[-1])
+                self.assertTrue(lines[-1].startswith(f"{script}: "), lines[-1])
+        self.assertFalse(os.path.exists(f"{d}/nan"))  # a diverged run exports nothing
+        self.assertFalse(any(n.startswith(".nan") for n in os.listdir(d)))
+        self.assertEqual(os.listdir(f"{d}/user"), ["notes.txt"])
+        self.assertEqual([n for n in os.listdir(d) if n.startswith(("o", "."))], [])  # no leftovers
+
+    def test_resuming_with_another_architecture_is_one_line(self):
+        run_dir = os.path.join(self.dir, "run")
+        args = ["--train_examples=200", "--test_examples=20", "--epochs=1", f"--run_dir={run_dir}"]
+        self.assertEqual(_script("train_ednn", *args).returncode, 0)
+        proc = _script("train_ednn", *args, "--context=2", "--epochs=2")
+        self.assertEqual(proc.returncode, 2, proc.stderr[-2000:])
+        self.assertNotIn("Traceback", proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1]  # after the run's own log line
+        self.assertRegex(last, r"^train_ednn: error: the checkpoint in .* is from a different model")
