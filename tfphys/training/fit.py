@@ -70,12 +70,18 @@ class TrainConfig:
             self.verbose = 1 if sys.stdout.isatty() else 2
 
 
+def _weights(path):
+    """{key: shape} of the model weights in a checkpoint (the optimizer is saved beside it)."""
+    return {k: shape for k, shape in tf.train.list_variables(path)
+            if k.startswith("model/") and not k.startswith("model/optimizer/")}
+
+
 def _model_mismatch(model, path):
     """How the model variables stored in checkpoint `path` differ from `model`'s, or None."""
     with tempfile.TemporaryDirectory() as probe:
         written = tf.train.Checkpoint(model=model).write(os.path.join(probe, "model"))
-        ours = {k: s for k, s in tf.train.list_variables(written) if k.startswith("model/")}
-    stored = {k: s for k, s in tf.train.list_variables(path) if k.startswith("model/")}
+        ours = _weights(written)
+    stored = _weights(path)
     for key in sorted(set(ours) | set(stored)):
         if ours.get(key) != stored.get(key):
             return f"{key.split('/.ATTRIBUTES')[0]}: {stored.get(key)} stored, {ours.get(key)} built"
