@@ -90,5 +90,5 @@ class ExportTest(tf.test.TestCase):
             export.load(path)
         with open(os.path.join(path, export.MARKER), "w") as handle:
             handle.write("[]")
-        with self.assertRaisesRegex(InputError, "not a tfphys-model/1"):
+        with self.assertRaisesRegex(InputError, "expected .tfphys-model/1"):
             export.load(path)

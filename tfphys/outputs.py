@@ -4,9 +4,11 @@ Every folder tfphys writes (a model export, a dataset, a run directory) holds a 
 naming what it is; `claim_dir` accepts a path that is new, an empty folder, or a folder holding
 that marker (a previous output of the same kind, which may be updated or replaced), and raises a
 one-line InputError for anything else: a user's folder, an existing file, a place that cannot be
-written. `claim_file` does the same for single files (plots).
+written. `claim_file` does the same for single files (plots). `read_marker` reads a marker
+(a JSON object tagged with its format) back, with one line for anything else.
 """
 
+import json
 import os
 
 from tfphys.errors import InputError
@@ -51,3 +53,17 @@ def claim_file(path, suffix, flag):
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise InputError(f"{flag} {path} is not writable")
     return path
+
+
+def read_marker(path, fmt, fix):
+    """The JSON object in marker file `path`, which must carry {"format": fmt}; InputError
+    ending in `fix` if it is unreadable or something else."""
+    try:
+        with open(path) as handle:
+            content = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is unreadable ({exc}); {fix}") from None
+    if not isinstance(content, dict) or content.get("format") != fmt:
+        found = content.get("format") if isinstance(content, dict) else type(content).__name__
+        raise InputError(f"{path} has format {found!r}, expected {fmt!r}; {fix}")
+    return content

@@ -1,9 +1,11 @@
 """tf.data input pipelines: from shard directories, or streamed from the generators.
 
-Both yield (features, label) batches with features float32 of shape (batch, L, L, 1) (the
-channel axis the CNNs expect), optionally upscaled losslessly to `upscale_to` pixels a side
-(the thesis feeds 4x4 and 8x8 Ising lattices to a 16x16 network this way). `symmetries`
-augments a dataset with the square lattice's symmetry group.
+The one path from disk to a model: `shard_arrays` (numpy chunks, a shard at a time, for
+scoring), `shard_examples` (unbatched examples of known size, what `fit.train` takes) and
+`from_shards` (shuffled batches). Features are float32 of shape (L, L, 1) (the channel axis the
+CNNs expect), optionally upscaled losslessly to `upscale_to` pixels a side (the thesis feeds
+4x4 and 8x8 Ising lattices to a 16x16 network this way). `stream` generates fresh batches;
+`symmetries` augments examples with the square lattice's symmetry group.
 """
 
 import itertools

@@ -128,14 +128,7 @@ def read_manifest(directory):
     if not os.path.exists(path):
         raise InputError(f"no dataset at {directory}: {MANIFEST} is missing "
                          "(generate one with bin/generate_spins --out DIR)")
-    try:
-        with open(path) as handle:
-            manifest = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not a readable manifest ({exc}); regenerate the dataset") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise InputError(f"{path} has format {found!r}, expected {FORMAT!r}; regenerate the dataset")
+    manifest = outputs.read_marker(path, FORMAT, "regenerate the dataset")
     if not isinstance(manifest.get("shards"), list) or not isinstance(manifest.get("fields"),
                                                                       (dict, type(None))):
         raise InputError(f"{path} lacks a 'shards' list or 'fields'; regenerate the dataset")

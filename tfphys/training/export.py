@@ -70,14 +70,7 @@ def metadata(path):
                          "elsewhere or an older tfphys could run code when revived): re-export it "
                          "with bin/train_* --export, or load it yourself with tf.saved_model.load "
                          "if you trust it")
-    try:
-        with open(marker) as handle:
-            facts = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{marker} is unreadable ({exc}); re-export the model") from None
-    if not isinstance(facts, dict) or facts.get("format") != FORMAT:
-        raise InputError(f"{marker} is not a {FORMAT} description; re-export the model")
-    return facts
+    return outputs.read_marker(marker, FORMAT, "re-export the model")
 
 
 def _unsafe(node, where="model"):
