@@ -226,6 +226,34 @@ class TrainScriptsTest(tf.test.TestCase):
         self.assertIn("learned operator", proc.stdout)
         self.assertTrue(os.path.exists(png))
 
+    def test_sigkill_at_a_random_step_then_rerun_gives_the_uninterrupted_model(self):
+        import signal
+        import time
+
+        tmp = self.get_temp_dir()
+        args = [os.path.join(ROOT, "bin", "train_ednn"), "--epochs=6", "--train_examples=2000",
+                "--test_examples=50", "--batch_size=64", "--seed=3", "--checkpoint_every=5"]
+        straight = self._run(*args, f"--export={tmp}/straight")
+        self.assertEqual(straight.returncode, 0, straight.stderr[-3000:])
+        at = int(np.random.default_rng().integers(20, 120))  # 32 steps an epoch: mostly mid-epoch
+        run_dir = f"{tmp}/killed"
+        job = subprocess.Popen([sys.executable, *args, f"--run_dir={run_dir}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while job.poll() is None and time.time() < deadline:
+            steps = [int(re.search(r"ckpt-(\d+)", p).group(1))
+                     for p in glob.glob(f"{run_dir}/checkpoints/ckpt-*.index")]
+            if steps and max(steps) >= at:
+                job.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        self.assertEqual(job.wait(), -signal.SIGKILL, "the run ended before it could be killed")
+        resumed = self._run(*args, f"--run_dir={run_dir}", f"--export={tmp}/resumed")
+        self.assertEqual(resumed.returncode, 0, resumed.stderr[-3000:])
+        a, b = export.load(f"{tmp}/straight"), export.load(f"{tmp}/resumed")
+        for x, y in zip(a.get_weights(), b.get_weights()):
+            self.assertAllEqual(x, y)
+
     def test_train_cnn_scores_the_whole_4x4_space(self):
         proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1",
                          "--augment", "--padding=periodic")

@@ -10,8 +10,11 @@ Exports and datasets carry their facts (what a model predicts, what a dataset ho
 `check_model` / `check_dataset` compare them with the preset before anything runs.
 """
 
+import sys
+
 import numpy as np
 import tensorflow as tf
+from tqdm import tqdm
 
 from tfphys import resources
 from tfphys.data import pipeline, shards, spins
@@ -200,14 +203,18 @@ def score(preset, out, configs_or_sites, labels):
     return result
 
 
-def score_chunks(preset, model, chunks):
-    """Figures over (configs, labels) chunks, predicted one chunk at a time; returns
-    (figures, outputs, labels, L) with only outputs and labels kept (not the lattices)."""
+def score_chunks(preset, model, chunks, total=None):
+    """Figures over (configs, labels) chunks, predicted one chunk at a time (a progress bar
+    counts the `total` examples expected); returns (figures, outputs, labels, L) with only
+    outputs and labels kept (not the lattices)."""
     outs, labels, L = [], [], None
-    for configs, chunk_labels in chunks:
-        L = configs.shape[1]
-        outs.append(predict(preset, model, configs))
-        labels.append(np.asarray(chunk_labels))
+    with tqdm(total=total, unit="config", desc="score", leave=False,
+              mininterval=1 if sys.stderr.isatty() else 30) as bar:
+        for configs, chunk_labels in chunks:
+            L = configs.shape[1]
+            outs.append(predict(preset, model, configs))
+            labels.append(np.asarray(chunk_labels))
+            bar.update(len(configs))
     if not outs:
         raise InputError("no test examples to score; check the data directory or counts")
     out, labels = np.concatenate(outs), np.concatenate(labels)
