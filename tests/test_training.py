@@ -90,7 +90,8 @@ class ResumeTest(tf.test.TestCase):
                           transform=transform, callbacks=[Kill(at)])
                 resumed, history = train(build, ising_data(500), TrainConfig(run_dir=run, **config),
                                          transform=transform)
-                self.assertEqual(history.epoch[0], (at // 3 * 3) // 8)  # restarts in that epoch
+                saved = max(at // 3 * 3, at // 8 * 8)  # every 3 steps and at epoch ends
+                self.assertEqual(history.epoch[0], saved // 8)  # restarts in that epoch
                 for a, b in zip(straight.get_weights(), resumed.get_weights()):
                     self.assertAllEqual(a, b)
 
@@ -100,6 +101,8 @@ class ResumeTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "different model.*--run_dir"):
             train(lambda: ednn.ednn(ednn.mlp_brain(1, 2), 1, 2), ising_data(),
                   TrainConfig(epochs=2, batch_size=64, run_dir=run, verbose=0))
+        with self.assertRaisesRegex(InputError, "took 8 steps an epoch, this one takes 4"):
+            train(build, ising_data(), TrainConfig(epochs=2, batch_size=128, run_dir=run, verbose=0))
 
     def test_a_diverging_run_fails_instead_of_returning_nan_weights(self):
         from tfphys.errors import TrainingDiverged

@@ -89,17 +89,21 @@ def _model_mismatch(model, path):
 
 
 class Checkpoints(tf.keras.callbacks.Callback):
-    """tf.train checkpoints of model, optimizer and global step; only the chief writes."""
+    """tf.train checkpoints of model, optimizer, global step and steps per epoch (the step
+    says where in which epoch to resume); only the chief writes."""
 
-    def __init__(self, directory, every_steps, is_chief):
+    def __init__(self, directory, every_steps, is_chief, steps_per_epoch):
         super().__init__()
         self.directory, self.every, self.is_chief = directory, int(every_steps), is_chief
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self._stored_steps = tf.Variable(self.steps_per_epoch, dtype=tf.int64, trainable=False)
         self._manager = None
 
     def attach(self, model):
         """Restore the latest checkpoint into `model` (if any); returns the global step."""
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, step=self.step)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, step=self.step,
+                                         steps_per_epoch=self._stored_steps)
         self._manager = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=3)
         latest = self._manager.latest_checkpoint
         if latest:
@@ -111,6 +115,10 @@ class Checkpoints(tf.keras.callbacks.Callback):
             # expect_partial: a finished run resumed only to export never builds the optimizer's
             # slots, which would otherwise print a warning per unrestored slot variable.
             checkpoint.restore(latest).expect_partial()
+            if int(self._stored_steps.numpy()) != self.steps_per_epoch:
+                raise InputError(f"the run in {self.directory} took {int(self._stored_steps.numpy())} "
+                                 f"steps an epoch, this one takes {self.steps_per_epoch}: resume "
+                                 "with the same examples and batch size, or use another --run_dir")
         return int(self.step.numpy())
 
     def _save(self):
@@ -229,7 +237,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     step = 0
     if config.run_dir:
         checkpoints = Checkpoints(os.path.join(config.run_dir, "checkpoints"),
-                                  config.checkpoint_every, dist.is_chief)
+                                  config.checkpoint_every, dist.is_chief, steps)
         step = checkpoints.attach(model)
         hooks.append(checkpoints)
         if dist.is_chief:
