@@ -1,7 +1,7 @@
 """Where training runs: CPU, N GPUs of one machine (MirroredStrategy) or Horovod ranks.
 
 `Distribution` hides the difference from the training loop: a scope to build models in, the
-rank and size, optimizer wrapping, the learning-rate scale, dataset sharding and the callbacks
+rank and size, optimizer wrapping, the learning-rate scale, equal data shares and the callbacks
 Horovod needs. Only the chief (rank 0) writes checkpoints, logs and exports.
 """
 
@@ -79,9 +79,15 @@ class Distribution:
     def optimizer(self, optimizer):
         return self.hvd.DistributedOptimizer(optimizer) if self.hvd else optimizer
 
-    def shard(self, dataset):
-        """Each Horovod rank takes every size-th batch; other placements see all of it."""
-        return dataset.shard(self.size, self.rank) if self.hvd else dataset
+    def share(self, examples, n):
+        """This rank's equal share of `n` unbatched examples: floor(n / size) of them, so every
+        rank runs the same number of steps (the up to size - 1 left over are skipped; shuffle
+        first and they change from epoch to epoch). Other placements see all of them."""
+        if not self.hvd:
+            return examples
+        if n < self.size:
+            raise InputError(f"{n} examples cannot be shared by {self.size} ranks")
+        return examples.take(n // self.size * self.size).shard(self.size, self.rank)
 
     def callbacks(self):
         if not self.hvd:

@@ -184,17 +184,13 @@ def _examples(data, name):
 def epoch_batches(examples, epoch, config, dist, transform=None, shuffle=True):
     """Batches of one epoch: a seeded shuffle, this rank's equal share, `transform(ds, seed)`
     (e.g. symmetry augmentation drawn from `seed`), then batches of `config.batch_size`."""
-    n = _examples(examples, "training")
+    n = _examples(examples, "training" if shuffle else "validation")
     seed = [config.seed, epoch]
     ds = examples
     if shuffle:
         epoch_seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint32)[0])
         ds = ds.shuffle(min(n, config.shuffle_buffer), seed=epoch_seed, reshuffle_each_iteration=False)
-    if dist.hvd is not None:
-        per_rank = n // dist.size
-        if per_rank < 1:
-            raise InputError(f"{n} examples cannot be shared by {dist.size} ranks")
-        ds = ds.take(per_rank * dist.size).shard(dist.size, dist.rank)
+    ds = dist.share(ds, n)
     if transform is not None:
         ds = transform(ds, seed)
     return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)

@@ -10,8 +10,6 @@ Exports and datasets carry their facts (what a model predicts, what a dataset ho
 `check_model` / `check_dataset` compare them with the preset before anything runs.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
@@ -205,11 +203,10 @@ def score(preset, out, configs_or_sites, labels):
 
 def score_chunks(preset, model, chunks, total=None):
     """Figures over (configs, labels) chunks, predicted one chunk at a time (a progress bar
-    counts the `total` examples expected); returns (figures, outputs, labels, L) with only
+    counts the `total` examples expected, on a terminal); returns (figures, outputs, labels, L) with only
     outputs and labels kept (not the lattices)."""
     outs, labels, L = [], [], None
-    with tqdm(total=total, unit="config", desc="score", leave=False,
-              mininterval=1 if sys.stderr.isatty() else 30) as bar:
+    with tqdm(total=total, unit="config", desc="score", leave=False, disable=None) as bar:
         for configs, chunk_labels in chunks:
             L = configs.shape[1]
             outs.append(predict(preset, model, configs))
