@@ -202,6 +202,31 @@ class LearnedOperatorTest(tf.test.TestCase):
                                                          tf.keras.layers.Flatten()]))
 
 
+class EvaluationTest(tf.test.TestCase):
+    def test_large_lattices_are_scored_slab_by_slab_to_the_exact_energy(self):
+        from tfphys.training import presets, run
+
+        preset = presets.get("ednn_quick")
+        model = ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1)
+        s = np.random.default_rng(0).choice(np.array([-1, 1], np.int8), size=(3, 264, 264))
+        self.assertGreater(264 * 264, run.TILED)  # goes through ednn.predict_tiled
+        out = run.predict(preset, model, s)
+        self.assertAllEqual(out[:, 0], ising.energy(s))
+        small = s[:, :16, :16]
+        self.assertAllEqual(run.predict(preset, model, small)[:, 0], ising.energy(small))
+
+    def test_generated_sets_hold_exactly_the_requested_split(self):
+        from tfphys.data import split
+        from tfphys.training import presets, run
+
+        preset = presets.get("ednn_quick")
+        for which, count in (("train", 1001), ("test", 77)):
+            configs, labels = run.examples(preset, which, seed=4, count=count)
+            self.assertLen(configs, count)
+            self.assertAllEqual(split.is_test(configs), np.full(count, which == "test"))
+            self.assertAllEqual(labels, ising.energy(configs))
+
+
 class TrainScriptsTest(tf.test.TestCase):
     def _run(self, *args):
         return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600)

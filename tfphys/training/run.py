@@ -22,6 +22,7 @@ from tfphys.physics import ising
 from tfphys.training import evaluate
 
 UNITS = {"energy": "J", "magnetization": "spin sum", "label": "energy class"}
+TILED = 1 << 16  # EDNN tiles per lattice above which inference goes slab by slab
 
 
 def source(preset, L=None):
@@ -48,9 +49,11 @@ def check_model(preset, facts_, path):
                          f"{preset.name} expects {preset.outputs}")
 
 
-def check_size(preset, L, count=1):
+def check_size(preset, L, count=1, tiled=False):
     """Refuse up front a network or a batch of `count` L x L lattices that cannot fit in memory;
-    returns the estimated bytes per lattice."""
+    returns the estimated bytes per lattice. `tiled`: EDNN inference (`predict`), whose tiles
+    go through the brain a bounded number at a time; otherwise a training batch, which holds
+    every tile at once."""
     side = preset.upscale_to if preset.kind == "cnn" and preset.upscale_to else L
     if preset.kind == "ednn":
         f, c = preset.focus, preset.context
@@ -63,7 +66,9 @@ def check_size(preset, L, count=1):
         resources.check_fits(first_layer * 16, f"the EDNN brain for f={f}, c={c} (weights, "
                              "gradients and Adam slots)", "use a smaller --context")
     per = L * L * 9 + side * side * 4  # int8 spins + float64 labels work + float32 inputs
-    if preset.kind == "ednn":  # the tiles of (f + 2c)^2 pixels the brain sees, float32
+    if preset.kind == "ednn" and tiled:  # the padded copy predict_tiled cuts its slabs from
+        per += (L + 2 * preset.context) ** 2 * 4
+    elif preset.kind == "ednn":  # the tiles of (f + 2c)^2 pixels the brain sees, float32
         per += (L // preset.focus) ** 2 * (preset.focus + 2 * preset.context) ** 2 * 4
     resources.check_fits(per * max(1, count), f"{count} {L}x{L} lattice(s) of {preset.name}",
                          "use a smaller L or count")
@@ -75,8 +80,7 @@ def draws(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_arg
     (default: the preset's size for that split), each chunk within the working memory budget."""
     L = L or preset.L
     want = count or (preset.train_examples if split == "train" else preset.test_examples)
-    per = check_size(preset, L)
-    chunk = resources.chunk_size(per)
+    chunk = resources.chunk_size(check_size(preset, L, tiled=True))
     kind = sampler or preset.sampler
     fraction = 0.1 if split == "test" else 0.9
     have, round_ = 0, 0
@@ -181,6 +185,8 @@ def predict(preset, model, configs, batch_size=None):
     x = features(preset, configs)
     if preset.kind == "ednn":
         ednn.check_input(model, x)
+        if x[0].size // preset.focus ** 2 > TILED:  # large lattices: bounded-memory tiles
+            return ednn.predict_tiled(model, x, max_tiles=TILED)
     elif tuple(model.input_shape[1:3]) != x.shape[1:3]:
         raise InputError(f"the model takes {model.input_shape[1]}x{model.input_shape[2]} inputs, "
                          f"got {x.shape[1]}x{x.shape[2]}")

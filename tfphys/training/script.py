@@ -93,7 +93,7 @@ def _claim_outputs(preset):
         outputs.claim_dir(FLAGS.run_dir, "checkpoints", "tfphys run directory", "--run_dir")
     run.check_size(preset, preset.L, preset.batch_size)
     if preset.kind == "ednn" and FLAGS.eval_L:
-        run.check_size(preset, FLAGS.eval_L, 4)
+        run.check_size(preset, FLAGS.eval_L, 1, tiled=True)
 
 
 def _training_data(preset, dist):
