@@ -189,10 +189,13 @@ class ParameterCheckTest(tf.test.TestCase):
             with self.subTest(message=message), self.assertRaisesRegex(InputError, message):
                 build()
 
-    def test_the_antiferromagnet_is_valid_and_has_no_energy_classes(self):
+    def test_the_antiferromagnet_is_valid_and_its_classes_are_the_mirrored_levels(self):
         from tfphys.data import spins
 
         checkerboard = np.where(np.indices((4, 4)).sum(0) % 2, 1, -1)[None]
-        labels = spins.SpinSource("ising", 4, J=-1.0).labels(checkerboard)
-        self.assertEqual(labels["energy"][0], -32.0)  # every one of the 32 bonds satisfied
-        self.assertEqual(labels["label"][0], -1)
+        source = spins.SpinSource("ising", 4, J=-1.0)
+        labels = source.labels(np.concatenate([checkerboard, np.ones((1, 4, 4), int)]))
+        self.assertAllEqual(labels["energy"], [-32.0, 32.0])  # all 32 bonds satisfied / broken
+        self.assertAllEqual(labels["label"], [0, 14])
+        every = ising.all_configurations(4)
+        self.assertAllEqual(np.unique(source.energy(every)), ising.energy_levels(4, -1.0))

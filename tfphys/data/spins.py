@@ -57,9 +57,9 @@ class SpinSource:
 
     @property
     def has_classes(self):
-        """Whether energies fall into the discrete Ising classes (ferromagnetic Ising, even
-        L >= 4); other models get label -1."""
-        return self.model == "ising" and self.L % 2 == 0 and self.L >= 4 and self.J > 0
+        """Whether energies fall into the discrete Ising classes (Ising, even L >= 4); other
+        models get label -1."""
+        return self.model == "ising" and self.L % 2 == 0 and self.L >= 4
 
     @functools.cached_property
     def _kernel(self):

@@ -59,7 +59,8 @@ def energy_levels(L, J=1.0):
         raise InputError(f"energy classes are defined for even L >= 4, got L={L}")
     n = L * L
     levels = np.arange(-2 * n, 2 * n + 1, 4)
-    return J * levels[(levels != -2 * n + 4) & (levels != 2 * n - 4)].astype(np.float64)
+    # the set is symmetric about 0, so for an antiferromagnet (J < 0) it is the same, ascending
+    return abs(J) * levels[(levels != -2 * n + 4) & (levels != 2 * n - 4)].astype(np.float64)
 
 
 def energy_class(energies, L, J=1.0):
