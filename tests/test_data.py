@@ -248,3 +248,17 @@ class GenerateSpinsTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
         self.assertIn("use L <= 4", proc.stderr)
+
+
+class TargetedCountTest(tf.test.TestCase):
+    def test_targeted_sets_hold_exactly_the_count_with_a_flat_histogram(self):
+        data = spins.generate(spins.SpinSource("ising", 4), "targeted", 1000, seed=0)
+        self.assertLen(data["spins"], 1000)
+        counts = np.bincount(data["label"], minlength=15)
+        self.assertLessEqual(counts.max() - counts.min(), 2)  # 1000 / 15 levels: 66 or 67 each
+        # 4x4 screened Coulomb energies are discrete: most of 64 uniform bins are unreachable,
+        # the reachable ones fill up over several rounds until the count is met
+        coulomb = spins.generate(spins.SpinSource("screened_coulomb", 4), "targeted", 1000,
+                                 seed=0, n_bins=64)
+        self.assertLen(coulomb["spins"], 1000)
+        self.assertAllClose(coulomb["energy"], longrange.explicit_energy(coulomb["spins"]))

@@ -116,6 +116,29 @@ def check_sampler(sampler, temperature=None):
         checks.real("temperature", temperature, low=0, strict=True)
 
 
+def _targeted(source, count, rng, n_bins, processes):
+    """Exactly `count` configurations with a flat energy histogram: rounds of targeted sampling
+    fill every reachable bin equally (bins no configuration reaches, e.g. between the discrete
+    energies of a small long-range lattice, stay empty) until there are enough, then a random
+    `count` of them are kept (bin counts differ by at most about one)."""
+    edges = source.bin_edges(n_bins, seed=rng.integers(2 ** 63))
+    cap, parts, have = -(-count // (len(edges) - 1)), [], 0
+    for _ in range(100):
+        bins = targeted.sample(source.couplings(), edges, cap, processes,
+                               seed=int(rng.integers(2 ** 63)))
+        parts.append(bins.flat()[0])
+        have += len(parts[-1])
+        filled = int(np.count_nonzero(bins.counts))
+        if have >= count or not filled:
+            break
+        cap = -(-(count - have) // filled)
+    if have < count:
+        raise InputError(f"targeted sampling reached {have} of {count} configurations; use "
+                         "another sampler")
+    configs = np.concatenate(parts)
+    return configs[rng.permutation(len(configs))[:count]]
+
+
 def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_equilibrate=1000,
              n_bins=64, processes=1):
     """`count` examples (fewer only for ``all``) as {spins, energy, magnetization, label, test}."""
@@ -142,10 +165,6 @@ def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_eq
             batches.append((mc.angles if source.continuous else mc.spins).copy())
         configs = np.concatenate(batches)[:count]
     else:
-        edges = source.bin_edges(n_bins, seed=rng.integers(2 ** 63))
-        cap = -(-count // (len(edges) - 1))
-        bins = targeted.sample(source.couplings(), edges, cap, processes,
-                               seed=int(rng.integers(2 ** 63)))
-        configs = bins.flat()[0][rng.permutation(int(bins.counts.sum()))]
+        configs = _targeted(source, count, rng, n_bins, processes)
     dtype = np.float32 if source.continuous else np.int8
     return {"spins": np.asarray(configs, dtype), **source.labels(configs)}
