@@ -1,22 +1,18 @@
 """Accuracy of the learned spin operators against the thesis's figures.
 
-Trains each preset with bin/train_cnn or bin/train_ednn (same flags as a user would pass),
-then prints the script's test figures next to the thesis's bar. Seed-scale presets take hours
+Trains each preset through `tfphys.training.spin_training.train_preset` (what bin/train_cnn and
+bin/train_ednn run) and prints its test figures next to the thesis's bar. Seed-scale presets take hours
 on a CPU: use --gpus, or shorten with --epochs / --train_examples and say so with the numbers.
 
 Run: .venv/bin/python benchmarks/spin_operators.py --presets ednn_ising8 --epochs 100 --gpus 1
 """
 
-import os
-import subprocess
-import sys
-import time
-
 from absl import app, flags
 
 import common
 
-from tfphys.training import presets
+from tfphys import cli
+from tfphys.training import spin_training
 
 flags.DEFINE_list("presets", ["ising4_classify", "ednn_ising8"], "Presets to train and score.")
 flags.DEFINE_integer("epochs", None, "Override the presets' epochs.")
@@ -44,27 +40,19 @@ THESIS = {
 
 def main(argv):
     del argv
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     common.header()
+    overrides = {flag: getattr(FLAGS, flag) for flag in spin_training.OVERRIDES
+                 if flag in FLAGS and getattr(FLAGS, flag) is not None}
     for name in FLAGS.presets:
-        preset = presets.get(name)
-        cmd = [sys.executable, os.path.join(root, "bin", f"train_{preset.kind}"), f"--preset={name}",
-               f"--gpus={FLAGS.gpus}"]
-        cmd += [f"--{flag}={getattr(FLAGS, flag)}" for flag in
-                ("epochs", "train_examples", "batch_size", "learning_rate", "optimizer", "decay",
-                 "padding", "augment")
-                if getattr(FLAGS, flag) is not None]
-        cmd += [f"--eval_L={FLAGS.eval_L}"] if preset.kind == "ednn" and FLAGS.eval_L else []
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        minutes = (time.perf_counter() - start) / 60
-        print(f"\n{name} ({minutes:.1f} min): {' '.join(os.path.basename(c) for c in cmd[1:])}")
+        preset = spin_training.preset_with(name, **overrides)
+        eval_L = FLAGS.eval_L if preset.kind == "ednn" else 0
+        result = spin_training.train_preset(preset, gpus=FLAGS.gpus, eval_L=eval_L, verbose=0)
+        print(f"\n{name} ({result['seconds'] / 60:.1f} min training, {result['examples']}): "
+              f"overrides {overrides}")
         print(f"  thesis: {THESIS.get(name, '-')}")
-        if proc.returncode:
-            print(f"  FAILED ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
-        for line in proc.stdout.splitlines():
-            if line.startswith(("test", "all", "thermal", "trained")):
-                print(f"  {line}")
+        cli.print_figures(f"  {result['split']} ({result['L']}x{result['L']})", result["figures"])
+        if "eval_figures" in result:
+            cli.print_figures(f"  thermal T_c ({eval_L}x{eval_L})", result["eval_figures"])
 
 
 if __name__ == "__main__":

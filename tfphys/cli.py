@@ -9,6 +9,7 @@ A script defines its flags with `absl.flags`, documents itself in its module doc
   file. The message is one line naming the problem and the fix, never a traceback.
 """
 
+import json
 import os
 import sys
 
@@ -71,3 +72,10 @@ def run(main):
         return status
 
     app.run(_main, flags_parser=_parse_flags)
+
+
+def print_figures(title, figures):
+    """One stdout line: the title and the figures as JSON (confusion matrices left out)."""
+    shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in figures.items()
+             if k != "confusion"}
+    print(f"{title}: {json.dumps(shown)}")
