@@ -142,6 +142,70 @@ class ResumeTest(tf.test.TestCase):
         self.assertLessEqual(history.history["mae"][-1], 20.0)
 
 
+class AdversarialTrainingTest(tf.test.TestCase):
+    """A model with its own train_step and two optimizers goes through the same entry point."""
+
+    def _variables(self, model):
+        return [v.numpy() for v in model.weights + model.critic_optimizer.variables
+                + model.generator_optimizer.variables]
+
+    def test_a_critic_generator_pair_resumes_exactly_after_a_kill(self):
+        # 250 examples in batches of 32: 8 steps an epoch, the last one of 26
+        config = dict(epochs=3, batch_size=32, learning_rate=3e-3, seed=1, verbose=0,
+                      checkpoint_every=4)
+
+        def build():
+            tf.keras.utils.set_random_seed(3)
+            return testing.ToyWGAN()
+
+        straight, history = train(build, testing.toy_wgan_data(250), TrainConfig(**config))
+        self.assertEqual(sorted(history.history), ["critic_loss", "generator_loss"])
+        at = int(np.random.default_rng().choice([5, 7, 10, 13, 18, 21]))
+        run = os.path.join(self.get_temp_dir(), "gan")
+        with self.assertRaises(KeyboardInterrupt):
+            train(build, testing.toy_wgan_data(250), TrainConfig(run_dir=run, **config),
+                  callbacks=[Kill(at)])
+        resumed, _ = train(build, testing.toy_wgan_data(250), TrainConfig(run_dir=run, **config))
+        self.assertEqual(int(resumed.critic_optimizer.iterations), 24)
+        for a, b in zip(self._variables(straight), self._variables(resumed)):
+            self.assertAllEqual(a, b)  # both networks and both optimizers' slots
+
+    def test_two_logical_devices_equal_one_device_in_float64(self):
+        tf.keras.backend.set_floatx("float64")
+        self.addCleanup(tf.keras.backend.set_floatx, "float32")
+        config = TrainConfig(epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
+
+        def build():
+            tf.keras.utils.set_random_seed(4)
+            return testing.ToyWGAN()
+
+        one, _ = train(build, testing.toy_wgan_data(256, dtype="float64"), config)
+        two, _ = train(build, testing.toy_wgan_data(256, dtype="float64"), config,
+                       Distribution(devices=testing.use_logical_cpus(2)))
+        for a, b in zip(one.get_weights(), two.get_weights()):
+            self.assertAllClose(a, b, rtol=1e-9, atol=1e-12)
+
+    def test_generator_and_critic_export_and_reload(self):
+        tf.keras.utils.set_random_seed(5)
+        model, _ = train(testing.ToyWGAN, testing.toy_wgan_data(64),
+                         TrainConfig(epochs=1, batch_size=32, learning_rate=3e-3, verbose=0))
+        z = np.linspace(-2, 2, 7, dtype=np.float32)[:, None]
+        for part in (model.generator, model.critic):
+            path = export.export(part, os.path.join(self.get_temp_dir(), part.name))
+            self.assertAllClose(export.load(path)(z), part(z))
+
+    def test_two_horovod_ranks_end_with_identical_networks(self):
+        out = self.get_temp_dir()
+        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_wgan.py"), out], np=2,
+                           timeout=300)
+        ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        self.assertEqual([r["steps"].tolist() for r in ranks], [[8, 8], [8, 8]])  # 115 per rank
+        for key in ranks[0].files:
+            if key.startswith("arr_"):
+                np.testing.assert_array_equal(ranks[0][key], ranks[1][key])
+        self.assertAllClose(ranks[0]["critic_loss"], ranks[1]["critic_loss"])
+
+
 class HorovodTrainingTest(tf.test.TestCase):
     def test_two_ranks_train_to_identical_weights_and_only_the_chief_writes(self):
         # 231 examples: 115 per rank (one left over each epoch), 4 steps of 32 on both ranks; a

@@ -7,6 +7,9 @@
   focus sites' right and down bonds: an EDNN with a known answer.
 * `ising_transfer_matrix(L, T)` is the exact <E>/N and C/N of the periodic L x L Ising model
   (row-to-row transfer matrix, L <= 10): the reference for Monte Carlo at L = 8.
+* `ToyWGAN` + `toy_wgan_data(n)`: the smallest critic/generator pair with two optimizers and a
+  WGAN-GP objective on 1-D Gaussian data, to test the training entry point with a model that
+  brings its own train_step (the spin GANs are built the same way).
 """
 
 import os
@@ -91,3 +94,76 @@ def exact_ising_brain(focus, context):
         return -tf.reduce_sum(centre * (right + down), axis=[1, 2])[:, None]
 
     return tf.keras.Model(inputs, tf.keras.layers.Lambda(bonds)(inputs), name="exact_ising_brain")
+
+
+def toy_wgan_data(n, seed=0, dtype="float32"):
+    """Unbatched (real sample, generator noise, interpolation weight) examples: every random
+    number the train step uses comes with the data, so placements and resumes see the same."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    real = rng.normal(3.0, 0.5, (n, 1))
+    noise = rng.normal(0.0, 1.0, (n, 1))
+    weight = rng.uniform(0.0, 1.0, (n, 1))  # uniform in [0, 1], as WGAN-GP requires
+    return tf.data.Dataset.from_tensor_slices(tuple(a.astype(dtype) for a in (real, noise, weight)))
+
+
+def _toy_wgan_class():
+    import tensorflow as tf
+
+    class ToyWGAN(tf.keras.Model):
+        """Generator x = a z + b, critic dense 8 (tanh) -> 1; WGAN-GP, one critic and one
+        generator update per step, each with its own Adam (beta_1 = 0, beta_2 = 0.9)."""
+
+        def __init__(self, gp_weight=10.0, **kwargs):
+            super().__init__(**kwargs)
+            dense = tf.keras.layers.Dense
+            self.generator = tf.keras.Sequential([tf.keras.Input((1,)), dense(1)], name="generator")
+            self.critic = tf.keras.Sequential([tf.keras.Input((1,)), dense(8, "tanh"), dense(1)],
+                                              name="critic")
+            self.gp_weight = gp_weight
+
+        def make_optimizers(self, config, rate_scale):
+            adam = tf.keras.optimizers.Adam
+            rate = config.learning_rate * rate_scale
+            return {"critic_optimizer": adam(rate, beta_1=0.0, beta_2=0.9),
+                    "generator_optimizer": adam(rate, beta_1=0.0, beta_2=0.9)}
+
+        def compile(self, critic_optimizer, generator_optimizer):
+            super().compile(optimizer=generator_optimizer)
+            self.critic_optimizer, self.generator_optimizer = critic_optimizer, generator_optimizer
+
+        def call(self, noise):
+            return self.generator(noise)
+
+        @staticmethod
+        def _step(optimizer, network, scaled_loss, tape):
+            # minimize, not apply_gradients: Horovod's DistributedOptimizer allreduces in it
+            optimizer.minimize(scaled_loss, network.trainable_variables, tape=tape)
+
+        def train_step(self, data):
+            real, noise, weight = data
+            # replicas sum their gradients: each scales its mean loss by 1 / replicas
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            with tf.GradientTape() as tape:
+                fake = self.generator(noise)
+                mixed = weight * real + (1 - weight) * fake
+                with tf.GradientTape() as inner:
+                    inner.watch(mixed)
+                    score = self.critic(mixed)
+                slope = tf.sqrt(tf.reduce_sum(inner.gradient(score, mixed) ** 2, axis=-1) + 1e-12)
+                critic_loss = (tf.reduce_mean(self.critic(fake)) - tf.reduce_mean(self.critic(real))
+                               + self.gp_weight * tf.reduce_mean((slope - 1) ** 2))
+                scaled = critic_loss / replicas
+            self._step(self.critic_optimizer, self.critic, scaled, tape)
+            with tf.GradientTape() as tape:
+                generator_loss = -tf.reduce_mean(self.critic(self.generator(noise)))
+                scaled = generator_loss / replicas
+            self._step(self.generator_optimizer, self.generator, scaled, tape)
+            return {"critic_loss": critic_loss, "generator_loss": generator_loss}
+
+    return ToyWGAN
+
+
+def ToyWGAN(**kwargs):  # noqa: N802  (a class, built lazily so importing this module needs no TF)
+    return _toy_wgan_class()(**kwargs)

@@ -71,9 +71,9 @@ class TrainConfig:
 
 
 def _weights(path):
-    """{key: shape} of the model weights in a checkpoint (the optimizer is saved beside it)."""
+    """{key: shape} of the model weights in a checkpoint (not its optimizers' variables)."""
     return {k: shape for k, shape in tf.train.list_variables(path)
-            if k.startswith("model/") and not k.startswith("model/optimizer/")}
+            if k.startswith("model/") and "optimizer" not in k.lower()}
 
 
 def _model_mismatch(model, path):
@@ -102,6 +102,7 @@ class Checkpoints(tf.keras.callbacks.Callback):
 
     def attach(self, model):
         """Restore the latest checkpoint into `model` (if any); returns the global step."""
+        # a model's own optimizers (make_optimizers) are attributes of it, saved with it
         checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, step=self.step,
                                          steps_per_epoch=self._stored_steps)
         self._manager = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=3)
@@ -160,13 +161,15 @@ class _OneEpochPerFit(tf.keras.callbacks.Callback):
 
 
 class FailOnNonFinite(tf.keras.callbacks.Callback):
-    """Raise `TrainingDiverged` as soon as the loss is NaN or infinite (nothing is exported)."""
+    """Raise `TrainingDiverged` as soon as a logged loss or metric is NaN or infinite (nothing
+    is exported)."""
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            raise TrainingDiverged(f"training diverged: the loss became {loss} at batch {batch + 1}; "
-                                   "lower --learning_rate or check the labels for NaN")
+        for name, value in (logs or {}).items():
+            if np.ndim(value) == 0 and not np.isfinite(value):
+                raise TrainingDiverged(f"training diverged: {name} became {value} at batch "
+                                       f"{batch + 1}; lower --learning_rate or check the labels "
+                                       "for NaN")
 
 
 def _examples(data, name):
@@ -210,7 +213,15 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
           callbacks=()):
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
 
-    `data` is either a finite dataset of unbatched (x, y) examples (shuffled, sharded across
+    A model that brings its own `train_step` defines `make_optimizers(config, rate_scale) ->
+    {compile keyword: optimizer}` (rate_scale: Horovod's rank count) and a `compile` taking
+    those keywords; its train_step updates with `optimizer.minimize(loss, variables, tape=tape)`
+    (Horovod allreduces there, not in apply_gradients) and divides each replica's mean loss by
+    the strategy's replica count (MirroredStrategy sums replica gradients). Everything else (checkpoints of all its parts and optimizers, exact resume,
+    placements, TensorBoard, target stop, divergence stop) is the same as for other models.
+
+    `data` is either a finite dataset of unbatched examples ((x, y), or whatever the model's
+    own train_step takes; shuffled, sharded across
     Horovod ranks and batched here; `transform(ds, seed)` augments each epoch) or a callable
     `epoch -> dataset of batches` for streamed data (with `config.steps_per_epoch`), which
     must give the same batches whenever it is called for the same epoch. `validation` is an
@@ -223,12 +234,17 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
         rate = tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
     with dist.scope():
         model = build_model()
-        optimizer = OPTIMIZERS[config.optimizer](rate)
-        classify = config.loss == "sparse_categorical_crossentropy"
-        loss = (tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True) if classify
-                else tf.keras.losses.MeanSquaredError())
-        metrics = ["accuracy"] if classify else ["mae"]
-        model.compile(optimizer=dist.optimizer(optimizer), loss=loss, metrics=metrics)
+        if hasattr(model, "make_optimizers"):
+            # a model with its own train_step and optimizers (e.g. a critic and a generator):
+            # it names them, they are wrapped for the placement and passed to its compile
+            made = model.make_optimizers(config, dist.learning_rate(1.0))
+            model.compile(**{name: dist.optimizer(opt) for name, opt in made.items()})
+        else:
+            classify = config.loss == "sparse_categorical_crossentropy"
+            loss = (tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True) if classify
+                    else tf.keras.losses.MeanSquaredError())
+            model.compile(optimizer=dist.optimizer(OPTIMIZERS[config.optimizer](rate)), loss=loss,
+                          metrics=["accuracy"] if classify else ["mae"])
     hooks = dist.callbacks() + [FailOnNonFinite()]
     step = 0
     if config.run_dir:
