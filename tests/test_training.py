@@ -185,6 +185,31 @@ class AdversarialTrainingTest(tf.test.TestCase):
         for a, b in zip(one.get_weights(), two.get_weights()):
             self.assertAllClose(a, b, rtol=1e-9, atol=1e-12)
 
+    def test_tensorboard_gets_scalars_images_and_histograms(self):
+        from tensorboard.backend.event_processing import event_accumulator
+
+        run = os.path.join(self.get_temp_dir(), "board")
+        z = np.random.default_rng(0).normal(size=(64, 1)).astype(np.float32)
+
+        def pictures(model):
+            samples = model.generator(z).numpy()
+            return {"images": {"samples": np.tanh(samples.reshape(4, 4, 4))},
+                    "histograms": {"generated": samples}}
+
+        train(testing.ToyWGAN, testing.toy_wgan_data(64),
+              TrainConfig(epochs=2, batch_size=32, learning_rate=3e-3, run_dir=run, verbose=0),
+              pictures=pictures)
+        board = event_accumulator.EventAccumulator(
+            os.path.join(run, "tensorboard", "pictures"),
+            size_guidance={event_accumulator.IMAGES: 0, event_accumulator.TENSORS: 0}).Reload()
+        tags = board.Tags()
+        self.assertIn("samples", tags["tensors"])
+        self.assertIn("generated", tags["tensors"])
+        self.assertEqual([e.step for e in board.Tensors("generated")], [1, 2])
+        scalars = event_accumulator.EventAccumulator(
+            os.path.join(run, "tensorboard", "train")).Reload()
+        self.assertIn("epoch_critic_loss", scalars.Tags()["tensors"] + scalars.Tags()["scalars"])
+
     def test_generator_and_critic_export_and_reload(self):
         tf.keras.utils.set_random_seed(5)
         model, _ = train(testing.ToyWGAN, testing.toy_wgan_data(64),

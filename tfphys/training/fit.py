@@ -160,6 +160,29 @@ class _OneEpochPerFit(tf.keras.callbacks.Callback):
         self.model.stop_training = True
 
 
+class Pictures(tf.keras.callbacks.Callback):
+    """TensorBoard images and histograms of what the model makes, at the end of every `every`-th
+    epoch: `draw(model)` returns {"images": {name: (n, H, W) in [-1, 1]}, "histograms": {name:
+    values}} (for a generator: a grid of sample lattices, their energies and magnetizations)."""
+
+    def __init__(self, directory, draw, every=1):
+        super().__init__()
+        self.draw, self.every = draw, int(every)
+        self.writer = tf.summary.create_file_writer(directory)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        drawn = self.draw(self.model)
+        with self.writer.as_default(step=epoch + 1):
+            for name, images in drawn.get("images", {}).items():
+                pixels = (np.asarray(images, np.float32)[..., None] + 1) / 2
+                tf.summary.image(name, pixels, max_outputs=len(pixels))
+            for name, values in drawn.get("histograms", {}).items():
+                tf.summary.histogram(name, np.asarray(values, np.float64))
+        self.writer.flush()
+
+
 class FailOnNonFinite(tf.keras.callbacks.Callback):
     """Raise `TrainingDiverged` as soon as a logged loss or metric is NaN or infinite (nothing
     is exported)."""
@@ -210,7 +233,7 @@ def steps_per_epoch(data, config, dist):
 
 
 def train(build_model, data, config, distribution=None, validation=None, transform=None,
-          callbacks=()):
+          callbacks=(), pictures=None):
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
 
     A model that brings its own `train_step` defines `make_optimizers(config, rate_scale) ->
@@ -225,7 +248,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     Horovod ranks and batched here; `transform(ds, seed)` augments each epoch) or a callable
     `epoch -> dataset of batches` for streamed data (with `config.steps_per_epoch`), which
     must give the same batches whenever it is called for the same epoch. `validation` is an
-    unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks.
+    unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks;
+    `pictures(model)` (see `Pictures`) adds images and histograms to TensorBoard each epoch.
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
@@ -253,7 +277,10 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
         step = checkpoints.attach(model)
         hooks.append(checkpoints)
         if dist.is_chief:
-            hooks.append(tf.keras.callbacks.TensorBoard(os.path.join(config.run_dir, "tensorboard")))
+            board = os.path.join(config.run_dir, "tensorboard")
+            hooks.append(tf.keras.callbacks.TensorBoard(board))
+            if pictures is not None:
+                hooks.append(Pictures(os.path.join(board, "pictures"), pictures))
     target = StopAtTarget(*config.target) if config.target else None
     hooks += ([target] if target else []) + list(callbacks) + [_OneEpochPerFit()]
     if validation is not None:
