@@ -25,23 +25,27 @@ def periodic_pad(x, before, after):
 @tf.keras.utils.register_keras_serializable("tfphys")
 class PeriodicPadding2D(tf.keras.layers.Layer):
     """Pads like a 'same' convolution of `kernel` and `stride` would, but periodically: a
-    following Conv2D(kernel, stride, padding='valid') gives the 'same' output size."""
+    following Conv2D(kernel, stride, padding='valid') gives the 'same' output size. At stride 1
+    the input may have any (unknown) size, as fully convolutional generators need."""
 
     def __init__(self, kernel, stride=1, **kwargs):
         super().__init__(**kwargs)
         self.kernel, self.stride = int(kernel), int(stride)
 
     def amounts(self, size):
+        if self.stride == 1:  # 'same' at stride 1 pads kernel - 1 whatever the size
+            return (self.kernel - 1) // 2, self.kernel - 1 - (self.kernel - 1) // 2
         out = -(-size // self.stride)
         total = max((out - 1) * self.stride + self.kernel - size, 0)
         return total // 2, total - total // 2
 
     def call(self, x):
         height, width = x.shape[1], x.shape[2]
-        if height is None or height != width:
-            raise InputError(f"periodic padding needs a known square input, got {x.shape[1:3]}")
+        if self.stride != 1 and (height is None or height != width):
+            raise InputError(f"periodic padding with stride {self.stride} needs a known square "
+                             f"input, got {x.shape[1:3]}")
         before, after = self.amounts(height)
-        if max(before, after) > height:
+        if height is not None and max(before, after) > height:
             raise InputError(f"periodic padding of {max(before, after)} exceeds the input "
                              f"size {height}; use a smaller kernel or a larger input")
         return periodic_pad(x, before, after)

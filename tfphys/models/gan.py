@@ -1,0 +1,105 @@
+"""RUGAN networks (thesis, supplementary A): a residual, fully convolutional, periodic generator
+and a residual critic, with the labels they are conditioned on as extra channels.
+
+The generator has only convolutions, nearest-neighbour x2 upsamplings and periodic padding, so
+it is translation-equivariant on the torus and a latent block of l x l gives an L = 4l lattice
+of any size (train at 16, generate at 64 from the same weights). Its tanh output is the spin
+value in [-1, 1]. The critic has no batch normalization (the gradient penalty needs per-sample
+gradients), average pooling between residual blocks and `dropout` (25 % in the thesis) on two
+layers, which the consistency term (Eq. 7c) uses. `gradient_penalty` is Eq. 7b with the
+interpolation weights given (uniform in [0, 1]) and an epsilon inside the square root.
+"""
+
+import tensorflow as tf
+
+from tfphys.models.padding import PeriodicPadding2D
+
+UPSAMPLINGS = 2  # latent l x l -> lattice 4l x 4l
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class LabelChannels(tf.keras.layers.Layer):
+    """(maps (batch, H, W, C), labels (batch, k)) -> (batch, H, W, C + k): each label as a
+    constant channel, so conditioning works at any lattice size."""
+
+    def call(self, inputs):
+        maps, labels = inputs
+        shape = tf.shape(maps)
+        planes = tf.tile(labels[:, None, None, :], [1, shape[1], shape[2], 1])
+        return tf.concat([maps, tf.cast(planes, maps.dtype)], axis=-1)
+
+
+def _conv(x, filters, kernel, name, activation=None):
+    """A periodic 'same' convolution (stride 1): the lattice is a torus."""
+    if kernel > 1:
+        x = PeriodicPadding2D(kernel, name=f"{name}_pad")(x)
+    return tf.keras.layers.Conv2D(filters, kernel, padding="valid", activation=activation,
+                                  name=name)(x)
+
+
+def _up_block(x, filters, name):
+    """Residual block that doubles the lattice: nearest x2, two periodic 3x3 convolutions."""
+    up = tf.keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
+    h = _conv(tf.keras.layers.ReLU(name=f"{name}_relu1")(up), filters, 3, f"{name}_conv1")
+    h = _conv(tf.keras.layers.ReLU(name=f"{name}_relu2")(h), filters, 3, f"{name}_conv2")
+    return tf.keras.layers.Add(name=f"{name}_sum")([_conv(up, filters, 1, f"{name}_skip"), h])
+
+
+def _down_block(x, filters, name, dropout=0.0):
+    """Residual critic block that halves the lattice (average pooling), optional dropout."""
+    h = _conv(tf.keras.layers.LeakyReLU(0.2, name=f"{name}_act1")(x), filters, 3, f"{name}_conv1")
+    if dropout:
+        h = tf.keras.layers.Dropout(dropout, name=f"{name}_dropout")(h)
+    h = _conv(tf.keras.layers.LeakyReLU(0.2, name=f"{name}_act2")(h), filters, 3, f"{name}_conv2")
+    h = tf.keras.layers.AveragePooling2D(2, name=f"{name}_pool")(h)
+    skip = tf.keras.layers.AveragePooling2D(2, name=f"{name}_skip_pool")(
+        _conv(x, filters, 1, f"{name}_skip"))
+    return tf.keras.layers.Add(name=f"{name}_sum")([skip, h])
+
+
+def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
+    """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins (batch, 4l, 4l, 1)."""
+    latent = tf.keras.Input((None, None, latent_channels), name="latent")
+    inputs = [latent]
+    x = latent
+    if labels:
+        label = tf.keras.Input((labels,), name="labels")
+        inputs.append(label)
+        x = LabelChannels(name="label_channels")([x, label])
+    x = _conv(x, filters, 3, "stem")
+    for i in range(UPSAMPLINGS):
+        x = _up_block(x, filters, f"up{i}")
+    x = tf.keras.layers.ReLU(name="head_relu")(x)
+    spins = _conv(x, 1, 3, "head", activation="tanh")
+    return tf.keras.Model(inputs, spins, name=name)
+
+
+def critic(labels=2, filters=64, blocks=2, dropout=0.25, name="rugan_critic"):
+    """Spins (batch, L, L, 1) and labels (batch, labels) -> one score each, at any L divisible
+    by 2^blocks; `dropout` on the first two blocks (the consistency term's perturbations)."""
+    spins = tf.keras.Input((None, None, 1), name="spins")
+    inputs = [spins]
+    x = spins
+    if labels:
+        label = tf.keras.Input((labels,), name="labels")
+        inputs.append(label)
+        x = LabelChannels(name="label_channels")([x, label])
+    for i in range(blocks):
+        x = _down_block(x, filters, f"down{i}", dropout if i < 2 else 0.0)
+    x = tf.keras.layers.LeakyReLU(0.2, name="head_act")(x)
+    x = tf.keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(1, name="score")(x), name=name)
+
+
+def gradient_penalty(score, real, fake, weight):
+    """Eq. 7b: mean over samples of (|grad_x score(x)| - 1)^2 at x = w real + (1 - w) fake,
+    `weight` (batch,) uniform in [0, 1]; `score(x)` -> (batch, 1). The epsilon inside the square
+    root keeps the gradient finite where the critic's slope vanishes."""
+    weight = tf.reshape(tf.cast(weight, real.dtype), [-1] + [1] * (len(real.shape) - 1))
+    mixed = weight * real + (1 - weight) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        values = score(mixed)
+    grads = tape.gradient(values, mixed)
+    norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape)))) + 1e-12)
+    return tf.reduce_mean(tf.square(norm - 1))
