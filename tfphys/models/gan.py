@@ -29,6 +29,14 @@ class LabelChannels(tf.keras.layers.Layer):
         return tf.concat([maps, tf.cast(planes, maps.dtype)], axis=-1)
 
 
+def _inputs(maps, labels):
+    """The model inputs ([maps] or [maps, labels]) and the maps with the labels as channels."""
+    if not labels:
+        return [maps], maps
+    label = tf.keras.Input((labels,), name="labels")
+    return [maps, label], LabelChannels(name="label_channels")([maps, label])
+
+
 def _conv(x, filters, kernel, name, activation=None):
     """A periodic 'same' convolution (stride 1): the lattice is a torus."""
     if kernel > 1:
@@ -59,13 +67,7 @@ def _down_block(x, filters, name, dropout=0.0):
 
 def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
     """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins (batch, 4l, 4l, 1)."""
-    latent = tf.keras.Input((None, None, latent_channels), name="latent")
-    inputs = [latent]
-    x = latent
-    if labels:
-        label = tf.keras.Input((labels,), name="labels")
-        inputs.append(label)
-        x = LabelChannels(name="label_channels")([x, label])
+    inputs, x = _inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
     for i in range(UPSAMPLINGS):
         x = _up_block(x, filters, f"up{i}")
@@ -77,13 +79,7 @@ def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
 def critic(labels=2, filters=64, blocks=2, dropout=0.25, name="rugan_critic"):
     """Spins (batch, L, L, 1) and labels (batch, labels) -> one score each, at any L divisible
     by 2^blocks; `dropout` on the first two blocks (the consistency term's perturbations)."""
-    spins = tf.keras.Input((None, None, 1), name="spins")
-    inputs = [spins]
-    x = spins
-    if labels:
-        label = tf.keras.Input((labels,), name="labels")
-        inputs.append(label)
-        x = LabelChannels(name="label_channels")([x, label])
+    inputs, x = _inputs(tf.keras.Input((None, None, 1), name="spins"), labels)
     for i in range(blocks):
         x = _down_block(x, filters, f"down{i}", dropout if i < 2 else 0.0)
     x = tf.keras.layers.LeakyReLU(0.2, name="head_act")(x)
