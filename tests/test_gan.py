@@ -92,3 +92,42 @@ class SerializationTest(tf.test.TestCase):
         big = np.random.default_rng(1).normal(size=(1, 12, 12, 4)).astype(np.float32)
         reloaded = export.load(os.path.join(self.get_temp_dir(), g.name))
         self.assertEqual(reloaded([big, labels[:1]]).shape, (1, 48, 48, 1))  # upscales after reload
+
+
+def ising_examples(n, L=8, seed=0):
+    """Unbatched (spins (L, L, 1), labels (E/N, m)) of uniform random Ising configurations."""
+    from tfphys.physics import ising
+
+    s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, L, L)).astype(np.float32)
+    labels = np.stack([ising.energy(s) / L ** 2, s.mean(axis=(1, 2))], axis=1).astype(np.float32)
+    return tf.data.Dataset.from_tensor_slices((s[..., None], labels))
+
+
+def tiny_rugan():
+    tf.keras.utils.set_random_seed(6)
+    return gan.RUGAN(gan.generator(latent_channels=2, labels=2, filters=4),
+                     gan.critic(labels=2, filters=4), critic_steps=2, learning_rate=1e-3, seed=1)
+
+
+class RuganTrainingTest(tf.test.TestCase):
+    def test_trains_through_the_entry_point_and_resumes_exactly(self):
+        from tfphys.training.fit import TrainConfig, train
+
+        class Kill(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if int(self.model.generator_optimizer.iterations) == 5:
+                    raise KeyboardInterrupt
+
+        config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
+        straight, history = train(tiny_rugan, ising_examples(70), TrainConfig(**config))
+        self.assertEqual(int(straight.critic_optimizer.iterations), 2 * 10)  # 5 steps x 2 epochs x 2
+        for name in ("wasserstein", "gradient_penalty", "consistency", "generator_loss"):
+            self.assertTrue(np.all(np.isfinite(history.history[name])), name)
+        run = os.path.join(self.get_temp_dir(), "rugan")
+        with self.assertRaises(KeyboardInterrupt):
+            train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config), callbacks=[Kill()])
+        resumed, _ = train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config))
+        for a, b in zip(straight.get_weights(), resumed.get_weights()):
+            self.assertAllEqual(a, b)  # latents, interpolations and dropout masks repeat exactly
+        z = np.zeros((1, 4, 4, 2), np.float32)
+        self.assertEqual(resumed.generator([z, np.zeros((1, 2), np.float32)]).shape, (1, 16, 16, 1))

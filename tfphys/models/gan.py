@@ -8,6 +8,12 @@ value in [-1, 1]. The critic has no batch normalization (the gradient penalty ne
 gradients), average pooling between residual blocks and `dropout` (25 % in the thesis) on two
 layers, which the consistency term (Eq. 7c) uses. `gradient_penalty` is Eq. 7b with the
 interpolation weights given (uniform in [0, 1]) and an epsilon inside the square root.
+
+`RUGAN` pairs them with the conditional WGAN-GP objective and its own train step (10 critic
+updates per generator update, Adam 1e-4, beta_1 = 0, beta_2 = 0.9), trained through
+`tfphys.training.fit.train`. Every random number it draws (latents, interpolation weights,
+dropout masks) is a stateless function of a seed and checkpointed counters, so a resumed run
+repeats an uninterrupted one exactly.
 """
 
 import tensorflow as tf
@@ -27,6 +33,32 @@ class LabelChannels(tf.keras.layers.Layer):
         shape = tf.shape(maps)
         planes = tf.tile(labels[:, None, None, :], [1, shape[1], shape[2], 1])
         return tf.concat([maps, tf.cast(planes, maps.dtype)], axis=-1)
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class CountedDropout(tf.keras.layers.Layer):
+    """Dropout whose masks are a stateless function of (`seed`, a call counter kept as a
+    non-trainable weight): the same masks after a checkpoint restore, unlike Keras's Dropout."""
+
+    def __init__(self, rate, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.seed = float(rate), int(seed)
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            name="calls", shape=(), dtype=tf.int64, trainable=False, initializer="zeros",
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    def call(self, x, training=None):
+        if not training or not self.rate:
+            return x
+        self.calls.assign_add(1)
+        keep = tf.random.stateless_uniform(tf.shape(x), tf.stack([tf.constant(self.seed, tf.int64),
+                                                                  self.calls])) >= self.rate
+        return tf.where(keep, x / (1 - self.rate), tf.zeros_like(x))
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
 def _inputs(maps, labels):
@@ -57,7 +89,7 @@ def _down_block(x, filters, name, dropout=0.0):
     """Residual critic block that halves the lattice (average pooling), optional dropout."""
     h = _conv(tf.keras.layers.LeakyReLU(0.2, name=f"{name}_act1")(x), filters, 3, f"{name}_conv1")
     if dropout:
-        h = tf.keras.layers.Dropout(dropout, name=f"{name}_dropout")(h)
+        h = CountedDropout(dropout, seed=len(name), name=f"{name}_dropout")(h)
     h = _conv(tf.keras.layers.LeakyReLU(0.2, name=f"{name}_act2")(h), filters, 3, f"{name}_conv2")
     h = tf.keras.layers.AveragePooling2D(2, name=f"{name}_pool")(h)
     skip = tf.keras.layers.AveragePooling2D(2, name=f"{name}_skip_pool")(
@@ -99,3 +131,75 @@ def gradient_penalty(score, real, fake, weight):
     grads = tape.gradient(values, mixed)
     norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape)))) + 1e-12)
     return tf.reduce_mean(tf.square(norm - 1))
+
+
+class RUGAN(tf.keras.Model):
+    """Conditional WGAN-GP with the consistency term: `generator(latent, labels)` and
+    `critic(spins, labels)`. Real batches are (spins (b, L, L, 1) in +-1, labels (b, k)); each
+    step makes `critic_steps` critic updates on that batch with fresh latents, then one
+    generator update. Loss (thesis Eq. 7): C(fake) - C(real) + lambda1 GP + lambda2 |C(real +
+    delta1) - C(real + delta2)| with delta from the critic's dropout."""
+
+    def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
+                 consistency_weight=2.0, learning_rate=1e-4, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.critic = generator_net, critic_net
+        self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
+        self.consistency_weight, self.base_rate = float(consistency_weight), float(learning_rate)
+        self.seed = int(seed)
+        self.latent_channels = int(generator_net.inputs[0].shape[-1])
+
+    def make_optimizers(self, config, rate_scale):
+        adam = tf.keras.optimizers.Adam
+        rate = self.base_rate * rate_scale
+        return {"critic_optimizer": adam(rate, beta_1=0.0, beta_2=0.9),
+                "generator_optimizer": adam(rate, beta_1=0.0, beta_2=0.9)}
+
+    def compile(self, critic_optimizer, generator_optimizer):
+        super().compile(optimizer=generator_optimizer)
+        self.critic_optimizer, self.generator_optimizer = critic_optimizer, generator_optimizer
+
+    def call(self, inputs):
+        return self.generator(inputs)
+
+    def _seed(self, draw):
+        """A stateless seed for draw `draw` of this step, this replica and this rank."""
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context else 0
+        step = tf.cast(self.generator_optimizer.iterations, tf.int64)
+        return tf.stack([tf.constant(self.seed, tf.int64) * 1000003 + tf.cast(replica, tf.int64),
+                         step * 64 + draw])
+
+    def _fake(self, labels, size, draw):
+        batch = tf.shape(labels)[0]
+        latent = tf.random.stateless_normal([batch, size // 4, size // 4, self.latent_channels],
+                                            self._seed(draw))
+        return self.generator([latent, labels], training=True)
+
+    def train_step(self, data):
+        real, labels = data
+        real = tf.cast(real, self.compute_dtype)
+        size = real.shape[1] or tf.shape(real)[1]
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for k in range(self.critic_steps):
+            weight = tf.random.stateless_uniform([tf.shape(real)[0]], self._seed(32 + k))
+            fake = self._fake(labels, size, k)
+            with tf.GradientTape() as tape:
+                real_score = self.critic([real, labels], training=True)
+                again = self.critic([real, labels], training=True)  # other dropout masks
+                fake_score = self.critic([fake, labels], training=True)
+                wasserstein = tf.reduce_mean(real_score) - tf.reduce_mean(fake_score)
+                penalty = gradient_penalty(lambda x: self.critic([x, labels], training=True),
+                                           real, fake, weight)
+                consistency = tf.reduce_mean(tf.abs(real_score - again))
+                loss = (-wasserstein + self.gp_weight * penalty
+                        + self.consistency_weight * consistency)
+                scaled = loss / replicas
+            self.critic_optimizer.minimize(scaled, self.critic.trainable_variables, tape=tape)
+        with tf.GradientTape() as tape:
+            generator_loss = -tf.reduce_mean(
+                self.critic([self._fake(labels, size, self.critic_steps), labels], training=True))
+            scaled = generator_loss / replicas
+        self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
+        return {"wasserstein": wasserstein, "gradient_penalty": penalty,
+                "consistency": consistency, "critic_loss": loss, "generator_loss": generator_loss}
