@@ -111,27 +111,19 @@ def toy_wgan_data(n, seed=0, dtype="float32"):
 def _toy_wgan_class():
     import tensorflow as tf
 
-    class ToyWGAN(tf.keras.Model):
+    from tfphys.models.gan import CriticGeneratorPair
+
+    class ToyWGAN(CriticGeneratorPair):
         """Generator x = a z + b, critic dense 8 (tanh) -> 1; WGAN-GP, one critic and one
         generator update per step, each with its own Adam (beta_1 = 0, beta_2 = 0.9)."""
 
-        def __init__(self, gp_weight=10.0, **kwargs):
-            super().__init__(**kwargs)
+        def __init__(self, gp_weight=10.0, learning_rate=3e-3, **kwargs):
+            super().__init__(learning_rate, **kwargs)
             dense = tf.keras.layers.Dense
             self.generator = tf.keras.Sequential([tf.keras.Input((1,)), dense(1)], name="generator")
             self.critic = tf.keras.Sequential([tf.keras.Input((1,)), dense(8, "tanh"), dense(1)],
                                               name="critic")
             self.gp_weight = gp_weight
-
-        def make_optimizers(self, config, rate_scale):
-            adam = tf.keras.optimizers.Adam
-            rate = config.learning_rate * rate_scale
-            return {"critic_optimizer": adam(rate, beta_1=0.0, beta_2=0.9),
-                    "generator_optimizer": adam(rate, beta_1=0.0, beta_2=0.9)}
-
-        def compile(self, critic_optimizer, generator_optimizer):
-            super().compile(optimizer=generator_optimizer)
-            self.critic_optimizer, self.generator_optimizer = critic_optimizer, generator_optimizer
 
         def call(self, noise):
             return self.generator(noise)

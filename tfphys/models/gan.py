@@ -133,21 +133,14 @@ def gradient_penalty(score, real, fake, weight):
     return tf.reduce_mean(tf.square(norm - 1))
 
 
-class RUGAN(tf.keras.Model):
-    """Conditional WGAN-GP with the consistency term: `generator(latent, labels)` and
-    `critic(spins, labels)`. Real batches are (spins (b, L, L, 1) in +-1, labels (b, k)); each
-    step makes `critic_steps` critic updates on that batch with fresh latents, then one
-    generator update. Loss (thesis Eq. 7): C(fake) - C(real) + lambda1 GP + lambda2 |C(real +
-    delta1) - C(real + delta2)| with delta from the critic's dropout."""
+class CriticGeneratorPair(tf.keras.Model):
+    """A critic and a generator, each with its own Adam (beta_1 = 0, beta_2 = 0.9, the WGAN-GP
+    setting) at `learning_rate` times the placement's rate scale: the optimizer part of the
+    `fit.train` protocol for models with their own train step."""
 
-    def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
-                 consistency_weight=2.0, learning_rate=1e-4, seed=0, **kwargs):
+    def __init__(self, learning_rate=1e-4, **kwargs):
         super().__init__(**kwargs)
-        self.generator, self.critic = generator_net, critic_net
-        self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
-        self.consistency_weight, self.base_rate = float(consistency_weight), float(learning_rate)
-        self.seed = int(seed)
-        self.latent_channels = int(generator_net.inputs[0].shape[-1])
+        self.base_rate = float(learning_rate)
 
     def make_optimizers(self, config, rate_scale):
         adam = tf.keras.optimizers.Adam
@@ -158,6 +151,22 @@ class RUGAN(tf.keras.Model):
     def compile(self, critic_optimizer, generator_optimizer):
         super().compile(optimizer=generator_optimizer)
         self.critic_optimizer, self.generator_optimizer = critic_optimizer, generator_optimizer
+
+
+class RUGAN(CriticGeneratorPair):
+    """Conditional WGAN-GP with the consistency term: `generator(latent, labels)` and
+    `critic(spins, labels)`. Real batches are (spins (b, L, L, 1) in +-1, labels (b, k)); each
+    step makes `critic_steps` critic updates on that batch with fresh latents, then one
+    generator update. Loss (thesis Eq. 7): C(fake) - C(real) + lambda1 GP + lambda2 |C(real +
+    delta1) - C(real + delta2)| with delta from the critic's dropout."""
+
+    def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
+                 consistency_weight=2.0, learning_rate=1e-4, seed=0, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.generator, self.critic = generator_net, critic_net
+        self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
+        self.consistency_weight, self.seed = float(consistency_weight), int(seed)
+        self.latent_channels = int(generator_net.inputs[0].shape[-1])
 
     def call(self, inputs):
         return self.generator(inputs)
