@@ -87,3 +87,18 @@ def confusion(matrix, path, title=""):
     ax.set_ylabel("true class")
     ax.set_title(title)
     return _save(fig, path)
+
+
+def lattices(spins, path, title="", columns=8):
+    """A grid of spin configurations (n, L, L), up spins light, down spins dark."""
+    spins = np.asarray(spins)
+    n = len(spins)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, min(n, columns), figsize=(1.6 * min(n, columns), 1.6 * rows),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, lattice in zip(axes.ravel(), spins):
+        ax.imshow(lattice, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    fig.suptitle(title)
+    return _save(fig, path)

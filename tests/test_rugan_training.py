@@ -1,0 +1,70 @@
+"""train_rugan end to end at a tiny size, the exact scoring of conditioning, and bin/generate."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.physics import ising
+from tfphys.training import export, rugan_training
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class LabelsTest(tf.test.TestCase):
+    def test_labels_are_the_exact_energy_and_magnetization_per_spin(self):
+        preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick"], L=8,
+                                     train_examples=101, test_examples=13)
+        spins, labels = rugan_training.labelled(preset, "train", seed=0)
+        self.assertEqual(spins.shape, (101, 8, 8))
+        self.assertAllClose(labels[:, 0], ising.energy(spins) / 64)
+        self.assertAllClose(labels[:, 1], spins.mean(axis=(1, 2)))
+        self.assertEqual(rugan_training.labelled(preset, "test", seed=0)[0].shape, (13, 8, 8))
+
+    def test_conditioning_scores_what_a_known_generator_makes(self):
+        # a "generator" that always returns the all-up lattice: E/N = -2, m = 1 exactly
+        latent = tf.keras.Input((None, None, 3))
+        label = tf.keras.Input((2,))
+        up = tf.keras.layers.UpSampling2D(4)(tf.keras.layers.Conv2D(
+            1, 1, kernel_initializer="zeros", bias_initializer="ones")(latent))
+        always_up = tf.keras.Model([latent, label], up)
+        figures = rugan_training.conditioning(always_up, np.float32([[-2, 1], [-1.5, 0.5]]), 12)
+        self.assertAllClose([figures["median_energy_error"], figures["median_magnetization_error"]],
+                            [0.25, 0.25])
+        with self.assertRaisesRegex(InputError, "not a multiple of 4 \\(try 8 or 12\\)"):
+            rugan_training.generate(always_up, np.zeros((1, 2), np.float32), 10)
+
+
+class TrainAndGenerateTest(tf.test.TestCase):
+    def test_train_export_and_generate_at_four_times_the_size(self):
+        preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick"], L=8, train_examples=96,
+                                     test_examples=16, epochs=1, batch_size=32, filters=4,
+                                     latent_channels=2, critic_steps=1)
+        model_dir = os.path.join(self.get_temp_dir(), "gen")
+        result = rugan_training.train_rugan(preset, export_dir=model_dir, verbose=0)
+        self.assertEqual(sorted(result["figures"]), [8, 32])
+        self.assertEqual(result["figures"][32]["count"], 16)
+        self.assertEqual(export.metadata(f"{model_dir}_critic")["kind"], "rugan_critic")
+        out = os.path.join(self.get_temp_dir(), "s.npz")
+        run = lambda *a: subprocess.run(  # noqa: E731
+            [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={model_dir}", *a],
+            capture_output=True, text=True, timeout=300)
+        proc = run("--energy=-1.0", "--magnetization=0.5", "--size=32", "--count=5", f"--out={out}",
+                   f"--plot={self.get_temp_dir()}/s.png")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with np.load(out) as saved:
+            self.assertEqual(saved["spins"].shape, (5, 32, 32))
+            self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
+            self.assertAllEqual(saved["energy"], np.full(5, -1.0))
+        for args, message in ((["--size=30"], "multiple of 4 such as 28 or 32"),
+                              (["--energy=2.5"], "outside the Ising model's range"),
+                              (["--magnetization=nan"], "--magnetization must be a finite"),
+                              (["--count=0"], "--count must be >= 1")):
+            proc = run("--energy=-1", "--magnetization=0", *args)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertLen(proc.stderr.strip().splitlines(), 1, proc.stderr)
+            self.assertIn(message, proc.stderr)

@@ -1,0 +1,145 @@
+"""Train a RUGAN on Ising configurations labelled by (E/N, m) and measure its conditioning.
+
+`train_rugan(preset, ...)` draws the training set by targeted sampling (a flat energy
+histogram, so every energy is requested during training), trains `models.gan.RUGAN` through
+`fit.train` on the requested placement, then asks the generator for the labels of held-out
+(SHA3 test) configurations at the training size and at `upscale` times the linear size, and
+scores what it made with the exact Ising Hamiltonian: median |E_gen/N - E_req/N| and
+|m_gen - m_req|. Generated lattices are the signs of the tanh output.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfphys import outputs
+from tfphys.errors import InputError
+from tfphys.models import gan
+from tfphys.physics import ising
+from tfphys.training import export, presets, run
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, train
+
+
+@dataclasses.dataclass(frozen=True)
+class RuganPreset:
+    name: str
+    L: int
+    train_examples: int
+    test_examples: int = 256
+    epochs: int = 2000
+    batch_size: int = 64
+    latent_channels: int = 32
+    filters: int = 64
+    critic_steps: int = 10
+    learning_rate: float = 1e-4
+    upscale: int = 4  # also generate at upscale * L
+    description: str = ""
+
+
+PRESETS = {p.name: p for p in [
+    RuganPreset("rugan_ising64", L=64, train_examples=100000, description="the thesis: L = 64, "
+                "generated at 64 and 256 (2000 epochs; channel counts are ours, the thesis "
+                "points to its code for them)"),
+    RuganPreset("rugan_quick", L=16, train_examples=4096, epochs=20, filters=16,
+                latent_channels=8, critic_steps=5, learning_rate=1e-3,
+                description="CPU-sized: L = 16, generated at 16 and 64"),
+]}
+OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
+             "learning_rate", "filters")
+
+
+def preset_with(name, **overrides):
+    if name not in PRESETS:
+        raise InputError(f"unknown RUGAN preset {name!r}; choose one of {sorted(PRESETS)}")
+    return dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
+                                                 if v is not None})
+
+
+def _spin_preset(preset):
+    """The spin-data view of a RUGAN preset (lattice, sampler, sizes) for `run`'s samplers."""
+    return dataclasses.replace(presets.get("ednn_quick"), name=preset.name, L=preset.L,
+                               train_examples=preset.train_examples,
+                               test_examples=preset.test_examples)
+
+
+def labelled(preset, split, seed):
+    """(spins (n, L, L) int8, labels (n, 2) float32 = (E/N, m)) of one SHA3 split."""
+    spins, energy = run.examples(_spin_preset(preset), split, seed)
+    n = preset.L ** 2
+    labels = np.stack([energy / n, spins.reshape(len(spins), -1).mean(axis=1)], axis=1)
+    return spins, labels.astype(np.float32)
+
+
+def build(preset, seed=0):
+    """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
+    return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
+                     gan.critic(2, preset.filters), critic_steps=preset.critic_steps,
+                     learning_rate=preset.learning_rate, seed=seed)
+
+
+def generate(generator, labels, L, seed=0, batch=64):
+    """+-1 lattices (n, L, L) int8 from `generator` at the requested (E/N, m) `labels`."""
+    labels = np.asarray(labels, np.float32)
+    if L % 4:
+        raise InputError(f"the generator makes lattices of 4l x 4l sites; L={L} is not a "
+                         f"multiple of 4 (try {4 * max(1, L // 4)} or {4 * (L // 4 + 1)})")
+    channels = int(generator.inputs[0].shape[-1])
+    rng = np.random.default_rng(seed)
+    parts = []
+    for start in range(0, len(labels), batch):
+        part = labels[start:start + batch]
+        latent = rng.normal(size=(len(part), L // 4, L // 4, channels)).astype(np.float32)
+        out = generator([latent, part], training=False).numpy()[..., 0]
+        parts.append(np.where(out >= 0, 1, -1).astype(np.int8))
+    return np.concatenate(parts)
+
+
+def conditioning(generator, labels, L, seed=0):
+    """{median_energy_error, median_magnetization_error, count} of generated lattices: the
+    exact E/N and m of each against the label it was asked for."""
+    spins = generate(generator, labels, L, seed)
+    made = np.stack([ising.energy(spins) / L ** 2, spins.reshape(len(spins), -1).mean(axis=1)], 1)
+    err = np.abs(made - labels)
+    return {"median_energy_error": float(np.median(err[:, 0])),
+            "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
+
+
+def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
+                export_dir=None, seed=0, verbose=None):
+    """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and, on the chief,
+    {"figures": {L: conditioning figures, upscale * L: ...}} and {"export"} with `export_dir`
+    (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
+    dist = Distribution(gpus, horovod)
+    if export_dir:
+        for path in (export_dir, f"{export_dir}_critic"):
+            outputs.claim_dir(path, export.MARKER, "tfphys model export", "--export")
+    if run_dir:
+        outputs.claim_dir(run_dir, "checkpoints", "tfphys run directory", "--run_dir")
+    tf.keras.utils.set_random_seed(seed)
+    spins, labels = labelled(preset, "train", seed)
+    data = tf.data.Dataset.from_tensor_slices((spins[..., None].astype(np.float32), labels))
+    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
+                         learning_rate=preset.learning_rate, run_dir=run_dir,
+                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+    if dist.is_chief:
+        logging.info("RUGAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
+    start = time.perf_counter()
+    model, _ = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config, dist)
+    result = {"seconds": time.perf_counter() - start, "examples": len(spins),
+              "is_chief": dist.is_chief}
+    if not dist.is_chief:
+        return result
+    _, wanted = labelled(preset, "test", seed)
+    result["figures"] = {L: conditioning(model.generator, wanted, L, seed)
+                         for L in (preset.L, preset.upscale * preset.L)}
+    if export_dir:
+        facts = {"kind": "rugan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
+                 "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
+                 "latent_channels": preset.latent_channels}
+        result["export"] = export.export(model.generator, export_dir, facts)
+        export.export(model.critic, f"{export_dir}_critic", {**facts, "kind": "rugan_critic"})
+    return result
