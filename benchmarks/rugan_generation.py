@@ -1,5 +1,7 @@
 """RUGAN: conditioning accuracy and sampling speed against Metropolis, same run.
 
+Novelty: the fraction of sites in which a generated lattice differs from the closest training
+configuration (0: a copy) and between two samples for the same label.
 Conditioning: an exported generator (bin/train_rugan --export) is asked for the labels of
 held-out configurations of its preset at the training size and at 4x the linear size; the exact
 E/N and m of what it makes are compared with the request (median absolute errors; target 0.02).
@@ -23,6 +25,8 @@ from tfphys.training import export, rugan_training
 
 flags.DEFINE_string("model", None, "Exported RUGAN generator.")
 flags.DEFINE_integer("test_examples", 256, "Held-out labels to request.")
+flags.DEFINE_integer("train_examples", None, "The training-set size the model was trained with "
+                     "(default: the preset's), to regenerate it for the copy check.")
 flags.DEFINE_integer("size", 256, "Lattice side of the speed comparison.")
 flags.DEFINE_integer("count", 64, "Configurations generated for the speed comparison.")
 flags.DEFINE_integer("sweeps", 1000, "Metropolis sweeps counted per decorrelated configuration.")
@@ -41,6 +45,11 @@ def main(argv):
     for L in (preset.L, 4 * preset.L):
         cli.print_figures(f"conditioning at {L}x{L} (target median <= 0.02)",
                           rugan_training.conditioning(generator, wanted, L))
+    training, _ = rugan_training.labelled(
+        rugan_training.preset_with(facts["preset"], train_examples=FLAGS.train_examples), "train",
+        seed=0)
+    cli.print_figures("samples vs training set (fraction of sites)",
+                      rugan_training.novelty(generator, wanted, training))
     labels = np.tile(wanted[:1], (FLAGS.count, 1))
     seconds, _ = common.best(lambda: rugan_training.generate(generator, labels, FLAGS.size),
                              FLAGS.repeats)

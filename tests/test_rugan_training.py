@@ -35,6 +35,14 @@ class LabelsTest(tf.test.TestCase):
         figures = rugan_training.conditioning(always_up, np.float32([[-2, 1], [-1.5, 0.5]]), 12)
         self.assertAllClose([figures["median_energy_error"], figures["median_magnetization_error"]],
                             [0.25, 0.25])
+        # it copies the all-up training configuration and never varies
+        training = np.stack([np.ones((12, 12)), -np.ones((12, 12))]).astype(np.int8)
+        copies = rugan_training.novelty(always_up, np.float32([[-2, 1]] * 3), training)
+        self.assertEqual(copies, {"median_nearest_training_distance": 0.0,
+                                  "within_label_diversity": 0.0})
+        checkerboard = np.where(np.indices((12, 12)).sum(0) % 2, 1, -1)[None].astype(np.int8)
+        far = rugan_training.novelty(always_up, np.float32([[-2, 1]]), checkerboard)
+        self.assertEqual(far["median_nearest_training_distance"], 0.5)
         with self.assertRaisesRegex(InputError, "not a multiple of 4 \\(try 8 or 12\\)"):
             rugan_training.generate(always_up, np.zeros((1, 2), np.float32), 10)
 
@@ -48,6 +56,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
         result = rugan_training.train_rugan(preset, export_dir=model_dir, verbose=0)
         self.assertEqual(sorted(result["figures"]), [8, 32])
         self.assertEqual(result["figures"][32]["count"], 16)
+        self.assertBetween(result["novelty"]["within_label_diversity"], 0.0, 1.0)
         self.assertEqual(export.metadata(f"{model_dir}_critic")["kind"], "rugan_critic")
         out = os.path.join(self.get_temp_dir(), "s.npz")
         run = lambda *a: subprocess.run(  # noqa: E731

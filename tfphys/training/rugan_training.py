@@ -108,10 +108,29 @@ def conditioning(generator, labels, L, seed=0):
             "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
 
 
+def novelty(generator, labels, training_spins, seed=0, per_label=8):
+    """Are samples copies? {median_nearest_training_distance: median over generated lattices
+    of the fraction of sites differing from the closest training configuration;
+    within_label_diversity: mean fraction of sites differing between two samples made for the
+    same label} at the training size."""
+    train = np.asarray(training_spins, np.float32).reshape(len(training_spins), -1)
+    sites = train.shape[1]
+    L = int(round(sites ** 0.5))
+    made = generate(generator, labels, L, seed).reshape(len(labels), -1).astype(np.float32)
+    nearest = (sites - (made @ train.T).max(axis=1)) / (2 * sites)
+    repeats = generate(generator, np.repeat(labels[:8], per_label, axis=0), L, seed + 1)
+    repeats = repeats.reshape(-1, per_label, sites).astype(np.float32)
+    overlap = np.einsum("lis,ljs->lij", repeats, repeats)
+    pairs = (sites - overlap[:, ~np.eye(per_label, dtype=bool)]) / (2 * sites)
+    return {"median_nearest_training_distance": float(np.median(nearest)),
+            "within_label_diversity": float(pairs.mean())}
+
+
 def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                 export_dir=None, seed=0, verbose=None):
     """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and, on the chief,
-    {"figures": {L: conditioning figures, upscale * L: ...}} and {"export"} with `export_dir`
+    {"figures": {L: conditioning figures, upscale * L: ...}, "novelty": `novelty` figures} and
+    {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
     dist = Distribution(gpus, horovod)
     if export_dir:
@@ -136,6 +155,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     _, wanted = labelled(preset, "test", seed)
     result["figures"] = {L: conditioning(model.generator, wanted, L, seed)
                          for L in (preset.L, preset.upscale * preset.L)}
+    result["novelty"] = novelty(model.generator, wanted, spins, seed)
     if export_dir:
         facts = {"kind": "rugan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
