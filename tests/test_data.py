@@ -164,6 +164,13 @@ class PipelineTest(tf.test.TestCase):
                                      seed=2)
         self.assertEqual({np.ascontiguousarray(e[..., 0]).tobytes() for e, _ in images.as_numpy_iterator()},
                          orbit)
+        # with flip_signs the label follows the flip: (E, M) -> (E, -M)
+        labelled = pipeline.symmetries(tf.data.Dataset.from_tensor_slices(
+            (s[..., None], np.stack([bonds, s.sum((1, 2))], 1))), seed=4, flip_signs=[1.0, -1.0])
+        for e, (energy, m) in labelled.as_numpy_iterator():
+            self.assertEqual(e.sum(), m)
+            self.assertEqual(-(e[..., 0] * np.roll(e[..., 0], 1, 0) + e[..., 0] * np.roll(e[..., 0], 1, 1)).sum(),
+                             energy)
         signed = pipeline.symmetries(tf.data.Dataset.from_tensor_slices((s[..., None], s.sum((1, 2)))),
                                      spin_flip=False, seed=3)
         for e, m in signed.as_numpy_iterator():

@@ -29,12 +29,13 @@ def upscale(x, size):
     return tf.repeat(tf.repeat(x, k, axis=1), k, axis=2)
 
 
-def symmetries(ds, block=1, spin_flip=True, seed=0):
+def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None):
     """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
     of the periodic square lattice's symmetry group: a translation by whole sites (`block`
     pixels per site for upscaled lattices), one of the 8 rotations and reflections, and with
-    `spin_flip` the global flip s -> -s. Only for labels invariant under all of them (Ising
-    energies and energy classes; no spin flip for the signed magnetization).
+    `spin_flip` the global flip s -> -s. Labels must be invariant under all of them (Ising
+    energies and energy classes), except that `flip_signs` (one +-1 per label entry) says how
+    a label vector changes under the spin flip (e.g. (E/N, m) -> (E/N, -m): [1, -1]).
 
     The draw for example i is a pure function of (`seed`, i), so the same seed gives the same
     images whenever the dataset is iterated; training passes (run seed, epoch) for a fresh draw
@@ -51,7 +52,10 @@ def symmetries(ds, block=1, spin_flip=True, seed=0):
         x = tf.image.rot90(tf.roll(x, tf.cast(shift, tf.int32), [0, 1]), tf.cast(r % 4, tf.int32))
         x = tf.where(r // 4 % 2 == 1, tf.reverse(x, [1]), x)
         if spin_flip:
-            x = tf.where(r // 8 % 2 == 1, -x, x)
+            flipped = r // 8 % 2 == 1
+            x = tf.where(flipped, -x, x)
+            if flip_signs is not None:
+                y = tf.where(flipped, y * tf.constant(flip_signs, y.dtype), y)
         return x, y
 
     return ds.enumerate().map(move, num_parallel_calls=tf.data.AUTOTUNE)

@@ -16,6 +16,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfphys import outputs
+from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.models import gan
 from tfphys.physics import ising
@@ -37,6 +38,7 @@ class RuganPreset:
     critic_steps: int = 10
     learning_rate: float = 1e-4
     upscale: int = 4  # also generate at upscale * L
+    augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     description: str = ""
 
 
@@ -47,9 +49,13 @@ PRESETS = {p.name: p for p in [
     RuganPreset("rugan_quick", L=16, train_examples=4096, epochs=20, filters=16,
                 latent_channels=8, critic_steps=5, learning_rate=1e-3,
                 description="CPU-sized: L = 16, generated at 16 and 64"),
+    RuganPreset("rugan_quick_augmented", L=16, train_examples=8192, epochs=40, filters=16,
+                latent_channels=8, critic_steps=5, learning_rate=1e-3, augment=True,
+                description="rugan_quick with twice the data and epochs and every training "
+                "configuration moved by a random lattice symmetry and spin flip each epoch"),
 ]}
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "learning_rate", "filters")
+             "learning_rate", "filters", "augment")
 
 
 def preset_with(name, **overrides):
@@ -147,7 +153,10 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     if dist.is_chief:
         logging.info("RUGAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
-    model, _ = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config, dist)
+    augment = ((lambda ds, s: pipeline.symmetries(ds, seed=s, flip_signs=[1.0, -1.0]))
+               if preset.augment else None)
+    model, _ = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config, dist,
+                     transform=augment)
     result = {"seconds": time.perf_counter() - start, "examples": len(spins),
               "is_chief": dist.is_chief}
     if not dist.is_chief:
