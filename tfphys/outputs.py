@@ -6,6 +6,8 @@ that marker (a previous output of the same kind, which may be updated or replace
 one-line InputError for anything else: a user's folder, an existing file, a place that cannot be
 written. `claim_file` does the same for single files (plots). `read_marker` reads a marker
 (a JSON object tagged with its format) back, with one line for anything else.
+`atomic_write` writes a file under a temporary name and renames it, so a crash never leaves a
+half-written file under the real name.
 """
 
 import json
@@ -67,3 +69,17 @@ def read_marker(path, fmt, fix):
         found = content.get("format") if isinstance(content, dict) else type(content).__name__
         raise InputError(f"{path} has format {found!r}, expected {fmt!r}; {fix}")
     return content
+
+
+def atomic_write(path, write):
+    """Call `write(handle)` on `path`.tmp-PID, flush to disk, then rename it to `path`."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

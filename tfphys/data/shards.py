@@ -37,19 +37,6 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _atomic_write(path, write):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _intact(directory, entry):
     path = os.path.join(directory, entry["file"])
     return os.path.exists(path) and _sha256(path) == entry["sha256"]
@@ -109,7 +96,7 @@ class ShardWriter:
         path = os.path.join(self.directory, name)
         try:
             os.makedirs(self.directory, exist_ok=True)
-            _atomic_write(path, lambda handle: np.savez(handle, **fields))
+            outputs.atomic_write(path, lambda handle: np.savez(handle, **fields))
         except OSError as exc:
             raise InputError(f"cannot write {path} ({exc.strerror}); choose another --out") from None
         entries = [e for e in self.manifest["shards"] if e["file"] != name]
@@ -117,7 +104,7 @@ class ShardWriter:
         self.manifest["shards"] = sorted(entries, key=lambda e: e["file"])
         self.manifest["count"] = self.count
         text = json.dumps(self.manifest, indent=1).encode()
-        _atomic_write(os.path.join(self.directory, MANIFEST), lambda handle: handle.write(text))
+        outputs.atomic_write(os.path.join(self.directory, MANIFEST), lambda handle: handle.write(text))
         return name
 
 

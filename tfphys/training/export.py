@@ -30,10 +30,15 @@ KERAS_FILE = "model.keras"
 _ALLOWED_MODULES = ("keras", "builtins")
 
 
+def claim(path):
+    """Check before any work that `path` may receive an export (new, empty or an old export)."""
+    return outputs.claim_dir(path, MARKER, "tfphys model export", "--export")
+
+
 def export(model, path, metadata=None):
     """Save `model` with `metadata` (what it predicts: kind, preset, L, label, units ...) at
     `path`, replacing only an older tfphys export; returns the absolute path."""
-    path = outputs.claim_dir(path, MARKER, "tfphys model export", "--export")
+    path = claim(path)
     parent = os.path.dirname(path)
     try:
         os.makedirs(parent, exist_ok=True)

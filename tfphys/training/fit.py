@@ -27,6 +27,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tfphys import outputs
 from tfphys.errors import InputError, TrainingDiverged
 from tfphys.training.distribute import Distribution
 
@@ -68,6 +69,11 @@ class TrainConfig:
             raise InputError(f"--learning_rate must be a positive finite number, got {self.learning_rate}")
         if self.verbose is None:
             self.verbose = 1 if sys.stdout.isatty() else 2
+
+
+def claim_run_dir(path):
+    """Check before any work that `path` may hold a run (new, empty or an earlier run)."""
+    return outputs.claim_dir(path, "checkpoints", "tfphys run directory", "--run_dir")
 
 
 def _weights(path):

@@ -15,14 +15,13 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfphys import outputs
 from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.models import gan
 from tfphys.physics import ising
 from tfphys.training import export, presets, run
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, train
+from tfphys.training.fit import TrainConfig, claim_run_dir, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,9 +140,9 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     dist = Distribution(gpus, horovod)
     if export_dir:
         for path in (export_dir, f"{export_dir}_critic"):
-            outputs.claim_dir(path, export.MARKER, "tfphys model export", "--export")
+            export.claim(path)
     if run_dir:
-        outputs.claim_dir(run_dir, "checkpoints", "tfphys run directory", "--run_dir")
+        claim_run_dir(run_dir)
     tf.keras.utils.set_random_seed(seed)
     spins, labels = labelled(preset, "train", seed)
     data = tf.data.Dataset.from_tensor_slices((spins[..., None].astype(np.float32), labels))

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from tfphys import resources
+from tfphys import checks, resources
 from tfphys.data import pipeline, shards, spins
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
@@ -120,10 +120,7 @@ def check_dataset(preset, directory, L=None):
                          f"bin/generate_spins --model ising --L {L}")
 
     def spins_are_binary(data, path):
-        values = np.unique(data["spins"])
-        if not np.all(np.isin(values, (-1, 1))):
-            raise InputError(f"{path} holds spin values {values[:5].tolist()}; Ising spins are "
-                             "+-1: regenerate the dataset")
+        checks.spins(f"the spins of {path}", data["spins"])
         if preset.label == "label" and (np.any(data["label"] < 0)
                                         or np.any(data["label"] >= preset.outputs)):
             raise InputError(f"{path} has energy classes outside 0..{preset.outputs - 1}, the "

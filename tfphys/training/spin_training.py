@@ -14,12 +14,11 @@ import time
 import tensorflow as tf
 from absl import logging
 
-from tfphys import outputs
 from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.training import export, presets, run
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, train
+from tfphys.training.fit import TrainConfig, claim_run_dir, train
 
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
              "optimizer", "decay", "context", "padding", "augment")
@@ -36,9 +35,9 @@ def preset_with(name, kind=None, **overrides):
 
 def _claim_outputs(preset, export_dir, run_dir, eval_L):
     if export_dir:
-        outputs.claim_dir(export_dir, export.MARKER, "tfphys model export", "--export")
+        export.claim(export_dir)
     if run_dir:
-        outputs.claim_dir(run_dir, "checkpoints", "tfphys run directory", "--run_dir")
+        claim_run_dir(run_dir)
     run.check_size(preset, preset.L, preset.batch_size)
     if preset.kind == "ednn" and eval_L:
         run.check_size(preset, eval_L, 1, tiled=True)
