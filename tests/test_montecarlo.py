@@ -154,6 +154,20 @@ class TargetedSamplingTest(tf.test.TestCase):
         self.assertAllEqual(ising.energy(configs), energies)
 
 
+    def test_chains_aimed_at_one_energy_settle_on_its_nearest_level(self):
+        # 8x8 Ising levels are multiples of 4 (no +-124): -83.2 lies between -84 and -80
+        configs, energies = targeted.around(couplings.ising(8), -83.2, 1001, kT=8.0, seed=4)
+        self.assertEqual(configs.shape, (1001, 8, 8))
+        self.assertAllEqual(ising.energy(configs), energies)
+        levels, counts = np.unique(energies, return_counts=True)
+        self.assertEqual(levels[np.argmax(counts)], -84)
+        self.assertTrue(np.all(energies % 4 == 0))
+        self.assertLess(np.abs(energies + 83.2).mean(), 16)  # a tail up in energy, not a flat spread
+        # a narrow envelope rarely moves away from the target: almost only the nearest level
+        _, narrow = targeted.around(couplings.ising(8), 83.2, 200, kT=1.0, seed=5)
+        self.assertGreater(np.mean(narrow == 84), 0.95)
+
+
 class PottsMetropolisTest(tf.test.TestCase):
     def test_infinite_temperature_and_ground_state_limits(self):
         from tfphys.physics import potts

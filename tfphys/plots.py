@@ -102,3 +102,36 @@ def lattices(spins, path, title="", columns=8):
         ax.imshow(lattice, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def gan_report(arrays, path, title=""):
+    """The 2017 GAN's Figs. 3 and 4 in one: generated vs training E/N and m histograms, then
+    the discriminator on a uniform-energy test set: predicted vs true E/N, and its confidence
+    (mean and spread per energy) against E/N. `arrays`: training (n, 2), generated (n, 2) as
+    (E/N, m); energy, predicted, confidence (test set)."""
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    for ax, column, name in ((axes[0], 0, "E/N"), (axes[1], 1, "m")):
+        both = np.concatenate([arrays["training"][:, column], arrays["generated"][:, column]])
+        bins = np.linspace(both.min() - 1e-3, both.max() + 1e-3, 41)
+        ax.hist(arrays["training"][:, column], bins, density=True, histtype="step", ls="--",
+                color="k", label="training")
+        ax.hist(arrays["generated"][:, column], bins, density=True, alpha=0.6, label="generated")
+        ax.set_xlabel(name)
+    axes[0].legend()
+    energy, predicted, confidence = (np.asarray(arrays[k]) for k in
+                                     ("energy", "predicted", "confidence"))
+    axes[2].plot(energy, predicted, ".", ms=2, alpha=0.3)
+    axes[2].plot([-2, 2], [-2, 2], "k--", lw=0.8)
+    axes[2].set_xlabel("true E/N (uniform test set)")
+    axes[2].set_ylabel("discriminator's E/N")
+    levels = np.unique(energy)
+    means = [confidence[energy == e].mean() for e in levels]
+    spread = [confidence[energy == e].std() for e in levels]
+    axes[3].errorbar(levels, means, spread, marker="o", ms=3, lw=1, capsize=2)
+    low, high = np.percentile(arrays["training"][:, 0], [0.5, 99.5])
+    axes[3].axvspan(low, high, color="tab:green", alpha=0.15, label="training range")
+    axes[3].set_xlabel("true E/N")
+    axes[3].set_ylabel("confidence D(x)")
+    axes[3].legend()
+    fig.suptitle(title)
+    return _save(fig, path)

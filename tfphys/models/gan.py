@@ -69,11 +69,11 @@ def _inputs(maps, labels):
     return [maps, label], LabelChannels(name="label_channels")([maps, label])
 
 
-def _conv(x, filters, kernel, name, activation=None):
-    """A periodic 'same' convolution (stride 1): the lattice is a torus."""
+def _conv(x, filters, kernel, name, activation=None, stride=1):
+    """A periodic 'same' convolution: the lattice is a torus (stride > 1 needs a known size)."""
     if kernel > 1:
-        x = PeriodicPadding2D(kernel, name=f"{name}_pad")(x)
-    return tf.keras.layers.Conv2D(filters, kernel, padding="valid", activation=activation,
+        x = PeriodicPadding2D(kernel, stride, name=f"{name}_pad")(x)
+    return tf.keras.layers.Conv2D(filters, kernel, stride, padding="valid", activation=activation,
                                   name=name)(x)
 
 
@@ -134,23 +134,36 @@ def gradient_penalty(score, real, fake, weight):
 
 
 class CriticGeneratorPair(tf.keras.Model):
-    """A critic and a generator, each with its own Adam (beta_1 = 0, beta_2 = 0.9, the WGAN-GP
-    setting) at `learning_rate` times the placement's rate scale: the optimizer part of the
-    `fit.train` protocol for models with their own train step."""
+    """A critic (or discriminator) and a generator, each with its own Adam, the optimizer part
+    of the `fit.train` protocol for models with their own train step. The critic learns at
+    `learning_rate`, the generator at `generator_rate_factor` times that (the 2017 GAN: 5x),
+    both times the placement's rate scale; betas default to the WGAN-GP setting (0, 0.9).
+    `_seed(draw)` gives stateless seeds for the random numbers of a step (latents, mixing
+    weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself."""
 
-    def __init__(self, learning_rate=1e-4, **kwargs):
+    def __init__(self, learning_rate=1e-4, generator_rate_factor=1.0, betas=(0.0, 0.9), seed=0,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.base_rate = float(learning_rate)
+        self.base_rate, self.generator_rate_factor = float(learning_rate), float(generator_rate_factor)
+        self.betas, self.seed = tuple(float(b) for b in betas), int(seed)
 
     def make_optimizers(self, config, rate_scale):
-        adam = tf.keras.optimizers.Adam
         rate = self.base_rate * rate_scale
-        return {"critic_optimizer": adam(rate, beta_1=0.0, beta_2=0.9),
-                "generator_optimizer": adam(rate, beta_1=0.0, beta_2=0.9)}
+        adam = lambda r: tf.keras.optimizers.Adam(r, beta_1=self.betas[0], beta_2=self.betas[1])  # noqa: E731
+        return {"critic_optimizer": adam(rate),
+                "generator_optimizer": adam(rate * self.generator_rate_factor)}
 
     def compile(self, critic_optimizer, generator_optimizer):
         super().compile(optimizer=generator_optimizer)
         self.critic_optimizer, self.generator_optimizer = critic_optimizer, generator_optimizer
+
+    def _seed(self, draw):
+        """A stateless seed for draw `draw` of this step, this replica and this rank."""
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context else 0
+        step = tf.cast(self.generator_optimizer.iterations, tf.int64)
+        return tf.stack([tf.constant(self.seed, tf.int64) * 1000003 + tf.cast(replica, tf.int64),
+                         step * 64 + draw])
 
 
 class RUGAN(CriticGeneratorPair):
@@ -162,22 +175,14 @@ class RUGAN(CriticGeneratorPair):
 
     def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
                  consistency_weight=2.0, learning_rate=1e-4, seed=0, **kwargs):
-        super().__init__(learning_rate, **kwargs)
+        super().__init__(learning_rate, seed=seed, **kwargs)
         self.generator, self.critic = generator_net, critic_net
         self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
-        self.consistency_weight, self.seed = float(consistency_weight), int(seed)
+        self.consistency_weight = float(consistency_weight)
         self.latent_channels = int(generator_net.inputs[0].shape[-1])
 
     def call(self, inputs):
         return self.generator(inputs)
-
-    def _seed(self, draw):
-        """A stateless seed for draw `draw` of this step, this replica and this rank."""
-        context = tf.distribute.get_replica_context()
-        replica = context.replica_id_in_sync_group if context else 0
-        step = tf.cast(self.generator_optimizer.iterations, tf.int64)
-        return tf.stack([tf.constant(self.seed, tf.int64) * 1000003 + tf.cast(replica, tf.int64),
-                         step * 64 + draw])
 
     def _fake(self, labels, size, draw):
         batch = tf.shape(labels)[0]

@@ -168,6 +168,30 @@ def discover_range(couplings, n_iter=None, seed=None):
     return tuple(found)
 
 
+def around(couplings, target, count, kT=16.0, chains=64, t_corr=None, burn_in=None, seed=None):
+    """`count` configurations from TS chains that all target one energy (the 2017 GAN's
+    low- and high-energy sets, targets -1.3 L^2 and +1.3 L^2): `chains` chains start at random,
+    run `burn_in` proposals (default 20 t_corr), then file a configuration every `t_corr`
+    proposals (default N). Energies spread around the target as far as the Gaussian envelope
+    kT lets moves away from it through; returns (configs (count, *shape), energies)."""
+    n = couplings.n
+    t_corr = n if t_corr is None else int(t_corr)
+    burn_in = 20 * t_corr if burn_in is None else int(burn_in)
+    per_chain = -(-count // chains)
+    state = seed_states(seed, 1)
+    rng = np.random.default_rng(state[0])
+    ignore = Bins(np.zeros((1, 0, n), np.int8), np.zeros((1, 0)), np.zeros(1, np.int64),
+                  np.array([-1e300, 1e300]), 0)
+    keep = Bins(np.zeros((1, chains * per_chain, n), np.int8), np.zeros((1, chains * per_chain)),
+                np.zeros(1, np.int64), np.array([-1e300, 1e300]), 0)
+    for _ in range(chains):
+        chain = _Chain(couplings, rng.choice(np.array([-1, 1], np.int8), n), state)
+        chain.run(target, kT, burn_in, t_corr, ignore)
+        chain.run(target, kT, per_chain * t_corr, t_corr, keep)
+    pick = rng.permutation(chains * per_chain)[:count]
+    return keep.configs[0, pick].reshape((count,) + tuple(couplings.shape)), keep.energies[0, pick]
+
+
 def _worker(args):
     return fill_bins(*args)
 

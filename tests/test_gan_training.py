@@ -1,0 +1,104 @@
+"""The 2017 GAN's datasets against exact Ising facts, its scores against hand computations,
+train_gan end to end at a tiny size, and bin/train_gan + bin/generate on its export."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.physics import ising
+from tfphys.training import export, gan_training
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# 8x8 Ising energies: -128, -120, ..., 128 in steps of 4 except -124 and +124 (63 levels)
+LEVELS_8 = sorted(set(range(-128, 129, 4)) - {-124, 124})
+
+
+class DatasetsTest(tf.test.TestCase):
+    def test_low_high_bimodal_and_uniform_energy_sets(self):
+        low = gan_training.configurations("low", 8, 300, seed=0)
+        high = gan_training.configurations("high", 8, 301, seed=0)
+        bimodal = gan_training.configurations("bimodal", 8, 301, seed=0)
+        uniform = gan_training.configurations("uniform", 8, 63 * 4, seed=0)
+        self.assertEqual([len(low), len(high), len(bimodal)], [300, 301, 301])
+        mode = lambda e: np.bincount((e + 128).astype(int) // 4).argmax() * 4 - 128  # noqa: E731
+        self.assertEqual(mode(ising.energy(low)), -84)  # the level nearest -1.3 x 64
+        self.assertEqual(mode(ising.energy(high)), 84)
+        self.assertEqual(np.sum(ising.energy(bimodal) < 0), 150)
+        self.assertAllEqual(np.unique(ising.energy(uniform)), LEVELS_8)
+        self.assertAllEqual(np.bincount(np.searchsorted(LEVELS_8, ising.energy(uniform))),
+                            np.full(63, 4))
+        labels = gan_training.labels(low)
+        self.assertAllClose(labels[:, 0], ising.energy(low) / 64)
+        self.assertAllClose(labels[:, 1], low.mean(axis=(1, 2)))
+        with self.assertRaisesRegex(InputError, "unknown GAN dataset 'middle'"):
+            gan_training.configurations("middle", 8, 10)
+        with self.assertRaisesRegex(InputError, "L = 4, 8, 16 or 32"):
+            gan_training.preset_with("gan_low_quick", L=12)
+
+
+class ScoresTest(tf.test.TestCase):
+    def test_wasserstein_mode_share_and_roc_auc_by_hand(self):
+        up = np.ones((4, 8, 8), np.int8)  # E/N = -2, m = 1
+        down = -up  # E/N = -2, m = -1
+        figures = gan_training.distributions(up, np.concatenate([up, down]))
+        self.assertAllClose(figures["w1_energy"], 0.0)
+        self.assertAllClose(figures["w1_magnetization"], 1.0)  # half the mass moves by 2
+        self.assertEqual(figures["low_mode_fraction"], 1.0)
+        checker = np.where(np.indices((8, 8)).sum(0) % 2, 1, -1)[None].astype(np.int8)  # E/N = +2
+        mixed = gan_training.distributions(np.concatenate([up, checker]), up)
+        self.assertAllClose(mixed["w1_energy"], 4 * 1 / 5)
+        self.assertAllClose(mixed["low_mode_fraction"], 0.8)
+        scores = np.array([0.9, 0.8, 0.7, 0.1])
+        self.assertEqual(gan_training.roc_auc(scores, [True, True, False, False]), 1.0)
+        self.assertEqual(gan_training.roc_auc(scores, [False, False, True, True]), 0.0)
+        self.assertEqual(gan_training.roc_auc(scores, [True, False, True, False]), 0.75)
+        self.assertEqual(gan_training.roc_auc(np.ones(4), [True, False, True, False]), 0.5)
+        with self.assertRaisesRegex(InputError, "inside and outside"):
+            gan_training.roc_auc(scores, [True] * 4)
+        self.assertAllEqual(gan_training.inside(np.array([-2.0, -1.3, 0.0]),
+                                                np.linspace(-1.5, -1.0, 1001)), [False, True, False])
+
+
+class TrainGanTest(tf.test.TestCase):
+    def test_train_export_plot_and_generate(self):
+        preset = dataclasses.replace(gan_training.PRESETS["gan_bimodal_quick"], train_examples=77,
+                                     test_examples=126, epochs=2, switch_epoch=1, batch_size=32,
+                                     generator_filters=4, discriminator_filters=4)
+        model_dir = os.path.join(self.get_temp_dir(), "gen")
+        result = gan_training.train_gan(preset, export_dir=model_dir, verbose=0, samples=50)
+        self.assertEqual(result["examples"], 77)
+        self.assertBetween(result["distributions"]["low_mode_fraction"], 0.0, 1.0)
+        self.assertBetween(result["anomaly"]["auc"], 0.0, 1.0)
+        self.assertEqual(result["arrays"]["generated"].shape, (50, 2))
+        facts = export.metadata(f"{model_dir}_discriminator")
+        self.assertEqual(facts["kind"], "gan_discriminator")
+        out = os.path.join(self.get_temp_dir(), "s.npz")
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
+                               f"--model={model_dir}", "--count=7", f"--out={out}"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with np.load(out) as saved:
+            self.assertEqual(saved["spins"].shape, (7, 8, 8))
+            self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
+        for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8")):
+            proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
+                                   f"--model={model_dir}", *args],
+                                  capture_output=True, text=True, timeout=300)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn(message, proc.stderr)
+
+    def test_bin_train_gan_prints_figures_and_draws_them(self):
+        plot = os.path.join(self.get_temp_dir(), "gan.png")
+        proc = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "bin", "train_gan"), "--preset=gan_high_quick",
+             "--train_examples=45", "--test_examples=63", "--epochs=1", "--batch_size=16",
+             f"--plot={plot}"], capture_output=True, text=True, timeout=600)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertIn("generated vs training: {\"w1_energy\"", proc.stdout)
+        self.assertIn("\"auc\"", proc.stdout)
+        self.assertTrue(os.path.getsize(plot) > 0)

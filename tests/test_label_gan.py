@@ -1,0 +1,102 @@
+"""The 2017 GAN's networks (shapes, layer counts, dropout placement), its loss against a hand
+computation, the gamma switch, exact resume through fit.train, and a safe export round trip."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.models import gan, label_gan
+from tfphys.physics import ising
+from tfphys.training import export
+from tfphys.training.fit import TrainConfig, train
+
+
+def ising_examples(n, L=8, seed=0):
+    s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, L, L)).astype(np.float32)
+    labels = np.stack([ising.energy(s) / L ** 2, s.mean(axis=(1, 2))], axis=1).astype(np.float32)
+    return tf.data.Dataset.from_tensor_slices((s[..., None], labels))
+
+
+def tiny(switch_step=0):
+    tf.keras.utils.set_random_seed(3)
+    return label_gan.LabelGAN(label_gan.generator(8, filters=4), label_gan.discriminator(8, 2, 4),
+                              switch_step=switch_step, learning_rate=1e-3, seed=2)
+
+
+def _layers(model, kind):
+    return [layer for layer in model.layers if isinstance(layer, kind)]
+
+
+class NetworksTest(tf.test.TestCase):
+    def test_the_thesis_layer_plan(self):
+        g = label_gan.generator(8, filters=8)
+        self.assertLen(_layers(g, tf.keras.layers.Conv2DTranspose), 7)
+        self.assertLen(_layers(g, gan.CountedDropout), 5)  # after all but the last two
+        self.assertTrue(all(layer.activation is tf.keras.activations.tanh
+                            for layer in _layers(g, tf.keras.layers.Conv2DTranspose)))
+        self.assertAllClose([d.rate for d in _layers(g, gan.CountedDropout)], [0.3] * 5)
+        d = label_gan.discriminator(8, labels=2, filters=4)
+        self.assertLen(_layers(d, tf.keras.layers.Conv2D), 9)
+        self.assertLen(_layers(d, tf.keras.layers.Dense), 2)
+        self.assertLen(_layers(d, gan.CountedDropout), 1)
+        noise = np.random.default_rng(0).normal(size=(3, 2, 2, 128)).astype(np.float32)
+        for L in (4, 8, 16):
+            out = label_gan.generator(L, filters=4)(noise).numpy()
+            self.assertEqual(out.shape, (3, L, L, 1))
+            self.assertTrue(np.all(np.abs(out) < 1))
+        self.assertEqual(d(out[:, :8, :8]).shape, (3, 3))
+        with self.assertRaisesRegex(ValueError, "L = 4, 8, 16 or 32"):
+            label_gan.generator(12)
+
+    def test_export_and_safe_reload(self):
+        model = tiny()
+        noise = np.random.default_rng(1).normal(size=(2, 2, 2, 128)).astype(np.float32)
+        for net, x in ((model.generator, noise),
+                       (model.discriminator, np.ones((2, 8, 8, 1), np.float32))):
+            path = os.path.join(self.get_temp_dir(), net.name)
+            export.export(net, path, {"kind": net.name})
+            self.assertAllClose(export.load(path)(x), net(x), atol=1e-6)
+            reloaded = tf.saved_model.load(path)
+            self.assertAllClose(reloaded(x, training=False), net(x), atol=1e-6)  # plain TF
+
+
+class TrainStepTest(tf.test.TestCase):
+    def test_losses_match_a_hand_computation_and_gamma_switches(self):
+        model = tiny(switch_step=2)
+        model.compile(**model.make_optimizers(None, 1.0))
+        real = np.random.default_rng(2).choice([-1.0, 1.0], size=(5, 8, 8, 1)).astype(np.float32)
+        labels = np.float32(np.random.default_rng(3).uniform(-1, 1, size=(5, 2)))
+        # the label loss on the real batch, before the step changes the discriminator
+        out = model.discriminator(real, training=False).numpy()
+        model.discriminator.get_layer("dense_dropout").rate = 0.0  # deterministic, as by hand
+        expected = np.mean(np.sum([0.25, 1.0] * (out[:, 1:] - labels) ** 2, axis=1))
+        gammas = []
+        for _ in range(4):
+            logs = model.train_on_batch(real, labels, return_dict=True)
+            gammas.append((logs["discriminator_loss"] - 0.5 * logs["gan_loss"]) / logs["label_loss"])
+            if len(gammas) == 1:
+                self.assertAllClose(logs["label_loss"], expected, rtol=1e-4)
+        self.assertAllClose(gammas, [0.5, 0.5, 0.02, 0.02], rtol=1e-3)
+        self.assertEqual(int(model.critic_optimizer.iterations), 4)
+        self.assertEqual(int(model.generator_optimizer.iterations), 4)
+        # the generator learns 5x faster than the discriminator, Adam with default betas
+        self.assertAllClose(float(model.generator_optimizer.learning_rate),
+                            5 * float(model.critic_optimizer.learning_rate))
+
+    def test_trains_through_the_entry_point_and_resumes_exactly(self):
+        class Kill(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if int(self.model.generator_optimizer.iterations) == 5:
+                    raise KeyboardInterrupt
+
+        config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
+        straight, history = train(tiny, ising_examples(70), TrainConfig(**config))
+        self.assertEqual(int(straight.critic_optimizer.iterations), 10)
+        self.assertTrue(np.all(np.isfinite(history.history["label_loss"])))
+        run = os.path.join(self.get_temp_dir(), "gan")
+        with self.assertRaises(KeyboardInterrupt):
+            train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config), callbacks=[Kill()])
+        resumed, _ = train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config))
+        for a, b in zip(straight.get_weights(), resumed.get_weights()):
+            self.assertAllEqual(a, b)  # noise and dropout masks repeat exactly

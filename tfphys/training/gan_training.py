@@ -1,0 +1,219 @@
+"""Train the 2017 GAN (`models.label_gan`) on an Ising energy distribution and score it.
+
+Datasets (thesis: 8x8, 50,000 each): `low` and `high` are targeted-sampling chains aimed at
+-1.3 L^2 and +1.3 L^2 (`physics.targeted.around`), `bimodal` is half of each, `uniform` holds
+every one of the 63 energies equally often (`physics.targeted`'s flat histogram).
+
+`train_gan(preset)` trains through `fit.train` and returns what the thesis's Figs. 3 and 4
+show, as numbers: the 1-Wasserstein distance between the generated and training E/N (and m)
+distributions, the share of generated samples in each mode (bimodal), and the discriminator as
+an anomaly detector on a uniform-energy test set: its label error, and the ROC AUC with which
+its confidence separates energies inside the training range from those outside.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+import scipy.stats
+import tensorflow as tf
+from absl import logging
+
+from tfphys.data import spins as spin_data
+from tfphys.errors import InputError
+from tfphys.models import label_gan
+from tfphys.physics import couplings, ising, targeted
+from tfphys.training import export
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, claim_run_dir, steps_per_epoch, train
+
+DATASETS = ("low", "high", "bimodal", "uniform")
+TARGET = 1.3  # |E| / L^2 of the low and high sets
+
+
+@dataclasses.dataclass(frozen=True)
+class GanPreset:
+    name: str
+    dataset: str
+    L: int = 8
+    train_examples: int = 50000
+    test_examples: int = 6300  # uniform over the energies: the anomaly-detection test (Fig. 4)
+    epochs: int = 2000
+    switch_epoch: int = 1000  # gamma 0.5 -> 0.02
+    batch_size: int = 256  # real; as many generated
+    learning_rate: float = 2e-5  # the discriminator's Adam; the generator's is 5x
+    generator_filters: int = 64
+    discriminator_filters: int = 32
+    kT: float = 8.0  # width of the low/high targeted-sampling envelope
+    description: str = ""
+
+
+def _presets():
+    made = []
+    for dataset in DATASETS:
+        made.append(GanPreset(f"gan_{dataset}", dataset, description=f"the thesis: 8x8, {dataset} "
+                              "energies, 50,000 configurations, 2000 epochs (gamma drops at 1000)"))
+        made.append(GanPreset(f"gan_{dataset}_quick", dataset, train_examples=10000, epochs=30,
+                              switch_epoch=15, learning_rate=2e-4, generator_filters=32,
+                              description=f"CPU-sized: {dataset} energies, 10,000 "
+                              "configurations, 30 epochs, rates 10x the thesis's"))
+    return {p.name: p for p in made}
+
+
+PRESETS = _presets()
+OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
+             "learning_rate")
+
+
+def preset_with(name, **overrides):
+    if name not in PRESETS:
+        raise InputError(f"unknown GAN preset {name!r}; choose one of {sorted(PRESETS)}")
+    preset = dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
+                                                   if v is not None})
+    if preset.L not in (4, 8, 16, 32):
+        raise InputError(f"the 2017 GAN makes L = 4, 8, 16 or 32 lattices; got L={preset.L}")
+    return preset
+
+
+def configurations(dataset, L, count, seed=0, kT=8.0):
+    """`count` L x L Ising configurations (int8) of one of `DATASETS`."""
+    if dataset not in DATASETS:
+        raise InputError(f"unknown GAN dataset {dataset!r}; choose one of {DATASETS}")
+    rng = np.random.default_rng(seed)
+    model = couplings.ising(L)
+    draw = lambda sign, n: targeted.around(model, sign * TARGET * L * L, n, kT,  # noqa: E731
+                                           seed=int(rng.integers(2 ** 63)))[0]
+    if dataset == "low":
+        return draw(-1, count)
+    if dataset == "high":
+        return draw(1, count)
+    if dataset == "bimodal":
+        both = np.concatenate([draw(-1, count // 2), draw(1, count - count // 2)])
+        return both[rng.permutation(count)]
+    return spin_data.generate(spin_data.SpinSource("ising", L), "targeted", count,
+                              seed=int(rng.integers(2 ** 63)))["spins"]
+
+
+def labels(spins):
+    """(E/N, m) of each configuration (n, 2) float32."""
+    spins = np.asarray(spins)
+    n = spins.shape[1] * spins.shape[2]
+    return np.stack([ising.energy(spins) / n, spins.reshape(len(spins), -1).mean(axis=1)],
+                    axis=1).astype(np.float32)
+
+
+def build(preset, switch_step, seed=0):
+    return label_gan.LabelGAN(label_gan.generator(preset.L, preset.generator_filters),
+                              label_gan.discriminator(preset.L, 2, preset.discriminator_filters),
+                              switch_step=switch_step, learning_rate=preset.learning_rate,
+                              seed=seed)
+
+
+def generate(generator, count, seed=0, batch=1024):
+    """`count` +-1 lattices (int8) from an unconditional generator (the signs of its output)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for start in range(0, count, batch):
+        noise = label_gan.NOISE_STDDEV * rng.normal(
+            size=(min(batch, count - start), *label_gan.NOISE_SHAPE)).astype(np.float32)
+        parts.append(np.where(generator(noise, training=False).numpy()[..., 0] >= 0, 1, -1))
+    return np.concatenate(parts).astype(np.int8)
+
+
+def distributions(made, training):
+    """How well generated configurations match the training distribution: 1-Wasserstein
+    distances of E/N and m, and the share of generated samples with E < 0 (the low mode)."""
+    a, b = labels(made), labels(training)
+    return {"w1_energy": float(scipy.stats.wasserstein_distance(a[:, 0], b[:, 0])),
+            "w1_magnetization": float(scipy.stats.wasserstein_distance(a[:, 1], b[:, 1])),
+            "low_mode_fraction": float(np.mean(a[:, 0] < 0)),
+            "training_low_mode_fraction": float(np.mean(b[:, 0] < 0))}
+
+
+def inside(energies, training_energies):
+    """Whether each E/N lies inside the training set's range (its 0.5 to 99.5 percentiles)."""
+    low, high = np.percentile(training_energies, [0.5, 99.5])
+    return (energies >= low) & (energies <= high)
+
+
+def roc_auc(scores, positive):
+    """Area under the ROC curve: the probability that a random positive outscores a random
+    negative (Mann-Whitney U / (n_pos n_neg), ties counting half)."""
+    positive = np.asarray(positive, bool)
+    if positive.all() or not positive.any():
+        raise InputError("ROC AUC needs examples inside and outside the training range")
+    u = scipy.stats.mannwhitneyu(scores[positive], scores[~positive]).statistic
+    return float(u / (positive.sum() * (~positive).sum()))
+
+
+def anomaly_detection(model, test_spins, training_energies):
+    """The discriminator on a uniform-energy test set (thesis Fig. 4): {auc, median label
+    errors inside and outside the training range, mean confidence inside and outside} and the
+    arrays (E/N, predicted E/N, confidence) for plotting."""
+    truth = labels(test_spins)
+    predicted, confidence = (np.asarray(t) for t in model.confidence(
+        test_spins[..., None].astype(np.float32)))
+    mask = inside(truth[:, 0], training_energies)
+    error = np.abs(predicted[:, 0] - truth[:, 0])
+    figures = {"auc": roc_auc(confidence, mask),
+               "median_energy_error_inside": float(np.median(error[mask])),
+               "median_energy_error_outside": float(np.median(error[~mask])),
+               "mean_confidence_inside": float(confidence[mask].mean()),
+               "mean_confidence_outside": float(confidence[~mask].mean())}
+    return figures, {"energy": truth[:, 0], "predicted": predicted[:, 0], "confidence": confidence}
+
+
+def pictures(count=16, seed=0):
+    """TensorBoard pictures during training (thesis Fig. 2): a sample grid and the E/N and m
+    histograms of 512 generated configurations."""
+    def draw(model):
+        made = generate(model.generator, 512, seed)
+        figures = labels(made)
+        return {"images": {"samples": made[:count]},
+                "histograms": {"energy_per_spin": figures[:, 0], "magnetization": figures[:, 1]}}
+    return draw
+
+
+def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
+              seed=0, verbose=None, samples=10000):
+    """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and on the chief
+    {"distributions": `distributions` of `samples` generated configurations, "anomaly":
+    `anomaly_detection` figures, "arrays": {training, generated, test arrays for the plots}}
+    and {"export"} with `export_dir` (the discriminator beside it as `<export_dir>_discriminator`)."""
+    dist = Distribution(gpus, horovod)
+    if export_dir:
+        for path in (export_dir, f"{export_dir}_discriminator"):
+            export.claim(path)
+    if run_dir:
+        claim_run_dir(run_dir)
+    tf.keras.utils.set_random_seed(seed)
+    train_spins = configurations(preset.dataset, preset.L, preset.train_examples, seed, preset.kT)
+    data = tf.data.Dataset.from_tensor_slices((train_spins[..., None].astype(np.float32),
+                                               labels(train_spins)))
+    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
+                         learning_rate=preset.learning_rate, run_dir=run_dir,
+                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+    switch = preset.switch_epoch * steps_per_epoch(data, config, dist)
+    if dist.is_chief:
+        logging.info("GAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
+    start = time.perf_counter()
+    model, _ = train(lambda: build(preset, switch, seed=seed * 1000 + dist.rank), data, config,
+                     dist, pictures=pictures(seed=seed))
+    result = {"seconds": time.perf_counter() - start, "examples": len(train_spins),
+              "is_chief": dist.is_chief}
+    if not dist.is_chief:
+        return result
+    made = generate(model.generator, samples, seed + 1)
+    test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
+    energies = labels(train_spins)[:, 0]
+    result["distributions"] = distributions(made, train_spins)
+    result["anomaly"], arrays = anomaly_detection(model, test, energies)
+    result["arrays"] = {"training": labels(train_spins), "generated": labels(made), **arrays}
+    if export_dir:
+        facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
+                 "label": "configuration", "dataset": preset.dataset}
+        result["export"] = export.export(model.generator, export_dir, facts)
+        export.export(model.discriminator, f"{export_dir}_discriminator",
+                      {**facts, "kind": "gan_discriminator",
+                       "outputs": ["real logit", "energy per spin", "magnetization"]})
+    return result
