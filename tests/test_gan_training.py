@@ -85,6 +85,11 @@ class TrainGanTest(tf.test.TestCase):
         with np.load(out) as saved:
             self.assertEqual(saved["spins"].shape, (7, 8, 8))
             self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                               f"--model={model_dir}", "--count=40"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertIn("gan_bimodal_quick: 40 generated vs 10000 training", proc.stdout)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8")):
             proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
                                    f"--model={model_dir}", *args],

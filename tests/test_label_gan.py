@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.models import gan, label_gan
+from tfphys.models.padding import PeriodicConv2DTranspose
 from tfphys.physics import ising
 from tfphys.training import export
 from tfphys.training.fit import TrainConfig, train
@@ -31,10 +32,10 @@ def _layers(model, kind):
 class NetworksTest(tf.test.TestCase):
     def test_the_thesis_layer_plan(self):
         g = label_gan.generator(8, filters=8)
-        self.assertLen(_layers(g, tf.keras.layers.Conv2DTranspose), 7)
+        self.assertLen(_layers(g, PeriodicConv2DTranspose), 7)
         self.assertLen(_layers(g, gan.CountedDropout), 5)  # after all but the last two
         self.assertTrue(all(layer.activation is tf.keras.activations.tanh
-                            for layer in _layers(g, tf.keras.layers.Conv2DTranspose)))
+                            for layer in _layers(g, PeriodicConv2DTranspose)))
         self.assertAllClose([d.rate for d in _layers(g, gan.CountedDropout)], [0.3] * 5)
         d = label_gan.discriminator(8, labels=2, filters=4)
         self.assertLen(_layers(d, tf.keras.layers.Conv2D), 9)

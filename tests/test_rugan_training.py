@@ -47,6 +47,45 @@ class LabelsTest(tf.test.TestCase):
             rugan_training.generate(always_up, np.zeros((1, 2), np.float32), 10)
 
 
+class RegionsAndMapTest(tf.test.TestCase):
+    def test_physical_labels_and_the_fig6_region(self):
+        e = np.array([-2.0, 2.0, 0.0, -2.1, 1.5, -1.0])
+        m = np.array([1.0, 0.0, 0.5, 0.0, 0.5, 1.1])
+        # checkerboard (2, 0) and all-up (-2, 1) exist; (1.5, 0.5) would need more unsatisfied
+        # bonds than 2 - 4|m| allows; E/N < -2 or |m| > 1 never
+        self.assertAllEqual(rugan_training.physical(e, m), [True, True, True, False, False, False])
+        labels = np.float32([[-1.5, 0.1], [0.5, -0.2], [-0.5, 0.0], [-1.5, 0.5], [0.0, 0.25]])
+        self.assertAllEqual(rugan_training.in_region("fig6", labels), [True, True, False, False, True])
+        with self.assertRaisesRegex(InputError, "unknown label region 'elsewhere'"):
+            rugan_training.in_region("elsewhere", labels)
+
+    def test_region_presets_train_only_inside_and_test_inside(self):
+        preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick_regions"], L=8,
+                                     train_examples=101, test_examples=64)
+        for split, count in (("train", 101), ("test", None)):
+            spins, labels = rugan_training.labelled(preset, split, seed=0)
+            self.assertTrue(np.all(rugan_training.in_region("fig6", labels)))
+            self.assertAllClose(labels[:, 0], ising.energy(spins) / 64)
+            if count:
+                self.assertLen(spins, count)
+
+    def test_error_map_of_a_generator_that_always_makes_all_up(self):
+        latent = tf.keras.Input((None, None, 3))
+        label = tf.keras.Input((2,))
+        up = tf.keras.layers.UpSampling2D(4)(tf.keras.layers.Conv2D(
+            1, 1, kernel_initializer="zeros", bias_initializer="ones")(latent))
+        always_up = tf.keras.Model([latent, label], up)
+        maps = rugan_training.error_map(always_up, 8, energies=[-2.0, 0.0, 1.9],
+                                        magnetizations=[0.0, 1.0], per_point=3)
+        self.assertAllClose(maps["energy_error"], [[0.0, 0.0], [2.0, np.nan], [3.9, np.nan]])
+        self.assertAllClose(maps["magnetization_error"], [[1.0, 0.0], [1.0, np.nan], [1.0, np.nan]])
+        # inside fig6: (-2, 0) and (0, 0); (1.9, 0) too; outside: (-2, 1) only
+        figures = rugan_training.region_errors(maps, "fig6")
+        self.assertAllClose([figures["energy_inside"], figures["energy_outside"]], [2.0, 0.0])
+        self.assertAllClose([figures["magnetization_inside"], figures["magnetization_outside"]],
+                            [1.0, 0.0])
+
+
 class TrainAndGenerateTest(tf.test.TestCase):
     def test_train_export_and_generate_at_four_times_the_size(self):
         preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick"], L=8, train_examples=96,
@@ -69,11 +108,20 @@ class TrainAndGenerateTest(tf.test.TestCase):
             self.assertEqual(saved["spins"].shape, (5, 32, 32))
             self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
             self.assertAllEqual(saved["energy"], np.full(5, -1.0))
+        plot = os.path.join(self.get_temp_dir(), "map.png")
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                               f"--model={model_dir}", f"--plot={plot}"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertIn("rugan_quick conditioning at 32x32", proc.stdout)
+        self.assertIn("error map over the (E/N, m) plane", proc.stdout)
+        self.assertGreater(os.path.getsize(plot), 0)
         for args, message in ((["--size=30"], "multiple of 4 such as 28 or 32"),
+                              ([], "needs --energy and --magnetization"),
                               (["--energy=2.5"], "outside the Ising model's range"),
                               (["--magnetization=nan"], "--magnetization must be a finite"),
                               (["--count=0"], "--count must be >= 1")):
-            proc = run("--energy=-1", "--magnetization=0", *args)
+            proc = run(*(args if not args else ["--energy=-1", "--magnetization=0", *args]))
             self.assertEqual(proc.returncode, 2, proc.stderr)
             self.assertLen(proc.stderr.strip().splitlines(), 1, proc.stderr)
             self.assertIn(message, proc.stderr)

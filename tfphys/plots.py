@@ -135,3 +135,33 @@ def gan_report(arrays, path, title=""):
     axes[3].legend()
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def error_map(maps, samples, path, title="", inside=None):
+    """The thesis's Fig. 6: median |E_gen/N - E_req/N| and |m_gen - m_req| over the requested
+    (E/N, m) plane (`maps` from rugan_training.error_map; white where no configuration has the
+    label), the training region outlined if `inside` (a boolean map) is given, and a mosaic of
+    generated `samples` (n, L, L)."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
+    e, m = maps["energy"], maps["magnetization"]
+    extent = [m[0], m[-1], e[0], e[-1]]
+    for ax, name in zip(axes[:2], ("energy", "magnetization")):
+        shown = ax.imshow(maps[f"{name}_error"], origin="lower", extent=extent, aspect="auto",
+                          cmap="viridis", interpolation="nearest")
+        fig.colorbar(shown, ax=ax, label=f"median |{name} error| per spin")
+        if inside is not None:
+            ax.contour(m, e, inside.astype(float), levels=[0.5], colors="w", linewidths=1.5)
+        ax.set_xlabel("requested m")
+        ax.set_ylabel("requested E/N")
+    samples = np.asarray(samples)
+    columns = int(np.ceil(np.sqrt(len(samples))))
+    side = samples.shape[1] + 1
+    mosaic = np.zeros((columns * side, columns * side))
+    for k, lattice in enumerate(samples):
+        r, c = divmod(k, columns)
+        mosaic[r * side:r * side + side - 1, c * side:c * side + side - 1] = lattice
+    axes[2].imshow(mosaic, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    axes[2].axis("off")
+    axes[2].set_title("generated samples")
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -4,7 +4,9 @@ also regresses the labels (E/N, m) of real configurations, so that after trainin
 real/fake output is a confidence in its own label prediction (an anomaly detector).
 
 Generator: noise 2 x 2 x 128 ~ N(0, 0.7) -> 7 transposed convolutions, all tanh, dropout
-(keep 0.7) after all but the last two -> L x L. Discriminator: 9 ReLU convolutions (periodic
+(keep 0.7) after all but the last two -> L x L. The transposed convolutions wrap around the
+torus (`PeriodicConv2DTranspose`; the thesis's zero-padded ones cut the bonds across the
+lattice's edges). Discriminator: 9 ReLU convolutions (periodic
 padding; two of them stride 2) and two dense layers with dropout (keep 0.7) between them;
 output 1 + N: a real/fake logit and N label predictions. Loss (Eqs. 1-4): the generator
 minimises -log D(G(z)); the discriminator beta * L_GAN + gamma * L_LABEL, where L_LABEL is the
@@ -16,6 +18,7 @@ checkpointed counters (`CountedDropout`, `CriticGeneratorPair._seed`), so resume
 import tensorflow as tf
 
 from tfphys.models.gan import CountedDropout, CriticGeneratorPair, _conv
+from tfphys.models.padding import PeriodicConv2DTranspose
 
 NOISE_SHAPE = (2, 2, 128)
 NOISE_STDDEV = 0.7
@@ -32,8 +35,8 @@ def generator(L=8, filters=64, name="gan_generator"):
     width = [4 * filters, 2 * filters, 2 * filters, filters, filters, filters // 2, 1]
     x = noise = tf.keras.Input(NOISE_SHAPE, name="noise")
     for i, ((kernel, stride), channels) in enumerate(zip(plan, width)):
-        x = tf.keras.layers.Conv2DTranspose(channels, kernel, stride, padding="same",
-                                            activation="tanh", name=f"deconv{i}")(x)
+        x = PeriodicConv2DTranspose(channels, kernel, stride, activation="tanh",
+                                    name=f"deconv{i}")(x)
         if i < len(plan) - 2:
             x = CountedDropout(1 - KEEP, seed=100 + i, name=f"dropout{i}")(x)
     return tf.keras.Model(noise, x, name=name)

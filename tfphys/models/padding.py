@@ -52,3 +52,52 @@ class PeriodicPadding2D(tf.keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "kernel": self.kernel, "stride": self.stride}
+
+
+def _fold(y, size, axis):
+    """Wrap `y` along `axis` onto `size` entries: entry i collects every i + j * size."""
+    length = tf.shape(y)[axis]
+    repeats = -(-length // size)
+    pad = [[0, 0]] * 4
+    pad[axis] = [0, repeats * size - length]
+    y = tf.pad(y, pad)
+    shape = tf.shape(y)
+    split = tf.concat([shape[:axis], [repeats, size], shape[axis + 1:]], axis=0)
+    return tf.reduce_sum(tf.reshape(y, split), axis=axis)
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class PeriodicConv2DTranspose(tf.keras.layers.Layer):
+    """A transposed convolution on the torus: an n x n input gives n*stride x n*stride, and
+    the kernel's overhang past one edge lands on the opposite edge (Keras's 'same' transposed
+    convolution drops it), so the layer is translation-equivariant (a shift by one input site
+    shifts the output by `stride`) and sees the bonds across the periodic boundary."""
+
+    def __init__(self, filters, kernel, stride=1, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.stride = int(filters), int(kernel), int(stride)
+        self.activation = tf.keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.kernel_size, self.kernel_size, self.filters,
+                                  int(input_shape[-1])), initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def call(self, x):
+        shape = tf.shape(x)
+        k, s = self.kernel_size, self.stride
+        full = [shape[0], (shape[1] - 1) * s + k, (shape[2] - 1) * s + k, self.filters]
+        y = tf.nn.conv2d_transpose(x, self.kernel, full, s, padding="VALID")
+        y = _fold(_fold(y, shape[1] * s, 1), shape[2] * s, 2)
+        crop = (k - s) // 2  # where Keras's 'same' output starts: same alignment, wrapped
+        y = tf.roll(y, [-crop, -crop], axis=[1, 2])
+        return self.activation(y + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        side = lambda n: None if n is None else n * self.stride  # noqa: E731
+        return (input_shape[0], side(input_shape[1]), side(input_shape[2]), self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel": self.kernel_size,
+                "stride": self.stride, "activation": tf.keras.activations.serialize(self.activation)}

@@ -19,6 +19,7 @@ import scipy.stats
 import tensorflow as tf
 from absl import logging
 
+from tfphys.data import pipeline
 from tfphys.data import spins as spin_data
 from tfphys.errors import InputError
 from tfphys.models import label_gan
@@ -45,6 +46,7 @@ class GanPreset:
     generator_filters: int = 64
     discriminator_filters: int = 32
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
+    augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     description: str = ""
 
 
@@ -62,7 +64,7 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate")
+             "learning_rate", "augment")
 
 
 def preset_with(name, **overrides):
@@ -197,8 +199,10 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     if dist.is_chief:
         logging.info("GAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
+    augment = ((lambda ds, s: pipeline.symmetries(ds, seed=s, flip_signs=[1.0, -1.0]))
+               if preset.augment else None)
     model, _ = train(lambda: build(preset, switch, seed=seed * 1000 + dist.rank), data, config,
-                     dist, pictures=pictures(seed=seed))
+                     dist, transform=augment, pictures=pictures(seed=seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(train_spins),
               "is_chief": dist.is_chief}
     if not dist.is_chief:

@@ -38,7 +38,26 @@ class RuganPreset:
     learning_rate: float = 1e-4
     upscale: int = 4  # also generate at upscale * L
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
+    region: str = None  # train only on labels inside this REGIONS entry (thesis Fig. 6)
     description: str = ""
+
+
+REGIONS = {"fig6": "high and low energies near m = 0: |m| <= 0.25 and (E/N <= -1 or E/N >= 0)"}
+
+
+def in_region(region, labels):
+    """Which (E/N, m) rows of `labels` lie inside `region` (a REGIONS name)."""
+    if region not in REGIONS:
+        raise InputError(f"unknown label region {region!r}; choose one of {sorted(REGIONS)}")
+    energy, magnetization = labels[:, 0], labels[:, 1]
+    return (np.abs(magnetization) <= 0.25) & ((energy <= -1) | (energy >= 0))
+
+
+def physical(energy, magnetization):
+    """Whether (E/N, m) can be reached by an Ising configuration on a large torus: E/N >= -2
+    (all bonds satisfied) and E/N <= 2 - 4|m| (a checkerboard with |m| N / 2 spins turned,
+    each removing 4 unsatisfied bonds)."""
+    return (energy >= -2) & (energy <= 2 - 4 * np.abs(magnetization)) & (np.abs(magnetization) <= 1)
 
 
 PRESETS = {p.name: p for p in [
@@ -48,13 +67,17 @@ PRESETS = {p.name: p for p in [
     RuganPreset("rugan_quick", L=16, train_examples=4096, epochs=20, filters=16,
                 latent_channels=8, critic_steps=5, learning_rate=1e-3,
                 description="CPU-sized: L = 16, generated at 16 and 64"),
+    RuganPreset("rugan_quick_regions", L=16, train_examples=4096, epochs=20, filters=16,
+                latent_channels=8, critic_steps=5, learning_rate=1e-3, region="fig6",
+                description="rugan_quick trained only on labels of the thesis's Fig. 6 regions "
+                "(" + REGIONS["fig6"] + "); the error map shows what it makes elsewhere"),
     RuganPreset("rugan_quick_augmented", L=16, train_examples=8192, epochs=40, filters=16,
                 latent_channels=8, critic_steps=5, learning_rate=1e-3, augment=True,
                 description="rugan_quick with twice the data and epochs and every training "
                 "configuration moved by a random lattice symmetry and spin flip each epoch"),
 ]}
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "learning_rate", "filters", "augment")
+             "learning_rate", "filters", "augment", "region")
 
 
 def preset_with(name, **overrides):
@@ -71,12 +94,30 @@ def _spin_preset(preset):
                                test_examples=preset.test_examples)
 
 
+def _labels(spins, energy):
+    n = spins.shape[1] * spins.shape[2]
+    return np.stack([energy / n, spins.reshape(len(spins), -1).mean(axis=1)],
+                    axis=1).astype(np.float32)
+
+
 def labelled(preset, split, seed):
-    """(spins (n, L, L) int8, labels (n, 2) float32 = (E/N, m)) of one SHA3 split."""
+    """(spins (n, L, L) int8, labels (n, 2) float32 = (E/N, m)) of one SHA3 split; with a
+    `region`, the training split holds only configurations whose labels lie inside it."""
     spins, energy = run.examples(_spin_preset(preset), split, seed)
-    n = preset.L ** 2
-    labels = np.stack([energy / n, spins.reshape(len(spins), -1).mean(axis=1)], axis=1)
-    return spins, labels.astype(np.float32)
+    if preset.region is None:
+        return spins, _labels(spins, energy)
+    if split != "train":  # held-out labels inside the region, as many as fall there
+        keep = in_region(preset.region, _labels(spins, energy))
+        return spins[keep], _labels(spins[keep], energy[keep])
+    for factor in (2, 4, 8, 16, 32):
+        spins, energy = run.examples(_spin_preset(preset), split, seed,
+                                     count=factor * preset.train_examples)
+        labels = _labels(spins, energy)
+        keep = np.flatnonzero(in_region(preset.region, labels))[:preset.train_examples]
+        if len(keep) == preset.train_examples:
+            return spins[keep], labels[keep]
+    raise InputError(f"targeted sampling found only {len(keep)} of {preset.train_examples} "
+                     f"configurations inside region {preset.region}; ask for fewer")
 
 
 def build(preset, seed=0):
@@ -113,6 +154,39 @@ def conditioning(generator, labels, L, seed=0):
             "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
 
 
+def error_map(generator, L, energies=None, magnetizations=None, per_point=16, seed=0):
+    """Median |E_gen/N - E_req/N| and |m_gen - m_req| of `per_point` lattices generated at each
+    (E/N, m) of a grid (thesis Fig. 6); NaN where no Ising configuration has that label.
+    Returns {"energy", "magnetization" (the grid axes), "energy_error", "magnetization_error"
+    (len(energies), len(magnetizations))}."""
+    energies = np.linspace(-1.9, 1.9, 20) if energies is None else np.asarray(energies)
+    magnetizations = (np.linspace(-0.95, 0.95, 20) if magnetizations is None
+                      else np.asarray(magnetizations))
+    grid_e, grid_m = np.meshgrid(energies, magnetizations, indexing="ij")
+    wanted = physical(grid_e, grid_m)
+    labels = np.repeat(np.stack([grid_e[wanted], grid_m[wanted]], 1), per_point, axis=0)
+    spins = generate(generator, labels.astype(np.float32), L, seed)
+    made = np.stack([ising.energy(spins) / L ** 2, spins.reshape(len(spins), -1).mean(axis=1)], 1)
+    err = np.median(np.abs(made - labels).reshape(-1, per_point, 2), axis=1)
+    maps = {}
+    for column, name in enumerate(("energy_error", "magnetization_error")):
+        maps[name] = np.full(grid_e.shape, np.nan)
+        maps[name][wanted] = err[:, column]
+    return {"energy": energies, "magnetization": magnetizations, **maps}
+
+
+def region_errors(maps, region):
+    """Median map errors inside and outside `region`: {energy_inside, ..., magnetization_outside}."""
+    grid_e, grid_m = np.meshgrid(maps["energy"], maps["magnetization"], indexing="ij")
+    inside = in_region(region, np.stack([grid_e.ravel(), grid_m.ravel()], 1)).reshape(grid_e.shape)
+    figures = {}
+    for name in ("energy", "magnetization"):
+        values = maps[f"{name}_error"]
+        figures[f"{name}_inside"] = float(np.nanmedian(values[inside]))
+        figures[f"{name}_outside"] = float(np.nanmedian(values[~inside]))
+    return figures
+
+
 def novelty(generator, labels, training_spins, seed=0, per_label=8):
     """Are samples copies? {median_nearest_training_distance: median over generated lattices
     of the fraction of sites differing from the closest training configuration;
@@ -131,11 +205,26 @@ def novelty(generator, labels, training_spins, seed=0, per_label=8):
             "within_label_diversity": float(pairs.mean())}
 
 
+def evaluate(generator, preset, seed=0, training_spins=None):
+    """What a trained generator of `preset` makes: {"figures": {L: `conditioning` on held-out
+    labels (inside the preset's region if it has one), upscale * L: ...}, "map": `error_map` at
+    L} plus {"regions": `region_errors`} for region presets and {"novelty"} given the training
+    configurations."""
+    _, wanted = labelled(preset, "test", seed)
+    result = {"figures": {L: conditioning(generator, wanted, L, seed)
+                          for L in (preset.L, preset.upscale * preset.L)},
+              "map": error_map(generator, preset.L, seed=seed)}
+    if preset.region:
+        result["regions"] = region_errors(result["map"], preset.region)
+    if training_spins is not None:
+        result["novelty"] = novelty(generator, wanted, training_spins, seed)
+    return result
+
+
 def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                 export_dir=None, seed=0, verbose=None):
     """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and, on the chief,
-    {"figures": {L: conditioning figures, upscale * L: ...}, "novelty": `novelty` figures} and
-    {"export"} with `export_dir`
+    what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
     dist = Distribution(gpus, horovod)
     if export_dir:
@@ -160,14 +249,11 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
               "is_chief": dist.is_chief}
     if not dist.is_chief:
         return result
-    _, wanted = labelled(preset, "test", seed)
-    result["figures"] = {L: conditioning(model.generator, wanted, L, seed)
-                         for L in (preset.L, preset.upscale * preset.L)}
-    result["novelty"] = novelty(model.generator, wanted, spins, seed)
+    result.update(evaluate(model.generator, preset, seed, spins))
     if export_dir:
         facts = {"kind": "rugan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
-                 "latent_channels": preset.latent_channels}
+                 "latent_channels": preset.latent_channels, "region": preset.region}
         result["export"] = export.export(model.generator, export_dir, facts)
         export.export(model.critic, f"{export_dir}_critic", {**facts, "kind": "rugan_critic"})
     return result
