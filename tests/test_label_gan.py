@@ -65,7 +65,7 @@ class NetworksTest(tf.test.TestCase):
 class TrainStepTest(tf.test.TestCase):
     def test_losses_match_a_hand_computation_and_gamma_switches(self):
         model = tiny(switch_step=2)
-        model.compile(**model.make_optimizers(None, 1.0))
+        model.compile(**model.make_optimizers(None, lambda rate: rate))
         real = np.random.default_rng(2).choice([-1.0, 1.0], size=(5, 8, 8, 1)).astype(np.float32)
         labels = np.float32(np.random.default_rng(3).uniform(-1, 1, size=(5, 2)))
         # the label loss on the real batch, before the step changes the discriminator

@@ -135,6 +135,26 @@ class ResumeTest(tf.test.TestCase):
                             1e-3 * 0.5 * (1 + np.cos(np.pi * 15 / 16)), rtol=1e-6)
         self.assertLess(history.history["loss"][-1], history.history["loss"][0])
 
+    def test_model_selection_keeps_the_best_epoch_across_a_resume(self):
+        run = os.path.join(self.get_temp_dir(), "select")
+        config = dict(batch_size=64, learning_rate=1e-3, verbose=0)
+        scores = {1: 3.0, 2: 1.0, 3: 2.0, 4: 5.0}  # by epoch: the second is the best
+        seen = {}
+
+        def select(model):  # scores by epoch, remembering each epoch's weights
+            epoch = int(model.optimizer.iterations) // 8
+            seen[epoch] = model.get_weights()
+            return scores[epoch]
+
+        train(build, ising_data(), TrainConfig(epochs=2, run_dir=run, **config), select=select)
+        model, history = train(build, ising_data(), TrainConfig(epochs=4, run_dir=run, **config),
+                               select=select)
+        self.assertEqual(history.epoch, [2, 3])  # resumed after epoch 2
+        self.assertEqual(history.best_epoch, 2)  # remembered from before the resume
+        self.assertEqual(history.history["selection"], [2.0, 5.0])
+        for a, b in zip(model.get_weights(), seen[2]):
+            self.assertAllEqual(a, b)
+
     def test_training_stops_at_the_target(self):
         _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, learning_rate=3e-3,
                                                             target=("mae", 20.0), verbose=0))

@@ -137,7 +137,7 @@ class CriticGeneratorPair(tf.keras.Model):
     """A critic (or discriminator) and a generator, each with its own Adam, the optimizer part
     of the `fit.train` protocol for models with their own train step. The critic learns at
     `learning_rate`, the generator at `generator_rate_factor` times that (the 2017 GAN: 5x),
-    both times the placement's rate scale; betas default to the WGAN-GP setting (0, 0.9).
+    both through `fit.train`'s schedule (placement scale, decay); betas default to the WGAN-GP setting (0, 0.9).
     `_seed(draw)` gives stateless seeds for the random numbers of a step (latents, mixing
     weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself."""
 
@@ -147,11 +147,11 @@ class CriticGeneratorPair(tf.keras.Model):
         self.base_rate, self.generator_rate_factor = float(learning_rate), float(generator_rate_factor)
         self.betas, self.seed = tuple(float(b) for b in betas), int(seed)
 
-    def make_optimizers(self, config, rate_scale):
-        rate = self.base_rate * rate_scale
-        adam = lambda r: tf.keras.optimizers.Adam(r, beta_1=self.betas[0], beta_2=self.betas[1])  # noqa: E731
-        return {"critic_optimizer": adam(rate),
-                "generator_optimizer": adam(rate * self.generator_rate_factor)}
+    def make_optimizers(self, config, schedule):
+        adam = lambda r: tf.keras.optimizers.Adam(schedule(r), beta_1=self.betas[0],  # noqa: E731
+                                                  beta_2=self.betas[1])
+        return {"critic_optimizer": adam(self.base_rate),
+                "generator_optimizer": adam(self.base_rate * self.generator_rate_factor)}
 
     def compile(self, critic_optimizer, generator_optimizer):
         super().compile(optimizer=generator_optimizer)

@@ -19,6 +19,7 @@ A loss that becomes NaN or infinite stops the run with `TrainingDiverged` (exit 
 """
 
 import dataclasses
+import json
 import math
 import os
 import sys
@@ -142,6 +143,45 @@ class Checkpoints(tf.keras.callbacks.Callback):
             self._save()
 
 
+class KeepBest(tf.keras.callbacks.Callback):
+    """Model selection over epochs (the RUGAN paper's, supplementary A.3): after each epoch
+    `score(model)` (lower is better; for a generator, e.g. how far what it makes is from the
+    training data) is logged as `selection`, and the weights of the best epoch so far are kept.
+    With a `directory` (the chief's run dir) they are also saved there, so a resumed run keeps
+    the best epoch from before the interruption. `restore(model)` loads them at the end."""
+
+    def __init__(self, score, directory=None, is_chief=True):
+        super().__init__()
+        self.score, self.is_chief = score, is_chief
+        self.best, self.best_epoch, self.weights = math.inf, None, None
+        self.paths = (os.path.join(directory, "best.weights.npz"),
+                      os.path.join(directory, "best.json")) if directory else None
+        if self.paths and os.path.exists(self.paths[1]):
+            with open(self.paths[1]) as handle:
+                stored = json.load(handle)
+            self.best, self.best_epoch = stored["score"], stored["epoch"]
+            with np.load(self.paths[0]) as saved:
+                self.weights = [saved[f"w{i}"] for i in range(len(saved.files))]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = float(self.score(self.model))
+        if logs is not None:
+            logs["selection"] = value
+        if value < self.best:
+            self.best, self.best_epoch = value, epoch + 1
+            self.weights = [np.array(w) for w in self.model.get_weights()]
+            if self.paths and self.is_chief:
+                os.makedirs(os.path.dirname(self.paths[0]), exist_ok=True)
+                outputs.atomic_write(self.paths[0], lambda handle: np.savez(
+                    handle, **{f"w{i}": w for i, w in enumerate(self.weights)}))
+                outputs.atomic_write(self.paths[1], lambda handle: handle.write(json.dumps(
+                    {"score": self.best, "epoch": self.best_epoch}).encode()))
+
+    def restore(self, model):
+        if self.weights is not None:
+            model.set_weights(self.weights)
+
+
 class StopAtTarget(tf.keras.callbacks.Callback):
     """Stop training once `metric` reaches `value` (lower is better unless it is an accuracy)."""
 
@@ -239,11 +279,12 @@ def steps_per_epoch(data, config, dist):
 
 
 def train(build_model, data, config, distribution=None, validation=None, transform=None,
-          callbacks=(), pictures=None):
+          callbacks=(), pictures=None, select=None):
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
 
-    A model that brings its own `train_step` defines `make_optimizers(config, rate_scale) ->
-    {compile keyword: optimizer}` (rate_scale: Horovod's rank count) and a `compile` taking
+    A model that brings its own `train_step` defines `make_optimizers(config, schedule) ->
+    {compile keyword: optimizer}` (`schedule(base_rate)`: the rate scaled for the placement,
+    e.g. x ranks under Horovod, and decayed as `config.decay` says) and a `compile` taking
     those keywords; its train_step updates with `optimizer.minimize(loss, variables, tape=tape)`
     (Horovod allreduces there, not in apply_gradients) and divides each replica's mean loss by
     the strategy's replica count (MirroredStrategy sums replica gradients). Everything else (checkpoints of all its parts and optimizers, exact resume,
@@ -256,18 +297,26 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     must give the same batches whenever it is called for the same epoch. `validation` is an
     unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks;
     `pictures(model)` (see `Pictures`) adds images and histograms to TensorBoard each epoch.
+    `select(model)` (lower is better) scores every epoch; the model returned then holds the
+    weights of the best-scoring epoch (`KeepBest`), and `history.best_epoch` says which.
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
-    rate = dist.learning_rate(config.learning_rate)
-    if config.decay == "cosine":
-        rate = tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
+
+    def schedule(base):
+        """A base learning rate scaled for the placement and decayed as `config.decay` says."""
+        rate = dist.learning_rate(base)
+        if config.decay == "cosine":
+            return tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
+        return rate
+
+    rate = schedule(config.learning_rate)
     with dist.scope():
         model = build_model()
         if hasattr(model, "make_optimizers"):
             # a model with its own train_step and optimizers (e.g. a critic and a generator):
             # it names them, they are wrapped for the placement and passed to its compile
-            made = model.make_optimizers(config, dist.learning_rate(1.0))
+            made = model.make_optimizers(config, schedule)
             model.compile(**{name: dist.optimizer(opt) for name, opt in made.items()})
         else:
             classify = config.loss == "sparse_categorical_crossentropy"
@@ -276,6 +325,10 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
             model.compile(optimizer=dist.optimizer(OPTIMIZERS[config.optimizer](rate)), loss=loss,
                           metrics=["accuracy"] if classify else ["mae"])
     hooks = dist.callbacks() + [FailOnNonFinite()]
+    keep = None
+    if select is not None:  # before the checkpoints: a saved epoch always has its best saved
+        keep = KeepBest(select, config.run_dir, dist.is_chief)
+        hooks.append(keep)
     step = 0
     if config.run_dir:
         checkpoints = Checkpoints(os.path.join(config.run_dir, "checkpoints"),
@@ -309,4 +362,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
                 history.history.setdefault(key, []).extend(values)
         if target and target.reached:
             break
+    if keep is not None:
+        keep.restore(model)
+        if history is not None:
+            history.best_epoch = keep.best_epoch
     return model, history

@@ -47,6 +47,7 @@ class GanPreset:
     discriminator_filters: int = 32
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
+    decay: str = "constant"  # both learning rates; "cosine": to 0 over the run
     description: str = ""
 
 
@@ -64,7 +65,7 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate", "augment")
+             "learning_rate", "augment", "decay")
 
 
 def preset_with(name, **overrides):
@@ -111,14 +112,16 @@ def build(preset, switch_step, seed=0):
                               seed=seed)
 
 
-def generate(generator, count, seed=0, batch=1024):
-    """`count` +-1 lattices (int8) from an unconditional generator (the signs of its output)."""
+def generate(generator, count, seed=0, batch=1024, dropout=True):
+    """`count` +-1 lattices (int8) from an unconditional generator (the signs of its output).
+    With `dropout` the generator samples as it trained, its dropout masks part of the noise
+    (without, the network the discriminator never saw makes the samples)."""
     rng = np.random.default_rng(seed)
     parts = []
     for start in range(0, count, batch):
         noise = label_gan.NOISE_STDDEV * rng.normal(
             size=(min(batch, count - start), *label_gan.NOISE_SHAPE)).astype(np.float32)
-        parts.append(np.where(generator(noise, training=False).numpy()[..., 0] >= 0, 1, -1))
+        parts.append(np.where(generator(noise, training=dropout).numpy()[..., 0] >= 0, 1, -1))
     return np.concatenate(parts).astype(np.int8)
 
 
@@ -176,9 +179,20 @@ def pictures(count=16, seed=0):
     return draw
 
 
+def selection(training_spins, seed=0, count=2000):
+    """Model selection score of an epoch (lower is better): W1 of E/N plus W1 of m between
+    `count` generated configurations and the training set (the thesis trained "until the
+    energy and magnetization distributions are deemed sufficiently similar")."""
+    def score(model):
+        figures = distributions(generate(model.generator, count, seed + 7), training_spins)
+        return figures["w1_energy"] + figures["w1_magnetization"]
+    return score
+
+
 def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
               seed=0, verbose=None, samples=10000):
-    """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and on the chief
+    """Train and score `preset` (the epoch whose samples match the training distribution best,
+    `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the chief
     {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "arrays": {training, generated, test arrays for the plots}}
     and {"export"} with `export_dir` (the discriminator beside it as `<export_dir>_discriminator`)."""
@@ -193,18 +207,20 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     data = tf.data.Dataset.from_tensor_slices((train_spins[..., None].astype(np.float32),
                                                labels(train_spins)))
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         learning_rate=preset.learning_rate, run_dir=run_dir,
-                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+                         learning_rate=preset.learning_rate, decay=preset.decay,
+                         run_dir=run_dir, checkpoint_every=checkpoint_every, seed=seed,
+                         verbose=verbose)
     switch = preset.switch_epoch * steps_per_epoch(data, config, dist)
     if dist.is_chief:
         logging.info("GAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
     augment = ((lambda ds, s: pipeline.symmetries(ds, seed=s, flip_signs=[1.0, -1.0]))
                if preset.augment else None)
-    model, _ = train(lambda: build(preset, switch, seed=seed * 1000 + dist.rank), data, config,
-                     dist, transform=augment, pictures=pictures(seed=seed))
+    model, history = train(lambda: build(preset, switch, seed=seed * 1000 + dist.rank), data,
+                           config, dist, transform=augment, pictures=pictures(seed=seed),
+                           select=selection(train_spins, seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(train_spins),
-              "is_chief": dist.is_chief}
+              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
         return result
     made = generate(model.generator, samples, seed + 1)

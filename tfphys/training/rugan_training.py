@@ -205,6 +205,18 @@ def novelty(generator, labels, training_spins, seed=0, per_label=8):
             "within_label_diversity": float(pairs.mean())}
 
 
+def selection(training_labels, L, seed=0, count=256):
+    """Model selection score of an epoch (the RUGAN paper's, supplementary A.3, on the training
+    regime only): median |E/N error| + median |m error| of lattices generated at `count`
+    training labels, at the training size."""
+    labels = training_labels[np.random.default_rng(seed).permutation(len(training_labels))[:count]]
+
+    def score(model):
+        figures = conditioning(model.generator, labels, L, seed + 7)
+        return figures["median_energy_error"] + figures["median_magnetization_error"]
+    return score
+
+
 def evaluate(generator, preset, seed=0, training_spins=None):
     """What a trained generator of `preset` makes: {"figures": {L: `conditioning` on held-out
     labels (inside the preset's region if it has one), upscale * L: ...}, "map": `error_map` at
@@ -223,7 +235,8 @@ def evaluate(generator, preset, seed=0, training_spins=None):
 
 def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                 export_dir=None, seed=0, verbose=None):
-    """Train and score `preset`; returns {"seconds", "examples", "is_chief"} and, on the chief,
+    """Train and score `preset`, keeping the epoch that conditions best on training labels
+    (`selection`); returns {"seconds", "examples", "is_chief", "best_epoch"} and, on the chief,
     what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
     dist = Distribution(gpus, horovod)
@@ -243,10 +256,10 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     start = time.perf_counter()
     augment = ((lambda ds, s: pipeline.symmetries(ds, seed=s, flip_signs=[1.0, -1.0]))
                if preset.augment else None)
-    model, _ = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config, dist,
-                     transform=augment)
+    model, history = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config,
+                           dist, transform=augment, select=selection(labels, preset.L, seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(spins),
-              "is_chief": dist.is_chief}
+              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
         return result
     result.update(evaluate(model.generator, preset, seed, spins))
