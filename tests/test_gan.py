@@ -131,3 +131,20 @@ class RuganTrainingTest(tf.test.TestCase):
             self.assertAllEqual(a, b)  # latents, interpolations and dropout masks repeat exactly
         z = np.zeros((1, 4, 4, 2), np.float32)
         self.assertEqual(resumed.generator([z, np.zeros((1, 2), np.float32)]).shape, (1, 16, 16, 1))
+
+    def test_trains_under_mirrored_strategy_with_replicas_in_sync(self):
+        from tfphys import testing
+        from tfphys.training.distribute import Distribution
+        from tfphys.training.fit import TrainConfig, train
+
+        dist = Distribution(devices=testing.use_logical_cpus(2))
+        model, history = train(tiny_rugan, ising_examples(70),
+                               TrainConfig(epochs=1, batch_size=16, learning_rate=1e-3, verbose=0),
+                               dist)
+        self.assertEqual(dist.replicas, 2)
+        self.assertEqual(int(model.generator_optimizer.iterations.numpy()), 5)  # ceil(70 / 16) steps
+        self.assertTrue(np.all(np.isfinite(history.history["wasserstein"])))
+        for variable in model.generator.weights + model.critic.weights:
+            copies = dist.strategy.experimental_local_results(variable)
+            self.assertLen(copies, 2)
+            self.assertAllEqual(copies[0], copies[1])  # both replicas applied the summed update

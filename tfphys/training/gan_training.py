@@ -214,8 +214,7 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     if dist.is_chief:
         logging.info("GAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
-    augment = ((lambda ds, s: pipeline.symmetries(ds, seed=s, flip_signs=[1.0, -1.0]))
-               if preset.augment else None)
+    augment = pipeline.energy_magnetization_symmetries if preset.augment else None
     model, history = train(lambda: build(preset, switch, seed=seed * 1000 + dist.rank), data,
                            config, dist, transform=augment, pictures=pictures(seed=seed),
                            select=selection(train_spins, seed))
