@@ -137,14 +137,16 @@ class CriticGeneratorPair(tf.keras.Model):
     """A critic (or discriminator) and a generator, each with its own Adam, the optimizer part
     of the `fit.train` protocol for models with their own train step. The critic learns at
     `learning_rate`, the generator at `generator_rate_factor` times that (the 2017 GAN: 5x),
-    both through `fit.train`'s schedule (placement scale, decay); betas default to the WGAN-GP setting (0, 0.9).
+    both through `fit.train`'s schedule (placement scale, decay); betas default to the
+    WGAN-GP setting (0, 0.9).
     `_seed(draw)` gives stateless seeds for the random numbers of a step (latents, mixing
     weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself."""
 
     def __init__(self, learning_rate=1e-4, generator_rate_factor=1.0, betas=(0.0, 0.9), seed=0,
                  **kwargs):
         super().__init__(**kwargs)
-        self.base_rate, self.generator_rate_factor = float(learning_rate), float(generator_rate_factor)
+        self.base_rate = float(learning_rate)
+        self.generator_rate_factor = float(generator_rate_factor)
         self.betas, self.seed = tuple(float(b) for b in betas), int(seed)
 
     def make_optimizers(self, config, schedule):

@@ -100,4 +100,5 @@ class PeriodicConv2DTranspose(tf.keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel": self.kernel_size,
-                "stride": self.stride, "activation": tf.keras.activations.serialize(self.activation)}
+                "stride": self.stride,
+                "activation": tf.keras.activations.serialize(self.activation)}

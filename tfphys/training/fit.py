@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from tfphys import outputs
 from tfphys.errors import InputError, TrainingDiverged
+from tfphys.training import export
 from tfphys.training.distribute import Distribution
 
 OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.Adadelta,
@@ -75,6 +76,14 @@ class TrainConfig:
 def claim_run_dir(path):
     """Check before any work that `path` may hold a run (new, empty or an earlier run)."""
     return outputs.claim_dir(path, "checkpoints", "tfphys run directory", "--run_dir")
+
+
+def claim_outputs(run_dir=None, exports=()):
+    """Check before any work that the run dir and every export dir may be written."""
+    for path in exports:
+        export.claim(path)
+    if run_dir:
+        claim_run_dir(run_dir)
 
 
 def _weights(path):
@@ -287,8 +296,9 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     e.g. x ranks under Horovod, and decayed as `config.decay` says) and a `compile` taking
     those keywords; its train_step updates with `optimizer.minimize(loss, variables, tape=tape)`
     (Horovod allreduces there, not in apply_gradients) and divides each replica's mean loss by
-    the strategy's replica count (MirroredStrategy sums replica gradients). Everything else (checkpoints of all its parts and optimizers, exact resume,
-    placements, TensorBoard, target stop, divergence stop) is the same as for other models.
+    the strategy's replica count (MirroredStrategy sums replica gradients). Everything else
+    (checkpoints of all its parts and optimizers, exact resume, placements, TensorBoard, target
+    stop, divergence stop, model selection) is the same as for other models.
 
     `data` is either a finite dataset of unbatched examples ((x, y), or whatever the model's
     own train_step takes; shuffled, sharded across

@@ -26,7 +26,7 @@ from tfphys.models import label_gan
 from tfphys.physics import couplings, ising, targeted
 from tfphys.training import export
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, claim_run_dir, steps_per_epoch, train
+from tfphys.training.fit import TrainConfig, claim_outputs, steps_per_epoch, train
 
 DATASETS = ("low", "high", "bimodal", "uniform")
 TARGET = 1.3  # |E| / L^2 of the low and high sets
@@ -192,16 +192,13 @@ def selection(training_spins, seed=0, count=2000):
 def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
               seed=0, verbose=None, samples=10000):
     """Train and score `preset` (the epoch whose samples match the training distribution best,
-    `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the chief
-    {"distributions": `distributions` of `samples` generated configurations, "anomaly":
+    `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
+    chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "arrays": {training, generated, test arrays for the plots}}
-    and {"export"} with `export_dir` (the discriminator beside it as `<export_dir>_discriminator`)."""
+    and {"export"} with `export_dir` (the discriminator beside it as
+    `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)
-    if export_dir:
-        for path in (export_dir, f"{export_dir}_discriminator"):
-            export.claim(path)
-    if run_dir:
-        claim_run_dir(run_dir)
+    claim_outputs(run_dir, (export_dir, f"{export_dir}_discriminator") if export_dir else ())
     tf.keras.utils.set_random_seed(seed)
     train_spins = configurations(preset.dataset, preset.L, preset.train_examples, seed, preset.kT)
     data = tf.data.Dataset.from_tensor_slices((train_spins[..., None].astype(np.float32),

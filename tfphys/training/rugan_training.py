@@ -21,7 +21,7 @@ from tfphys.models import gan
 from tfphys.physics import ising
 from tfphys.training import export, presets, run
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, claim_run_dir, train
+from tfphys.training.fit import TrainConfig, claim_outputs, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +176,8 @@ def error_map(generator, L, energies=None, magnetizations=None, per_point=16, se
 
 
 def region_errors(maps, region):
-    """Median map errors inside and outside `region`: {energy_inside, ..., magnetization_outside}."""
+    """Median map errors inside and outside `region`: {energy_inside, energy_outside,
+    magnetization_inside, magnetization_outside}."""
     grid_e, grid_m = np.meshgrid(maps["energy"], maps["magnetization"], indexing="ij")
     inside = in_region(region, np.stack([grid_e.ravel(), grid_m.ravel()], 1)).reshape(grid_e.shape)
     figures = {}
@@ -240,11 +241,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
     dist = Distribution(gpus, horovod)
-    if export_dir:
-        for path in (export_dir, f"{export_dir}_critic"):
-            export.claim(path)
-    if run_dir:
-        claim_run_dir(run_dir)
+    claim_outputs(run_dir, (export_dir, f"{export_dir}_critic") if export_dir else ())
     tf.keras.utils.set_random_seed(seed)
     spins, labels = labelled(preset, "train", seed)
     data = tf.data.Dataset.from_tensor_slices((spins[..., None].astype(np.float32), labels))

@@ -18,7 +18,7 @@ from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.training import export, presets, run
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, claim_run_dir, train
+from tfphys.training.fit import TrainConfig, claim_outputs, train
 
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
              "optimizer", "decay", "context", "padding", "augment")
@@ -34,10 +34,7 @@ def preset_with(name, kind=None, **overrides):
 
 
 def _claim_outputs(preset, export_dir, run_dir, eval_L):
-    if export_dir:
-        export.claim(export_dir)
-    if run_dir:
-        claim_run_dir(run_dir)
+    claim_outputs(run_dir, [export_dir] if export_dir else [])
     run.check_size(preset, preset.L, preset.batch_size)
     if preset.kind == "ednn" and eval_L:
         run.check_size(preset, eval_L, 1, tiled=True)
