@@ -1,6 +1,7 @@
 """train_rugan end to end at a tiny size, the exact scoring of conditioning, and bin/generate."""
 
 import dataclasses
+import glob
 import os
 import subprocess
 import sys
@@ -92,7 +93,11 @@ class TrainAndGenerateTest(tf.test.TestCase):
                                      test_examples=16, epochs=1, batch_size=32, filters=4,
                                      latent_channels=2, critic_steps=1)
         model_dir = os.path.join(self.get_temp_dir(), "gen")
-        result = rugan_training.train_rugan(preset, export_dir=model_dir, verbose=0)
+        run_dir = os.path.join(self.get_temp_dir(), "run")
+        result = rugan_training.train_rugan(preset, run_dir=run_dir, export_dir=model_dir, verbose=0)
+        self.assertEqual(result["best_epoch"], 1)
+        self.assertNotEmpty(glob.glob(os.path.join(run_dir, "tensorboard", "pictures", "events*")))
+        self.assertTrue(os.path.exists(os.path.join(run_dir, "best.json")))
         self.assertEqual(sorted(result["figures"]), [8, 32])
         self.assertEqual(result["figures"][32]["count"], 16)
         self.assertBetween(result["novelty"]["within_label_diversity"], 0.0, 1.0)

@@ -142,7 +142,7 @@ def error_map(maps, samples, path, title="", inside=None):
     (E/N, m) plane (`maps` from rugan_training.error_map; white where no configuration has the
     label), the training region outlined if `inside` (a boolean map) is given, and a mosaic of
     generated `samples` (n, L, L)."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.4), gridspec_kw={"wspace": 0.45})
     e, m = maps["energy"], maps["magnetization"]
     extent = [m[0], m[-1], e[0], e[-1]]
     for ax, name in zip(axes[:2], ("energy", "magnetization")):

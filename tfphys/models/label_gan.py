@@ -62,8 +62,8 @@ class LabelGAN(CriticGeneratorPair):
 
     def __init__(self, generator_net, discriminator_net, alpha=(0.25, 1.0), beta=0.5, gamma=0.5,
                  late_gamma=0.02, switch_step=0, learning_rate=2e-5, generator_rate_factor=5.0,
-                 seed=0, **kwargs):
-        super().__init__(learning_rate, generator_rate_factor, betas=(0.9, 0.999), seed=seed,
+                 beta_1=0.9, seed=0, **kwargs):
+        super().__init__(learning_rate, generator_rate_factor, betas=(beta_1, 0.999), seed=seed,
                          **kwargs)
         self.generator, self.discriminator = generator_net, discriminator_net
         self.alpha = tf.constant(alpha, tf.float32)

@@ -43,6 +43,7 @@ class GanPreset:
     switch_epoch: int = 1000  # gamma 0.5 -> 0.02
     batch_size: int = 256  # real; as many generated
     learning_rate: float = 2e-5  # the discriminator's Adam; the generator's is 5x
+    beta_1: float = 0.9  # both Adams (the thesis names no betas: Adam's defaults)
     generator_filters: int = 64
     discriminator_filters: int = 32
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
@@ -65,7 +66,7 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate", "augment", "decay")
+             "learning_rate", "augment", "decay", "beta_1")
 
 
 def preset_with(name, **overrides):
@@ -109,7 +110,7 @@ def build(preset, switch_step, seed=0):
     return label_gan.LabelGAN(label_gan.generator(preset.L, preset.generator_filters),
                               label_gan.discriminator(preset.L, 2, preset.discriminator_filters),
                               switch_step=switch_step, learning_rate=preset.learning_rate,
-                              seed=seed)
+                              beta_1=preset.beta_1, seed=seed)
 
 
 def generate(generator, count, seed=0, batch=1024, dropout=True):

@@ -218,6 +218,20 @@ def selection(training_labels, L, seed=0, count=256):
     return score
 
 
+def pictures(training_labels, L, seed=0, count=256):
+    """TensorBoard pictures during training: samples generated at 16 training labels and
+    histograms of the exact E/N and m errors at `count` of them."""
+    labels = training_labels[:count]
+
+    def draw(model):
+        made = generate(model.generator, labels, L, seed)
+        exact = _labels(made, ising.energy(made))
+        return {"images": {"samples": made[:16]},
+                "histograms": {"energy_error": exact[:, 0] - labels[:, 0],
+                               "magnetization_error": exact[:, 1] - labels[:, 1]}}
+    return draw
+
+
 def evaluate(generator, preset, seed=0, training_spins=None):
     """What a trained generator of `preset` makes: {"figures": {L: `conditioning` on held-out
     labels (inside the preset's region if it has one), upscale * L: ...}, "map": `error_map` at
@@ -253,7 +267,8 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     start = time.perf_counter()
     augment = pipeline.energy_magnetization_symmetries if preset.augment else None
     model, history = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config,
-                           dist, transform=augment, select=selection(labels, preset.L, seed))
+                           dist, transform=augment, select=selection(labels, preset.L, seed),
+                           pictures=pictures(labels, preset.L, seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(spins),
               "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
