@@ -173,15 +173,17 @@ class PottsMetropolisTest(tf.test.TestCase):
         from tfphys.physics import potts
 
         mc = potts.PottsMetropolis(6, n_replicas=16, seed=0)
-        e, acc = mc.run(np.zeros(400))
+        trace = mc.run(np.zeros(400))
+        e, acc = trace.energy, trace.acceptance
         self.assertAllClose(acc, np.ones_like(acc))
+        self.assertTrue(np.all(np.isnan(trace.magnetization)))
         # beta = 0: angles uniform, E[cos(a - b)] = 4 / pi^2 for each of the 2N bonds
         per_replica = e.mean(axis=1) / 72
         err = per_replica.std(ddof=1) / 4
         self.assertLess(abs(per_replica.mean() - 4 / np.pi ** 2), 4 * err)
-        self.assertAllClose(mc.energy, potts.energy(mc.angles), atol=1e-9)
+        self.assertAllClose(mc.energy, potts.energy(mc.spins), atol=1e-9)
         # J > 0 prefers neighbours pi apart: annealing approaches the E/N = -2 bound
-        e, _ = mc.run(np.geomspace(0.1, 50.0, 3000))
+        e = mc.run(np.geomspace(0.1, 50.0, 3000)).energy
         self.assertLess(e[:, -1].min() / 36, -1.95)
         self.assertGreaterEqual(e.min() / 36, -2.0)
 

@@ -162,7 +162,7 @@ def generate(source, sampler, count, seed=None, temperature=None, t_corr=1, n_eq
         batches = []
         for _ in range(-(-count // n_rep)):
             mc.run(np.full(t_corr, 1.0 / temperature))
-            batches.append((mc.angles if source.continuous else mc.spins).copy())
+            batches.append(mc.spins.copy())
         configs = np.concatenate(batches)[:count]
     else:
         configs = _targeted(source, count, rng, n_bins, processes)

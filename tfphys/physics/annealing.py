@@ -1,4 +1,4 @@
-"""Simulated annealing on top of the Metropolis engine.
+"""Simulated annealing with any Monte Carlo `Engine` (physics.engine).
 
 A schedule is an array of inverse temperatures, one per sweep (`linear`, `geometric`, or any
 array), or a controller deciding the change of beta step by step, the hook the reinforcement
@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from tfphys.errors import InputError
+from tfphys.physics.engine import Trace
 
 
 def linear(beta_start, beta_end, n_sweeps):
@@ -40,13 +41,13 @@ class AnnealResult:
 
 def _result(mc, betas, traces):
     energy = np.concatenate([t.energy for t in traces], axis=1)
-    trace = type(traces[0])(energy, np.concatenate([t.magnetization for t in traces], axis=1),
-                            np.concatenate([t.acceptance for t in traces], axis=1))
+    trace = Trace(energy, np.concatenate([t.magnetization for t in traces], axis=1),
+                  np.concatenate([t.acceptance for t in traces], axis=1))
     return AnnealResult(mc.spins.copy(), mc.energy, energy.min(axis=1), np.asarray(betas), trace)
 
 
 def anneal(mc, betas=None, controller=None, beta0=None, n_steps=None, sweeps_per_step=1):
-    """Anneal the replicas of `mc` (a `Metropolis`) and return an `AnnealResult`.
+    """Anneal the replicas of `mc` (any `Engine`) and return an `AnnealResult`.
 
     Either `betas` (one inverse temperature per sweep), or `controller(step, beta, mc)` ->
     delta-beta with the starting `beta0`, `n_steps` steps and `sweeps_per_step` sweeps a step.

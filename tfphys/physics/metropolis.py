@@ -10,14 +10,13 @@ Two sweep orders: "random" (a sweep is N proposals at random sites, as the thesi
 "sequential" (each site in turn, as dwave-samplers' simulated annealing does).
 """
 
-import dataclasses
-
 import numba
 import numpy as np
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, check_betas, flip, replica_streams, uniform
+from tfphys.physics.engine import Engine
+from tfphys.physics.flips import below, flip, replica_streams, uniform
 
 ORDERS = ("random", "sequential")
 _SKIP = 44.0  # exp(-44) < 1e-19: below the resolution of a 53-bit uniform draw at this scale
@@ -52,16 +51,7 @@ def _run(spins, delta, energy, magnet, indptr, indices, weights, betas, sequenti
         magnet[r] = m
 
 
-@dataclasses.dataclass
-class Trace:
-    """Per-sweep observables of every replica, each of shape (replicas, sweeps)."""
-
-    energy: np.ndarray
-    magnetization: np.ndarray
-    acceptance: np.ndarray
-
-
-class Metropolis:
+class Metropolis(Engine):
     """Replicas of one model evolving under Metropolis dynamics.
 
     >>> mc = Metropolis(ising(8), n_replicas=64, seed=1)
@@ -108,13 +98,8 @@ class Metropolis:
         """Current energy of each replica (tracked incrementally), shape (replicas,)."""
         return self._energy.copy()
 
-    def run(self, betas):
-        """One sweep per entry of `betas` (inverse temperatures >= 0); returns a `Trace`."""
-        betas = check_betas(betas)
-        shape = (len(self._spins), len(betas))
-        trace = Trace(np.empty(shape), np.empty(shape, np.int64), np.empty(shape))
+    def _sweeps(self, betas, trace):
         c = self.couplings
         _run(self._spins, self._delta, self._energy, self._magnet, c.indptr, c.indices,
              c.weights, betas, self.order == "sequential", self._state, trace.energy,
              trace.magnetization, trace.acceptance)
-        return trace

@@ -7,7 +7,8 @@ import numpy as np
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, check_betas, replica_streams, uniform
+from tfphys.physics.engine import Engine
+from tfphys.physics.flips import below, replica_streams, uniform
 from tfphys.physics.lattice import lattice_batch
 
 
@@ -59,13 +60,15 @@ def _metropolis(angles, energy, J, betas, state, out_energy, out_accept):
         energy[r] = e
 
 
-class PottsMetropolis:
+class PottsMetropolis(Engine):
     """Metropolis for the planar Potts model: a move redraws one angle uniformly in [0, pi).
 
-    Same conventions as `tfphys.physics.metropolis.Metropolis` (one sweep = L^2 proposals at
-    random sites, per-replica reproducible streams); `run(betas)` returns per-sweep energies
-    and acceptance ratios, shape (replicas, sweeps).
+    An `Engine` with the conventions of `tfphys.physics.metropolis.Metropolis` (one sweep = L^2
+    proposals at random sites, per-replica reproducible streams); `spins` are the angles
+    (replicas, L, L), and the trace's magnetization is NaN (angles have no spin sum).
     """
+
+    magnetization_dtype = np.float64
 
     def __init__(self, L, n_replicas=1, J=1.0, seed=None, angles=None):
         if checks.integer("L", L) < 3:
@@ -75,18 +78,25 @@ class PottsMetropolis:
         self._state, rng = replica_streams(seed, n_replicas)
         if angles is None:
             angles = random_configurations(n_replicas, L, rng)
-        self.angles = np.ascontiguousarray(lattice_batch(angles, "Potts configurations", binary=False).astype(np.float64))
-        if self.angles.shape != (n_replicas, L, L):
+        self._angles = np.ascontiguousarray(
+            lattice_batch(angles, "Potts configurations", binary=False).astype(np.float64))
+        if self._angles.shape != (n_replicas, L, L):
             raise InputError(f"angles must have shape ({n_replicas}, {L}, {L})")
-        self._energy = energy(self.angles, self.J)
+        self._energy = energy(self._angles, self.J)
+
+    @property
+    def spins(self):
+        return self._angles
+
+    @property
+    def n(self):
+        return self.L * self.L
 
     @property
     def energy(self):
         return self._energy.copy()
 
-    def run(self, betas):
-        betas = check_betas(betas)
-        out_e = np.empty((len(self.angles), len(betas)))
-        out_a = np.empty_like(out_e)
-        _metropolis(self.angles, self._energy, self.J, betas, self._state, out_e, out_a)
-        return out_e, out_a
+    def _sweeps(self, betas, trace):
+        _metropolis(self._angles, self._energy, self.J, betas, self._state, trace.energy,
+                    trace.acceptance)
+        trace.magnetization[:] = np.nan

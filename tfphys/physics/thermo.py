@@ -54,9 +54,9 @@ def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2
 
 
 def scan_engine(mc, temperatures, n_equilibrate=1000, n_measure=2000, every=1):
-    """`scan` with any Monte Carlo engine `mc` of `mc.n` spins per replica whose `run(betas)`
-    returns a `Trace` (`Metropolis`, `tfphys.physics.window.WindowMetropolis` for a tabulated
-    learned operator, `tfphys.physics.operator_mc.OperatorMetropolis` for any operator)."""
+    """`scan` with any Monte Carlo `Engine` `mc` (physics.engine: `Metropolis`,
+    `tfphys.physics.window.WindowMetropolis` for a tabulated learned operator,
+    `tfphys.physics.operator_mc.OperatorMetropolis` for any operator)."""
     temperatures = np.asarray(temperatures, np.float64).reshape(-1)
     if not temperatures.size or not np.all(np.isfinite(temperatures) & (temperatures > 0)):
         raise InputError(f"temperatures must be one or more finite values > 0, got {temperatures.tolist()}")

@@ -16,9 +16,9 @@ import numba
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, check_betas, replica_streams, uniform
+from tfphys.physics.engine import Engine
+from tfphys.physics.flips import below, replica_streams, uniform
 from tfphys.physics.lattice import lattice_batch
-from tfphys.physics.metropolis import Trace
 
 MAX_BITS = 20  # 2^20 patterns, an 8 MB table: contexts 0 and 1 (c = 2 would need 2^25)
 
@@ -103,25 +103,33 @@ class WindowEnergy:
         return self.table[codes(spins, self.context)].sum(axis=(1, 2))
 
 
-class WindowMetropolis:
-    """Replicas of L x L spins under a `WindowEnergy`, random-site Metropolis sweeps; the same
-    `run(betas) -> Trace` as `tfphys.physics.metropolis.Metropolis`."""
+class WindowMetropolis(Engine):
+    """Replicas of L x L spins under a `WindowEnergy`, random-site Metropolis sweeps (an
+    `Engine`)."""
 
     def __init__(self, window_energy, L, n_replicas=1, seed=None):
         if L < 2 * window_energy.context + 1:
             raise InputError(f"L={L} is smaller than the window {2 * window_energy.context + 1}")
-        self.model, self.n = window_energy, L * L
+        self.model, self._n = window_energy, L * L
         self._state, rng = replica_streams(seed, n_replicas)
-        self.spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
-        self._codes = codes(self.spins, window_energy.context)
+        self._spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
+        self._codes = codes(self._spins, window_energy.context)
         self._energy = window_energy.table[self._codes].sum(axis=(1, 2))
-        self._magnet = self.spins.sum(axis=(1, 2)).astype(np.int64)
+        self._magnet = self._spins.sum(axis=(1, 2)).astype(np.int64)
 
-    def run(self, betas):
-        betas = check_betas(betas)
-        shape = (len(self.spins), len(betas))
-        trace = Trace(np.empty(shape), np.empty(shape, np.int64), np.empty(shape))
-        _run(self.spins, self._codes, self._energy, self._magnet, self.model.table,
+    @property
+    def spins(self):
+        return self._spins
+
+    @property
+    def n(self):
+        return self._n
+
+    @property
+    def energy(self):
+        return self._energy.copy()
+
+    def _sweeps(self, betas, trace):
+        _run(self._spins, self._codes, self._energy, self._magnet, self.model.table,
              self.model.context, betas, self._state, trace.energy, trace.magnetization,
              trace.acceptance)
-        return trace

@@ -1,0 +1,62 @@
+"""The one Monte Carlo engine interface, in the style of tf_agents' `PyEnvironment`.
+
+`Engine.run(betas)` is the public entry: it checks the inverse temperatures, allocates the
+`Trace` (energy, magnetization and acceptance of every replica after every sweep) and calls
+the subclass's `_sweeps(betas, trace)`, which makes one sweep per beta and fills the trace.
+Every engine has `spins` (replicas, ...), `n` (spins per replica) and `energy` (replicas,),
+so annealing (`physics.annealing`), thermodynamics (`physics.thermo.scan_engine`) and the COOL
+environment work with any of them: `Metropolis` (any couplings), `WindowMetropolis` (tabulated
+focus-1 EDNN), `OperatorMetropolis` (any operator, e.g. a network) and `PottsMetropolis`.
+"""
+
+import abc
+import dataclasses
+
+import numpy as np
+
+from tfphys.physics.flips import check_betas
+
+
+@dataclasses.dataclass
+class Trace:
+    """Per-sweep observables of every replica, each of shape (replicas, sweeps)."""
+
+    energy: np.ndarray
+    magnetization: np.ndarray
+    acceptance: np.ndarray
+
+
+class Engine(abc.ABC):
+    """Replicas of one model under Monte Carlo dynamics. Subclasses implement `_sweeps`,
+    `spins`, `n` and `energy`; `run` does the bookkeeping."""
+
+    magnetization_dtype = np.int64  # spin sums; engines with continuous spins use float64
+
+    def run(self, betas):
+        """One sweep per entry of `betas` (inverse temperatures >= 0); returns a `Trace`."""
+        betas = check_betas(betas)
+        shape = (len(self.spins), len(betas))
+        trace = Trace(np.empty(shape), np.empty(shape, self.magnetization_dtype), np.empty(shape))
+        if len(betas):
+            self._sweeps(betas, trace)
+        return trace
+
+    @abc.abstractmethod
+    def _sweeps(self, betas, trace):
+        """Make one sweep per beta (a checked float64 array), writing column k of every
+        `trace` field after sweep k."""
+
+    @property
+    @abc.abstractmethod
+    def spins(self):
+        """Current configurations, shape (replicas, *lattice)."""
+
+    @property
+    @abc.abstractmethod
+    def n(self):
+        """Spins per replica."""
+
+    @property
+    @abc.abstractmethod
+    def energy(self):
+        """Current energy of each replica, shape (replicas,) (a copy)."""
