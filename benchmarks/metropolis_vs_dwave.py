@@ -48,11 +48,12 @@ def main(argv):
     def run_ours(order):
         return lambda: Metropolis(model, FLAGS.replicas, seed=1, order=order).run(betas).energy[:, -1]
 
-    run_ours("sequential")()  # compile outside the timing
+    for order in ("sequential", "replicas"):
+        run_ours(order)()  # compile outside the timing
     rows = [("dwave-samplers SimulatedAnnealingSampler (sequential)",
              *common.best(run_dwave, FLAGS.repeats))]
     rows += [(f"tfphys Metropolis ({order})", *common.best(run_ours(order), FLAGS.repeats))
-             for order in ("sequential", "random")]
+             for order in ("replicas", "sequential", "random")]
     common.header()
     print(f"instance: EA L={FLAGS.L}, {FLAGS.replicas} replicas x {FLAGS.sweeps} sweeps, one thread")
     peer = attempts / rows[0][1]

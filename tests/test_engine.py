@@ -19,6 +19,7 @@ def ising_table():
 
 ENGINES = {
     "metropolis": lambda: Metropolis(couplings.ising(4), 8, seed=1),
+    "metropolis_replicas": lambda: Metropolis(couplings.ising(4), 8, seed=1, order="replicas"),
     "window": lambda: window.WindowMetropolis(ising_table(), 4, 8, seed=2),
     "operator": lambda: OperatorMetropolis(ising.energy, 4, 8, seed=3),
 }

@@ -1,12 +1,13 @@
 """Metropolis, annealing, thermodynamics and targeted sampling against exact results."""
 
 import numpy as np
+import scipy.stats
 import tensorflow as tf
 
 from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.physics import annealing, couplings, ising, targeted, thermo, window
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.metropolis import ORDERS, Metropolis
 
 
 DOS_LEVELS = (-32, -24, -20, -16, -12, -8, -4, 0, 4, 8, 12, 16, 20, 24, 32)
@@ -30,22 +31,35 @@ def exact_from_states(e, m, T, n):
 class MetropolisTest(tf.test.TestCase):
     def test_bookkeeping_and_reproducibility(self):
         model = couplings.edwards_anderson(6, seed=0)
-        a, b, c = (Metropolis(model, 8, seed=s) for s in (1, 1, 2))
-        betas = np.linspace(0.1, 2.0, 200)
-        ta, tb, tc = a.run(betas), b.run(betas), c.run(betas)
-        self.assertAllEqual(ta.energy, tb.energy)
-        self.assertNotAllClose(ta.energy, tc.energy)
-        self.assertAllClose(a.energy, model.energy(a.spins), atol=1e-9)
-        self.assertAllEqual(ta.magnetization[:, -1], a.spins.reshape(8, -1).sum(1))
-        self.assertTrue(np.all((ta.acceptance >= 0) & (ta.acceptance <= 1)))
+        for order in ORDERS:
+            a, b, c = (Metropolis(model, 8, seed=s, order=order) for s in (1, 1, 2))
+            betas = np.linspace(0.1, 2.0, 200)
+            ta, tb, tc = a.run(betas), b.run(betas), c.run(betas)
+            self.assertAllEqual(ta.energy, tb.energy)
+            self.assertNotAllClose(ta.energy, tc.energy)
+            self.assertAllClose(a.energy, model.energy(a.spins), atol=1e-9)
+            self.assertAllEqual(ta.magnetization[:, -1], a.spins.reshape(8, -1).sum(1))
+            self.assertTrue(np.all((ta.acceptance >= 0) & (ta.acceptance <= 1)))
+            # the tracked flip energies stay exact after thousands of lane-wise updates
+            self.assertAllClose(a._delta, model.flip_delta(a.spins), atol=1e-9)
+            self.assertAllClose(a.run(betas[::-1]).energy[:, -1], model.energy(a.spins))
 
-    def test_both_sweep_orders_sample_the_boltzmann_distribution(self):
+    def test_the_replica_order_anneals_to_the_sequential_orders_energies(self):
+        # same instance and schedule: the final energies of 256 replicas are one distribution
+        model = couplings.edwards_anderson(6, seed=4)
+        betas = np.linspace(0.1, 3.0, 300)
+        final = {order: Metropolis(model, 256, seed=5, order=order).run(betas).energy[:, -1]
+                 for order in ("sequential", "replicas")}
+        self.assertGreater(scipy.stats.ks_2samp(final["sequential"], final["replicas"]).pvalue,
+                           1e-3)
+
+    def test_every_sweep_order_samples_the_boltzmann_distribution(self):
         model = couplings.edwards_anderson(3, seed=7)
         bits = (np.arange(2 ** 9)[:, None] >> np.arange(9)) & 1
         states = (2 * bits - 1).reshape(-1, 3, 3)
         e = model.energy(states)
         exact_e, exact_c, _ = exact_from_states(e, np.zeros_like(e), 1.0, 9)
-        for order in ("random", "sequential"):
+        for order in ORDERS:
             mc = Metropolis(model, 32, seed=3, order=order)
             mc.run(np.ones(200))
             trace = mc.run(np.ones(4000))
