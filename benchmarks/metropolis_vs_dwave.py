@@ -13,7 +13,6 @@ import os
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import dimod  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 from dwave.samplers import SimulatedAnnealingSampler  # noqa: E402
@@ -22,6 +21,7 @@ import common  # noqa: E402
 
 from tfphys.physics import annealing, couplings  # noqa: E402
 from tfphys.physics.metropolis import Metropolis  # noqa: E402
+from tfphys.rl import evaluation  # noqa: E402
 
 flags.DEFINE_integer("L", 10, "Lattice side of the spin glass.")
 flags.DEFINE_integer("replicas", 64, "Replicas (dwave: num_reads).")
@@ -35,9 +35,7 @@ def main(argv):
     del argv
     model = couplings.edwards_anderson(FLAGS.L, seed=2021)
     betas = annealing.linear(0.1, 3.0, FLAGS.sweeps)
-    coo = model.matrix.tocoo()
-    bqm = dimod.BinaryQuadraticModel.from_ising(
-        {}, {(int(i), int(j)): -float(w) for i, j, w in zip(coo.row, coo.col, coo.data) if i < j})
+    bqm = evaluation.bqm(model)
     dwave = SimulatedAnnealingSampler()
     attempts = FLAGS.replicas * FLAGS.sweeps * model.n
 

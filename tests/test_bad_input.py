@@ -61,6 +61,7 @@ class BadInputTableTest(tf.test.TestCase):
         os.makedirs(f"{d}/user")
         with open(f"{d}/user/notes.txt", "w") as handle:
             handle.write("mine")
+        np.savez(f"{d}/couplings_only.npz", J_right=np.ones((2, 4, 4)), J_down=np.ones((2, 4, 4)))
         cls.potts = _dataset(f"{d}/potts", model="potts", L=8)
         cls.small = _dataset(f"{d}/ising3", L=3)
         cls.twos = _dataset(f"{d}/twos", spin_value=2)
@@ -127,6 +128,9 @@ class BadInputTableTest(tf.test.TestCase):
             ("ground_states", [f"--instances={d}/user/notes.txt", f"--out={d}/g.npz"], 2,
              "not a readable .npz"),
             ("ground_states", ["--L=100", f"--out={d}/g.npz"], 2, "beyond L = 24"),
+            ("evaluate_cool", [f"--instances={d}/couplings_only.npz"], 2, "no ground_energy"),
+            ("evaluate_cool", [f"--instances={d}/couplings_only.npz", "--baselines=quantum"], 2,
+             "unknown baseline"),
             ("ground_states", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("train_gan", [f"--plot={d}/user/notes.txt"], 2, "is an existing file"),
             ("thermodynamics", [f"--energy_model={self.magnet_model}", "--L=4"], 2,
