@@ -27,7 +27,7 @@ ORDERS = ("random", "sequential", "replicas")
 _SKIP = 44.0  # exp(-44) < 1e-19: below the resolution of a 53-bit uniform draw at this scale
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _run(spins, delta, energy, magnet, indptr, indices, weights, betas, sequential, state,
          out_energy, out_magnet, out_accept):
     n_rep, n = spins.shape
@@ -72,7 +72,7 @@ def _boltzmann(t):
     return p * p
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(cache=True, fastmath=True, error_model="numpy", nogil=True)
 def _run_replicas(s, d, energy, magnet, lanes, indptr, indices, weights, betas, out_energy,
                   out_magnet, out_accept):
     """Sequential sweeps of all replicas at once: s, d (n, replicas) float64, lanes (2,

@@ -1,0 +1,250 @@
+"""The COOL agent: PPO (TF-Agents' PPOClipAgent) with the thesis's network, trained on
+`rl.cool.AnnealingEnvironment`, and the trained policy as an annealer.
+
+Network (thesis Fig. 2): the (replicas x spins) observation goes through two parallel
+convolutions, 64 kernels of 1 x N (each sees one replica) and 64 kernels of N_reps x 1 (each
+sees one site across the replicas), flattened and concatenated, then dense 64, LSTM 64 and
+a Gaussian policy head (mean, std) and a value head; tanh everywhere. PPO as the thesis:
+gamma 0.99, 8 episodes per update, c1 = 0.5, c2 = 0.001, clip 0.05, one minibatch; TF-Agents'
+defaults that differ are set explicitly (clipping, GAE on, observations not normalised: they
+are +-1 spins).
+"""
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from tf_agents.agents.ppo import ppo_clip_agent
+from tf_agents.drivers import dynamic_episode_driver
+from tf_agents.environments import batched_py_environment, tf_py_environment
+from tf_agents.networks import actor_distribution_rnn_network, value_rnn_network
+from tf_agents.policies import policy_saver
+from tf_agents.replay_buffers import tf_uniform_replay_buffer
+from tf_agents.utils import common
+from tqdm import tqdm
+
+from tfphys import outputs
+from tfphys.errors import InputError
+from tfphys.physics import couplings
+from tfphys.rl import cool, evaluation
+
+
+@dataclasses.dataclass(frozen=True)
+class CoolPreset:
+    name: str
+    hamiltonian: str  # "wsc", "spin_glass" or "ising"
+    L: int = 4  # lattice side (spin glass, Ising); WSC has 16 spins
+    replicas: int = 64
+    steps: int = 40
+    sweeps: int = 100
+    episodes: int = 25000
+    episodes_per_update: int = 8
+    learning_rate: float = 1e-6
+    num_epochs: int = 4  # the thesis names none; PPO's customary value
+    beta0: tuple = (0.1, 1.0)  # drawn uniformly at every reset
+    destructive: bool = False
+    description: str = ""
+
+
+def _presets():
+    made = [CoolPreset("cool_wsc", "wsc", beta0=(0.1, 3.0), description="the thesis: weak-strong "
+                       "clusters from the local minimum, start beta drawn in [0.1, 3]"),
+            CoolPreset("cool_ising16", "ising", L=16, description="the thesis: 16x16 ferromagnet")]
+    made += [CoolPreset(f"cool_ea{L}", "spin_glass", L=L, description=f"the thesis: {L}x{L} EA "
+                        "spin glasses, a new instance every episode") for L in (4, 6, 8, 10, 12, 14, 16)]
+    made += [CoolPreset("cool_wsc_quick", "wsc", episodes=400, learning_rate=3e-4,
+                        beta0=(0.1, 3.0), description="CPU-sized WSC: 400 episodes, rate 3e-4"),
+             CoolPreset("cool_ea4_quick", "spin_glass", L=4, episodes=800, learning_rate=3e-4,
+                        description="CPU-sized 4x4 EA: 800 episodes, rate 3e-4")]
+    return {p.name: p for p in made}
+
+
+PRESETS = _presets()
+OVERRIDES = ("episodes", "learning_rate", "replicas", "steps", "sweeps", "destructive")
+
+
+def preset_with(name, **overrides):
+    if name not in PRESETS:
+        raise InputError(f"unknown COOL preset {name!r}; choose one of {sorted(PRESETS)}")
+    return dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
+                                                 if v is not None})
+
+
+def environment(preset, seed=0, source=None):
+    """One `AnnealingEnvironment` of `preset` (`source` replaces its Hamiltonians)."""
+    if source is None:
+        source = {"wsc": lambda: cool.fixed(couplings.weak_strong_clusters()),
+                  "ising": lambda: cool.fixed(couplings.ising(preset.L)),
+                  "spin_glass": lambda: cool.spin_glasses(preset.L)}[preset.hamiltonian]()
+    return cool.AnnealingEnvironment(
+        source, preset.replicas, preset.steps, preset.sweeps, preset.beta0,
+        "local_minimum" if preset.hamiltonian == "wsc" else "bernoulli", preset.destructive,
+        order="replicas", seed=seed)
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class ReplicaFeatures(tf.keras.layers.Layer):
+    """(batch, replicas, spins) -> features: 64 kernels of 1 x spins (per replica) and 64 of
+    replicas x 1 (per site), tanh, flattened and concatenated."""
+
+    def __init__(self, replicas, spins, kernels=64, **kwargs):
+        super().__init__(**kwargs)
+        self.replicas, self.spins, self.kernels = int(replicas), int(spins), int(kernels)
+        self.per_replica = tf.keras.layers.Conv2D(kernels, (1, spins), activation="tanh")
+        self.per_site = tf.keras.layers.Conv2D(kernels, (replicas, 1), activation="tanh")
+
+    def call(self, x):
+        x = tf.expand_dims(tf.cast(x, tf.float32), -1)
+        flat = lambda y: tf.reshape(y, [tf.shape(y)[0], -1])  # noqa: E731
+        return tf.concat([flat(self.per_replica(x)), flat(self.per_site(x))], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "replicas": self.replicas, "spins": self.spins,
+                "kernels": self.kernels}
+
+
+def make_agent(env, preset, train_step):
+    """The PPO agent for a TF environment of `preset`."""
+    observation = env.observation_spec()
+    replicas, spins = observation.shape
+    actor = actor_distribution_rnn_network.ActorDistributionRnnNetwork(
+        observation, env.action_spec(), preprocessing_layers=ReplicaFeatures(replicas, spins),
+        input_fc_layer_params=(64,), lstm_size=(64,), output_fc_layer_params=None,
+        activation_fn=tf.nn.tanh)
+    value = value_rnn_network.ValueRnnNetwork(
+        observation, preprocessing_layers=ReplicaFeatures(replicas, spins),
+        input_fc_layer_params=(64,), lstm_size=(64,), output_fc_layer_params=None,
+        activation_fn=tf.nn.tanh)
+    agent = ppo_clip_agent.PPOClipAgent(
+        env.time_step_spec(), env.action_spec(), tf.keras.optimizers.Adam(preset.learning_rate),
+        actor_net=actor, value_net=value, importance_ratio_clipping=0.05, discount_factor=0.99,
+        entropy_regularization=0.001, value_pred_loss_coef=0.5, num_epochs=preset.num_epochs,
+        use_gae=True, normalize_observations=False, normalize_rewards=True,
+        train_step_counter=train_step)
+    agent.initialize()
+    return agent
+
+
+def _batched(preset, seed, count):
+    envs = [environment(preset, seed * 1000 + k) for k in range(count)]
+    return tf_py_environment.TFPyEnvironment(
+        batched_py_environment.BatchedPyEnvironment(envs, multithreading=True))
+
+
+def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
+    """Train `preset`'s agent; returns {"policy" (greedy), "episodes", "seconds",
+    "episodes_per_second",
+    "final_rewards" (mean -min H of each update's episodes)} and {"export"} with `export_dir`.
+    With `run_dir`, checkpoints (agent, optimizer, counters) every update and TensorBoard; a
+    rerun resumes after the last finished update."""
+    if export_dir:
+        outputs.claim_dir(export_dir, "tfphys.json", "COOL policy export", "--export")
+    tf.keras.utils.set_random_seed(seed)
+    env = _batched(preset, seed, preset.episodes_per_update)
+    train_step = tf.Variable(0, dtype=tf.int64)
+    episodes_done = tf.Variable(0, dtype=tf.int64)
+    agent = make_agent(env, preset, train_step)
+    buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
+        agent.collect_data_spec, batch_size=env.batch_size, max_length=preset.steps + 2)
+    driver = dynamic_episode_driver.DynamicEpisodeDriver(
+        env, agent.collect_policy, observers=[buffer.add_batch],
+        num_episodes=preset.episodes_per_update)
+    learn = common.function(agent.train)
+    checkpointer, writer = None, None
+    if run_dir:
+        checkpointer = common.Checkpointer(os.path.join(run_dir, "checkpoints"), max_to_keep=2,
+                                           agent=agent, episodes=episodes_done)
+        checkpointer.initialize_or_restore()
+        writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
+    updates = math.ceil(preset.episodes / preset.episodes_per_update)
+    done = int(episodes_done.numpy()) // preset.episodes_per_update
+    rewards, start = [], time.perf_counter()
+    for update in tqdm(range(done, updates), initial=done, total=updates, unit="update",
+                       desc=preset.name, disable=None if progress else True):
+        driver.run()
+        experience = buffer.gather_all()
+        loss = float(learn(experience).loss)
+        buffer.clear()
+        final = experience.reward.numpy()[experience.is_last().numpy()]
+        rewards.append(float(final.mean()))
+        episodes_done.assign_add(preset.episodes_per_update)
+        if not np.isfinite(loss):
+            raise InputError(f"PPO loss became {loss} at update {update}; lower --learning_rate")
+        if writer is not None:
+            with writer.as_default(step=int(episodes_done.numpy())):
+                tf.summary.scalar("final_reward", rewards[-1])
+                tf.summary.scalar("loss", loss)
+        if checkpointer is not None:
+            checkpointer.save(global_step=train_step)
+    seconds = time.perf_counter() - start
+    env.close()
+    result = {"policy": agent.policy, "episodes": int(episodes_done.numpy()), "seconds": seconds,
+              "episodes_per_second": (len(rewards) * preset.episodes_per_update) / max(seconds, 1e-9),
+              "final_rewards": rewards}
+    if export_dir:
+        result["export"] = export_policy(agent, export_dir, preset)
+    logging.info("COOL %s: %d episodes in %.1f s", preset.name, result["episodes"], seconds)
+    return result
+
+
+def export_policy(agent, path, preset):
+    """The greedy policy as a SavedModel (PolicySaver) plus tfphys.json, written atomically."""
+    parent = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        policy_saver.PolicySaver(agent.policy, batch_size=None).save(tmp)
+        with open(os.path.join(tmp, "tfphys.json"), "w") as handle:
+            json.dump({"kind": "cool_policy", "preset": preset.name,
+                       "preset_fields": dataclasses.asdict(preset)}, handle)
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+    return path
+
+
+def load_policy(path):
+    """(policy SavedModel, its preset) of an export_policy directory."""
+    try:
+        with open(os.path.join(path, "tfphys.json")) as handle:
+            facts = json.load(handle)
+    except (OSError, ValueError):
+        raise InputError(f"{path} is not a COOL policy export (bin/train_cool --export DIR)")
+    if facts.get("kind") != "cool_policy":
+        raise InputError(f"{path} is a {facts.get('kind')} export, not a COOL policy")
+    fields = facts["preset_fields"]
+    fields["beta0"] = tuple(fields["beta0"])
+    return tf.saved_model.load(path), CoolPreset(**fields)
+
+
+def policy_anneal(policy, preset, model, runs, seed=0):
+    """Final energies (runs, replicas) of `runs` episodes of `model` driven by `policy`
+    (stepped together as one batch)."""
+    envs = [environment(preset, seed * 1000 + k, source=cool.fixed(model)) for k in range(runs)]
+    env = tf_py_environment.TFPyEnvironment(
+        batched_py_environment.BatchedPyEnvironment(envs, multithreading=True))
+    step = env.reset()
+    state = policy.get_initial_state(runs)
+    while not bool(step.is_last().numpy().all()):
+        out = policy.action(step, state)
+        step, state = env.step(out.action), out.state
+    env.close()
+    return np.stack([e.engine.energy for e in envs])
+
+
+def policy_score(policy, preset, instances, runs, seed=0):
+    """`evaluation.Score` of the policy on (model, ground energy) instances."""
+    wins = sum(evaluation.succeeded(energies, ground)
+               for k, (model, ground) in enumerate(instances)
+               for energies in policy_anneal(policy, preset, model, runs, seed + k))
+    return evaluation.Score(int(wins), runs * len(instances))
