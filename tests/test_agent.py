@@ -69,8 +69,10 @@ class TrainingTest(tf.test.TestCase):
         right, down = ground_states.random_instances(4, 1, seed=2)
         ground = ground_states.solve(right[0], down[0])[0]
         model = ground_states.couplings(right[0], down[0])
-        energies = agent.policy_anneal(loaded, preset, model, runs=2)
+        energies, betas, acceptance = agent.policy_anneal(loaded, preset, model, runs=2)
         self.assertEqual(energies.shape, (2, 6))
+        self.assertEqual(betas.shape, (2, 4))
+        self.assertTrue(np.all((acceptance >= 0) & (acceptance <= 1)))
         self.assertTrue(np.all(energies >= ground - 1e-9))  # nothing below the proven minimum
         env.close()
         with self.assertRaisesRegex(InputError, "not a COOL policy export"):

@@ -165,3 +165,22 @@ def error_map(maps, samples, path, title="", inside=None):
     axes[2].set_title("generated samples")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def annealing_schedules(betas, acceptance, path, title="", examples=5):
+    """Annealing schedules of many episodes (episodes, steps): beta after each step (mean,
+    standard deviation and a few examples) and the mean Metropolis acceptance per step."""
+    betas, acceptance = np.asarray(betas), np.asarray(acceptance)
+    steps = np.arange(1, betas.shape[1] + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, values, label in ((left, betas, "beta"), (right, acceptance, "acceptance ratio")):
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.25, label="mean +- std")
+        ax.plot(steps, mean, lw=2)
+        for row in values[:examples]:
+            ax.plot(steps, row, lw=0.8, alpha=0.7)
+        ax.set_xlabel("step")
+        ax.set_ylabel(label)
+    left.legend()
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -30,10 +30,10 @@ from tf_agents.replay_buffers import tf_uniform_replay_buffer
 from tf_agents.utils import common
 from tqdm import tqdm
 
-from tfphys import outputs
 from tfphys.errors import InputError
 from tfphys.physics import couplings
 from tfphys.rl import cool, evaluation
+from tfphys.training.fit import claim_outputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,8 +144,7 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
     "final_rewards" (mean -min H of each update's episodes)} and {"export"} with `export_dir`.
     With `run_dir`, checkpoints (agent, optimizer, counters) every update and TensorBoard; a
     rerun resumes after the last finished update."""
-    if export_dir:
-        outputs.claim_dir(export_dir, "tfphys.json", "COOL policy export", "--export")
+    claim_outputs(run_dir, [export_dir] if export_dir else [])
     tf.keras.utils.set_random_seed(seed)
     env = _batched(preset, seed, preset.episodes_per_update)
     train_step = tf.Variable(0, dtype=tf.int64)
@@ -228,8 +227,9 @@ def load_policy(path):
 
 
 def policy_anneal(policy, preset, model, runs, seed=0):
-    """Final energies (runs, replicas) of `runs` episodes of `model` driven by `policy`
-    (stepped together as one batch)."""
+    """`runs` episodes of `model` driven by `policy`, stepped together as one batch: final
+    energies (runs, replicas), the beta at the end of every step (runs, steps) and the mean
+    acceptance of every step (runs, steps)."""
     envs = [environment(preset, seed * 1000 + k, source=cool.fixed(model)) for k in range(runs)]
     env = tf_py_environment.TFPyEnvironment(
         batched_py_environment.BatchedPyEnvironment(envs, multithreading=True))
@@ -239,12 +239,19 @@ def policy_anneal(policy, preset, model, runs, seed=0):
         out = policy.action(step, state)
         step, state = env.step(out.action), out.state
     env.close()
-    return np.stack([e.engine.energy for e in envs])
+    return (np.stack([e.engine.energy for e in envs]),
+            np.array([[betas[-1] for betas in e.schedule] for e in envs]),
+            np.array([e.acceptance for e in envs]))
 
 
 def policy_score(policy, preset, instances, runs, seed=0):
-    """`evaluation.Score` of the policy on (model, ground energy) instances."""
-    wins = sum(evaluation.succeeded(energies, ground)
-               for k, (model, ground) in enumerate(instances)
-               for energies in policy_anneal(policy, preset, model, runs, seed + k))
-    return evaluation.Score(int(wins), runs * len(instances))
+    """(`evaluation.Score` of the policy on (model, ground energy) instances, betas and
+    acceptance of every episode as `policy_anneal` gives them, stacked)."""
+    wins, betas, acceptance = 0, [], []
+    for k, (model, ground) in enumerate(instances):
+        energies, b, a = policy_anneal(policy, preset, model, runs, seed + k)
+        wins += sum(evaluation.succeeded(e, ground) for e in energies)
+        betas.append(b)
+        acceptance.append(a)
+    return (evaluation.Score(int(wins), runs * len(instances)), np.concatenate(betas),
+            np.concatenate(acceptance))

@@ -7,7 +7,9 @@ spin-up probability drawn uniformly per replica (weak-strong clusters: in the lo
 each cluster along its own field). The action is the change of beta over the next step,
 applied linearly sweep by sweep; a change that would make beta negative is ignored and the
 system keeps its temperature. The observation is the (replicas, spins) array of +-1; the reward
-is 0 before the last step and -min_k H(replica k) at the last step (sparse).
+is 0 before the last step and -min_k H(replica k) at the last step (sparse). `schedule` (the
+betas of every step) and `acceptance` (the mean Metropolis acceptance of every step) record
+the episode for plots.
 
 Destructive observation (quantum-inspired): every observation consumes its replicas; the next
 one comes from fresh replicas annealed from the start through the whole action history, so an
@@ -81,7 +83,7 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         self._action_spec = array_spec.BoundedArraySpec((), np.float32, -max_change, max_change,
                                                         "delta_beta")
         self.engine, self.beta, self.step_index, self.schedule = None, 0.0, 0, []
-        self.sweeps_run = 0
+        self.sweeps_run, self.acceptance = 0, []
 
     def observation_spec(self):
         return self._observation_spec
@@ -111,7 +113,8 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
             raise InputError(f"the source gave a model of {self.model.n} spins; this environment "
                              f"observes {self._observation_spec.shape[1]}")
         self.beta = float(self._rng.uniform(*self._beta0))
-        self.engine, self.step_index, self.schedule, self.sweeps_run = self._fresh_engine(), 0, [], 0
+        self.engine, self.step_index, self.schedule = self._fresh_engine(), 0, []
+        self.sweeps_run, self.acceptance = 0, []
         return ts.restart(self._observe())
 
     def _step(self, action):
@@ -127,8 +130,9 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
             history = np.concatenate(self.schedule)
         else:
             history = betas
-        self.engine.run(history)
+        trace = self.engine.run(history)
         self.sweeps_run += len(history)
+        self.acceptance.append(float(trace.acceptance[:, -self.sweeps_per_step:].mean()))
         if self.step_index < self.n_steps:
             return ts.transition(self._observe(), reward=np.float32(0.0))
         return ts.termination(self._observe(), reward=np.float32(-self.engine.energy.min()))
