@@ -77,3 +77,18 @@ class TrainingTest(tf.test.TestCase):
         env.close()
         with self.assertRaisesRegex(InputError, "not a COOL policy export"):
             agent.load_policy(self.get_temp_dir())
+
+
+class AblationTest(tf.test.TestCase):
+    def test_the_feed_forward_agent_sees_the_step_and_trains(self):
+        preset = agent.preset_with("cool_ea4_quick_nolstm", episodes=8, replicas=6, steps=4,
+                                   sweeps=5)
+        policy_dir = os.path.join(self.get_temp_dir(), "nolstm")
+        result = agent.train_cool(preset, export_dir=policy_dir, progress=False)
+        self.assertTrue(np.all(np.isfinite(result["final_rewards"])))
+        loaded, loaded_preset = agent.load_policy(policy_dir)
+        self.assertFalse(loaded_preset.lstm)
+        right, down = ground_states.random_instances(4, 1, seed=3)
+        energies, betas, _ = agent.policy_anneal(loaded, loaded_preset,
+                                                 ground_states.couplings(right[0], down[0]), 2)
+        self.assertEqual((energies.shape, betas.shape), ((2, 6), (2, 4)))

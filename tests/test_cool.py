@@ -20,6 +20,11 @@ def small(**kwargs):
 class EnvironmentTest(tf.test.TestCase):
     def test_tf_agents_validation_and_batching(self):
         utils.validate_py_environment(small(), episodes=2)
+        timed = small(step_in_observation=True)
+        utils.validate_py_environment(timed, episodes=1)
+        first = timed.reset().observation
+        self.assertAllEqual(first["step"], [0.0])
+        self.assertAllClose(timed.step(np.float32(0.1)).observation["step"], [1 / 5])
         batched = batched_py_environment.BatchedPyEnvironment([small(seed=1), small(seed=2)])
         step = batched.reset()
         self.assertEqual(step.observation.shape, (2, 8, 16))

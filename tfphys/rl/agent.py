@@ -24,7 +24,8 @@ from absl import logging
 from tf_agents.agents.ppo import ppo_clip_agent
 from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.environments import batched_py_environment, tf_py_environment
-from tf_agents.networks import actor_distribution_rnn_network, value_rnn_network
+from tf_agents.networks import (actor_distribution_network, actor_distribution_rnn_network,
+                                value_network, value_rnn_network)
 from tf_agents.policies import policy_saver
 from tf_agents.replay_buffers import tf_uniform_replay_buffer
 from tf_agents.utils import common
@@ -50,6 +51,7 @@ class CoolPreset:
     num_epochs: int = 4  # the thesis names none; PPO's customary value
     beta0: tuple = (0.1, 1.0)  # drawn uniformly at every reset
     destructive: bool = False
+    lstm: bool = True  # False: the thesis's ablation (feed-forward, step index observed)
     description: str = ""
 
 
@@ -62,12 +64,15 @@ def _presets():
     made += [CoolPreset("cool_wsc_quick", "wsc", episodes=400, learning_rate=3e-4,
                         beta0=(0.1, 3.0), description="CPU-sized WSC: 400 episodes, rate 3e-4"),
              CoolPreset("cool_ea4_quick", "spin_glass", L=4, episodes=800, learning_rate=3e-4,
-                        description="CPU-sized 4x4 EA: 800 episodes, rate 3e-4")]
+                        description="CPU-sized 4x4 EA: 800 episodes, rate 3e-4"),
+             CoolPreset("cool_ea4_quick_nolstm", "spin_glass", L=4, episodes=800,
+                        learning_rate=3e-4, lstm=False, description="cool_ea4_quick without the "
+                        "LSTM, the step index appended to the observation (the ablation)")]
     return {p.name: p for p in made}
 
 
 PRESETS = _presets()
-OVERRIDES = ("episodes", "learning_rate", "replicas", "steps", "sweeps", "destructive")
+OVERRIDES = ("episodes", "learning_rate", "replicas", "steps", "sweeps", "destructive", "lstm")
 
 
 def preset_with(name, **overrides):
@@ -86,7 +91,7 @@ def environment(preset, seed=0, source=None):
     return cool.AnnealingEnvironment(
         source, preset.replicas, preset.steps, preset.sweeps, preset.beta0,
         "local_minimum" if preset.hamiltonian == "wsc" else "bernoulli", preset.destructive,
-        order="replicas", seed=seed)
+        order="replicas", seed=seed, step_in_observation=not preset.lstm)
 
 
 @tf.keras.utils.register_keras_serializable("tfphys")
@@ -111,17 +116,30 @@ class ReplicaFeatures(tf.keras.layers.Layer):
 
 
 def make_agent(env, preset, train_step):
-    """The PPO agent for a TF environment of `preset`."""
+    """The PPO agent for a TF environment of `preset` (LSTM networks, or feed-forward ones that
+    also see the step index when `preset.lstm` is False)."""
     observation = env.observation_spec()
-    replicas, spins = observation.shape
-    actor = actor_distribution_rnn_network.ActorDistributionRnnNetwork(
-        observation, env.action_spec(), preprocessing_layers=ReplicaFeatures(replicas, spins),
-        input_fc_layer_params=(64,), lstm_size=(64,), output_fc_layer_params=None,
-        activation_fn=tf.nn.tanh)
-    value = value_rnn_network.ValueRnnNetwork(
-        observation, preprocessing_layers=ReplicaFeatures(replicas, spins),
-        input_fc_layer_params=(64,), lstm_size=(64,), output_fc_layer_params=None,
-        activation_fn=tf.nn.tanh)
+    if preset.lstm:
+        replicas, spins = observation.shape
+        features = lambda: ReplicaFeatures(replicas, spins)  # noqa: E731
+        actor = actor_distribution_rnn_network.ActorDistributionRnnNetwork(
+            observation, env.action_spec(), preprocessing_layers=features(),
+            input_fc_layer_params=(64,), lstm_size=(64,), output_fc_layer_params=None,
+            activation_fn=tf.nn.tanh)
+        value = value_rnn_network.ValueRnnNetwork(
+            observation, preprocessing_layers=features(), input_fc_layer_params=(64,),
+            lstm_size=(64,), output_fc_layer_params=None, activation_fn=tf.nn.tanh)
+    else:
+        replicas, spins = observation["spins"].shape
+        features = lambda: {"spins": ReplicaFeatures(replicas, spins),  # noqa: E731
+                            "step": tf.keras.layers.Flatten()}
+        combiner = tf.keras.layers.Concatenate
+        actor = actor_distribution_network.ActorDistributionNetwork(
+            observation, env.action_spec(), preprocessing_layers=features(),
+            preprocessing_combiner=combiner(), fc_layer_params=(64,), activation_fn=tf.nn.tanh)
+        value = value_network.ValueNetwork(
+            observation, preprocessing_layers=features(), preprocessing_combiner=combiner(),
+            fc_layer_params=(64,), activation_fn=tf.nn.tanh)
     agent = ppo_clip_agent.PPOClipAgent(
         env.time_step_spec(), env.action_spec(), tf.keras.optimizers.Adam(preset.learning_rate),
         actor_net=actor, value_net=value, importance_ratio_clipping=0.05, discount_factor=0.99,

@@ -9,7 +9,8 @@ applied linearly sweep by sweep; a change that would make beta negative is ignor
 system keeps its temperature. The observation is the (replicas, spins) array of +-1; the reward
 is 0 before the last step and -min_k H(replica k) at the last step (sparse). `schedule` (the
 betas of every step) and `acceptance` (the mean Metropolis acceptance of every step) record
-the episode for plots.
+the episode for plots. With `step_in_observation` the observation is {"spins", "step"
+(step / n_steps)}: the thesis's ablation, an agent without memory that knows the time.
 
 Destructive observation (quantum-inspired): every observation consumes its replicas; the next
 one comes from fresh replicas annealed from the start through the whole action history, so an
@@ -64,7 +65,8 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
     order ("random" is the thesis's: N random proposals a sweep)."""
 
     def __init__(self, source, n_replicas=64, n_steps=40, sweeps_per_step=100, beta0=0.1,
-                 start="bernoulli", destructive=False, max_change=1.0, order="random", seed=None):
+                 start="bernoulli", destructive=False, max_change=1.0, order="random", seed=None,
+                 step_in_observation=False):
         super().__init__()
         self._source = source
         self.n_replicas = checks.integer("n_replicas", n_replicas, low=1)
@@ -78,8 +80,11 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         self._beta0, self._start, self.destructive = (float(low), float(high)), start, destructive
         self._order, self._rng = order, np.random.default_rng(seed)
         self.model = self._first = source(self._rng)  # sizes the specs; played first
-        self._observation_spec = array_spec.ArraySpec((self.n_replicas, self.model.n), np.float32,
-                                                      "spins")
+        spins = array_spec.ArraySpec((self.n_replicas, self.model.n), np.float32, "spins")
+        self._with_step = bool(step_in_observation)
+        self._observation_spec = ({"spins": spins, "step": array_spec.ArraySpec((1,), np.float32,
+                                                                                "step")}
+                                  if self._with_step else spins)
         self._action_spec = array_spec.BoundedArraySpec((), np.float32, -max_change, max_change,
                                                         "delta_beta")
         self.engine, self.beta, self.step_index, self.schedule = None, 0.0, 0, []
@@ -104,14 +109,18 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         return engine
 
     def _observe(self):
-        return self.engine.spins.reshape(self.n_replicas, -1).astype(np.float32)
+        spins = self.engine.spins.reshape(self.n_replicas, -1).astype(np.float32)
+        if self._with_step:  # the no-LSTM agent's only sense of time
+            return {"spins": spins, "step": np.float32([self.step_index / self.n_steps])}
+        return spins
 
     def _reset(self):
         self.model = self._first if self._first is not None else self._source(self._rng)
         self._first = None
-        if self.model.n != self._observation_spec.shape[1]:
+        spins = self._observation_spec["spins"] if self._with_step else self._observation_spec
+        if self.model.n != spins.shape[1]:
             raise InputError(f"the source gave a model of {self.model.n} spins; this environment "
-                             f"observes {self._observation_spec.shape[1]}")
+                             f"observes {spins.shape[1]}")
         self.beta = float(self._rng.uniform(*self._beta0))
         self.engine, self.step_index, self.schedule = self._fresh_engine(), 0, []
         self.sweeps_run, self.acceptance = 0, []
