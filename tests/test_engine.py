@@ -76,7 +76,7 @@ class EngineTest(tf.test.TestCase):
 
     def test_an_engine_must_implement_its_sweeps(self):
         class Half(Engine):
-            spins, n, energy = np.ones((1, 2)), 2, np.zeros(1)
+            _spins, _energy = np.ones((1, 2)), np.zeros(1)
 
         with self.assertRaises(TypeError):
             Half()

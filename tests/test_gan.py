@@ -6,6 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.models import gan
 from tfphys.training import export
 
@@ -113,11 +114,6 @@ class RuganTrainingTest(tf.test.TestCase):
     def test_trains_through_the_entry_point_and_resumes_exactly(self):
         from tfphys.training.fit import TrainConfig, train
 
-        class Kill(tf.keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if int(self.model.generator_optimizer.iterations) == 5:
-                    raise KeyboardInterrupt
-
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
         straight, history = train(tiny_rugan, ising_examples(70), TrainConfig(**config))
         self.assertEqual(int(straight.critic_optimizer.iterations), 2 * 10)  # 5 steps x 2 epochs x 2
@@ -125,7 +121,8 @@ class RuganTrainingTest(tf.test.TestCase):
             self.assertTrue(np.all(np.isfinite(history.history[name])), name)
         run = os.path.join(self.get_temp_dir(), "rugan")
         with self.assertRaises(KeyboardInterrupt):
-            train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config), callbacks=[Kill()])
+            train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config),
+                  callbacks=[testing.kill_at(5)])
         resumed, _ = train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config))
         for a, b in zip(straight.get_weights(), resumed.get_weights()):
             self.assertAllEqual(a, b)  # latents, interpolations and dropout masks repeat exactly
@@ -133,7 +130,6 @@ class RuganTrainingTest(tf.test.TestCase):
         self.assertEqual(resumed.generator([z, np.zeros((1, 2), np.float32)]).shape, (1, 16, 16, 1))
 
     def test_trains_under_mirrored_strategy_with_replicas_in_sync(self):
-        from tfphys import testing
         from tfphys.training.distribute import Distribution
         from tfphys.training.fit import TrainConfig, train
 

@@ -6,6 +6,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
+
 from tfphys.models import gan, label_gan
 from tfphys.models.padding import PeriodicConv2DTranspose
 from tfphys.physics import ising
@@ -86,18 +88,14 @@ class TrainStepTest(tf.test.TestCase):
                             5 * float(model.critic_optimizer.learning_rate))
 
     def test_trains_through_the_entry_point_and_resumes_exactly(self):
-        class Kill(tf.keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if int(self.model.generator_optimizer.iterations) == 5:
-                    raise KeyboardInterrupt
-
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
         straight, history = train(tiny, ising_examples(70), TrainConfig(**config))
         self.assertEqual(int(straight.critic_optimizer.iterations), 10)
         self.assertTrue(np.all(np.isfinite(history.history["label_loss"])))
         run = os.path.join(self.get_temp_dir(), "gan")
         with self.assertRaises(KeyboardInterrupt):
-            train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config), callbacks=[Kill()])
+            train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config),
+                  callbacks=[testing.kill_at(5)])
         resumed, _ = train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config))
         for a, b in zip(straight.get_weights(), resumed.get_weights()):
             self.assertAllEqual(a, b)  # noise and dropout masks repeat exactly

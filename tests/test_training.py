@@ -57,18 +57,6 @@ class DistributionTest(tf.test.TestCase):
             Distribution(gpus=2)
 
 
-class Kill(tf.keras.callbacks.Callback):
-    """Stands for SIGKILL at global step `at`: training stops dead, nothing more is saved."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at, self.step = at, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self.step == self.at:
-            raise KeyboardInterrupt
-
 
 class ResumeTest(tf.test.TestCase):
     def test_a_run_killed_at_a_random_step_resumes_to_identical_weights(self):
@@ -87,7 +75,7 @@ class ResumeTest(tf.test.TestCase):
                 run = os.path.join(self.get_temp_dir(), f"kill{at}")
                 with self.assertRaises(KeyboardInterrupt):
                     train(build, ising_data(500), TrainConfig(run_dir=run, **config),
-                          transform=transform, callbacks=[Kill(at)])
+                          transform=transform, callbacks=[testing.kill_at(at)])
                 resumed, history = train(build, ising_data(500), TrainConfig(run_dir=run, **config),
                                          transform=transform)
                 saved = max(at // 3 * 3, at // 8 * 8)  # every 3 steps and at epoch ends
@@ -184,7 +172,7 @@ class AdversarialTrainingTest(tf.test.TestCase):
         run = os.path.join(self.get_temp_dir(), "gan")
         with self.assertRaises(KeyboardInterrupt):
             train(build, testing.toy_wgan_data(250), TrainConfig(run_dir=run, **config),
-                  callbacks=[Kill(at)])
+                  callbacks=[testing.kill_at(at)])
         resumed, _ = train(build, testing.toy_wgan_data(250), TrainConfig(run_dir=run, **config))
         self.assertEqual(int(resumed.critic_optimizer.iterations), 24)
         for a, b in zip(self._variables(straight), self._variables(resumed)):

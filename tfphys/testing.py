@@ -157,5 +157,23 @@ def _toy_wgan_class():
     return ToyWGAN
 
 
+def kill_at(step):
+    """A Keras callback that stands for SIGKILL after the `step`-th batch of a run: training
+    stops dead (KeyboardInterrupt), nothing more is saved."""
+    import tensorflow as tf
+
+    class Kill(tf.keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            if self.step == step:
+                raise KeyboardInterrupt
+
+    return Kill()
+
+
 def ToyWGAN(**kwargs):  # noqa: N802  (a class, built lazily so importing this module needs no TF)
     return _toy_wgan_class()(**kwargs)

@@ -27,8 +27,9 @@ class Trace:
 
 
 class Engine(abc.ABC):
-    """Replicas of one model under Monte Carlo dynamics. Subclasses implement `_sweeps`,
-    `spins`, `n` and `energy`; `run` does the bookkeeping."""
+    """Replicas of one model under Monte Carlo dynamics. Subclasses implement `_sweeps` and
+    keep their configurations in `_spins` (replicas, *lattice) and energies in `_energy`
+    (or override `spins`, `n`, `energy`); `run` does the bookkeeping."""
 
     magnetization_dtype = np.int64  # spin sums; engines with continuous spins use float64
 
@@ -47,16 +48,16 @@ class Engine(abc.ABC):
         `trace` field after sweep k."""
 
     @property
-    @abc.abstractmethod
     def spins(self):
         """Current configurations, shape (replicas, *lattice)."""
+        return self._spins
 
     @property
-    @abc.abstractmethod
     def n(self):
         """Spins per replica."""
+        return int(np.prod(self._spins.shape[1:]))
 
     @property
-    @abc.abstractmethod
     def energy(self):
         """Current energy of each replica, shape (replicas,) (a copy)."""
+        return self._energy.copy()

@@ -152,16 +152,6 @@ class Metropolis(Engine):
         self._energy = self.couplings.energy(self.spins)
         self._magnet = self._spins.sum(axis=1).astype(np.int64)
 
-    @property
-    def n(self):
-        """Spins per replica."""
-        return self.couplings.n
-
-    @property
-    def energy(self):
-        """Current energy of each replica (tracked incrementally), shape (replicas,)."""
-        return self._energy.copy()
-
     def _sweeps(self, betas, trace):
         c = self.couplings
         if self.order == "replicas":

@@ -21,22 +21,11 @@ class OperatorMetropolis(Engine):
     magnetization_dtype = np.float64  # a magnetization operator need not give integers
 
     def __init__(self, energy_fn, L, n_replicas=32, magnetization_fn=None, seed=None):
-        self.energy_fn, self.magnetization_fn, self._n = energy_fn, magnetization_fn, L * L
+        self.energy_fn, self.magnetization_fn = energy_fn, magnetization_fn
         self._rng = np.random.default_rng(seed)
         self._spins = self._rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
         self._energy = self._evaluate(energy_fn, self._spins)
 
-    @property
-    def spins(self):
-        return self._spins
-
-    @property
-    def n(self):
-        return self._n
-
-    @property
-    def energy(self):
-        return self._energy.copy()
 
     def _evaluate(self, fn, spins):
         values = np.asarray(fn(spins), np.float64).reshape(-1)

@@ -78,25 +78,13 @@ class PottsMetropolis(Engine):
         self._state, rng = replica_streams(seed, n_replicas)
         if angles is None:
             angles = random_configurations(n_replicas, L, rng)
-        self._angles = np.ascontiguousarray(
+        self._spins = np.ascontiguousarray(
             lattice_batch(angles, "Potts configurations", binary=False).astype(np.float64))
-        if self._angles.shape != (n_replicas, L, L):
+        if self._spins.shape != (n_replicas, L, L):
             raise InputError(f"angles must have shape ({n_replicas}, {L}, {L})")
-        self._energy = energy(self._angles, self.J)
-
-    @property
-    def spins(self):
-        return self._angles
-
-    @property
-    def n(self):
-        return self.L * self.L
-
-    @property
-    def energy(self):
-        return self._energy.copy()
+        self._energy = energy(self._spins, self.J)
 
     def _sweeps(self, betas, trace):
-        _metropolis(self._angles, self._energy, self.J, betas, self._state, trace.energy,
+        _metropolis(self._spins, self._energy, self.J, betas, self._state, trace.energy,
                     trace.acceptance)
         trace.magnetization[:] = np.nan

@@ -110,24 +110,13 @@ class WindowMetropolis(Engine):
     def __init__(self, window_energy, L, n_replicas=1, seed=None):
         if L < 2 * window_energy.context + 1:
             raise InputError(f"L={L} is smaller than the window {2 * window_energy.context + 1}")
-        self.model, self._n = window_energy, L * L
+        self.model = window_energy
         self._state, rng = replica_streams(seed, n_replicas)
         self._spins = rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
         self._codes = codes(self._spins, window_energy.context)
         self._energy = window_energy.table[self._codes].sum(axis=(1, 2))
         self._magnet = self._spins.sum(axis=(1, 2)).astype(np.int64)
 
-    @property
-    def spins(self):
-        return self._spins
-
-    @property
-    def n(self):
-        return self._n
-
-    @property
-    def energy(self):
-        return self._energy.copy()
 
     def _sweeps(self, betas, trace):
         _run(self._spins, self._codes, self._energy, self._magnet, self.model.table,

@@ -14,8 +14,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -34,6 +32,7 @@ from tqdm import tqdm
 from tfphys.errors import InputError
 from tfphys.physics import couplings
 from tfphys.rl import cool, evaluation
+from tfphys.training import export
 from tfphys.training.fit import claim_outputs
 
 
@@ -213,27 +212,18 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
 
 def export_policy(agent, path, preset):
     """The greedy policy as a SavedModel (PolicySaver) plus tfphys.json, written atomically."""
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
-    try:
+    def write(tmp):
         policy_saver.PolicySaver(agent.policy, batch_size=None).save(tmp)
-        with open(os.path.join(tmp, "tfphys.json"), "w") as handle:
+        with open(os.path.join(tmp, export.MARKER), "w") as handle:
             json.dump({"kind": "cool_policy", "preset": preset.name,
                        "preset_fields": dataclasses.asdict(preset)}, handle)
-        if os.path.exists(path):
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
-    return path
+    return export.write_dir(path, write)
 
 
 def load_policy(path):
     """(policy SavedModel, its preset) of an export_policy directory."""
     try:
-        with open(os.path.join(path, "tfphys.json")) as handle:
+        with open(os.path.join(path, export.MARKER)) as handle:
             facts = json.load(handle)
     except (OSError, ValueError):
         raise InputError(f"{path} is not a COOL policy export (bin/train_cool --export DIR)")

@@ -35,9 +35,9 @@ def claim(path):
     return outputs.claim_dir(path, MARKER, "tfphys model export", "--export")
 
 
-def export(model, path, metadata=None):
-    """Save `model` with `metadata` (what it predicts: kind, preset, L, label, units ...) at
-    `path`, replacing only an older tfphys export; returns the absolute path."""
+def write_dir(path, write):
+    """Fill a new folder by `write(tmp_folder)` and swap it in at `path` in one rename,
+    replacing only an older tfphys export; returns the absolute path."""
     path = claim(path)
     parent = os.path.dirname(path)
     try:
@@ -46,11 +46,7 @@ def export(model, path, metadata=None):
     except OSError as exc:
         raise InputError(f"--export {path}: cannot write there ({exc.strerror})") from None
     try:
-        model.save(tmp, save_format="tf")
-        model.save(os.path.join(tmp, KERAS_FILE))
-        with open(os.path.join(tmp, MARKER), "w") as handle:
-            json.dump({"format": FORMAT, "inputs": list(model.input_shape[1:]),
-                       "outputs": int(model.output_shape[-1]), **(metadata or {})}, handle, indent=1)
+        write(tmp)
         if os.path.exists(path):
             old = f"{tmp}.old"
             os.replace(path, old)
@@ -62,6 +58,18 @@ def export(model, path, metadata=None):
         if os.path.exists(tmp):
             shutil.rmtree(tmp)
     return path
+
+
+def export(model, path, metadata=None):
+    """Save `model` with `metadata` (what it predicts: kind, preset, L, label, units ...) at
+    `path`, replacing only an older tfphys export; returns the absolute path."""
+    def write(tmp):
+        model.save(tmp, save_format="tf")
+        model.save(os.path.join(tmp, KERAS_FILE))
+        with open(os.path.join(tmp, MARKER), "w") as handle:
+            json.dump({"format": FORMAT, "inputs": list(model.input_shape[1:]),
+                       "outputs": int(model.output_shape[-1]), **(metadata or {})}, handle, indent=1)
+    return write_dir(path, write)
 
 
 def metadata(path):
