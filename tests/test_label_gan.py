@@ -21,10 +21,11 @@ def ising_examples(n, L=8, seed=0):
     return tf.data.Dataset.from_tensor_slices((s[..., None], labels))
 
 
-def tiny(switch_step=0):
+def tiny(switch_step=0, feature_matching=0.0):
     tf.keras.utils.set_random_seed(3)
     return label_gan.LabelGAN(label_gan.generator(8, filters=4), label_gan.discriminator(8, 2, 4),
-                              switch_step=switch_step, learning_rate=1e-3, seed=2)
+                              switch_step=switch_step, learning_rate=1e-3, seed=2,
+                              feature_matching=feature_matching)
 
 
 def _layers(model, kind):
@@ -86,6 +87,20 @@ class TrainStepTest(tf.test.TestCase):
         # the generator learns 5x faster than the discriminator, Adam with default betas
         self.assertAllClose(float(model.generator_optimizer.learning_rate),
                             5 * float(model.critic_optimizer.learning_rate))
+
+    def test_feature_matching_adds_a_weighted_nonnegative_term_to_the_generator_loss(self):
+        real = np.random.default_rng(4).choice([-1.0, 1.0], size=(6, 8, 8, 1)).astype(np.float32)
+        labels = np.float32(np.random.default_rng(5).uniform(-1, 1, size=(6, 2)))
+        losses = {}
+        for weight in (0.0, 10.0, 20.0):
+            model = tiny(feature_matching=weight)
+            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            logs = model.train_on_batch(real, labels, return_dict=True)
+            losses[weight] = logs["generator_loss"]
+            self.assertAllClose(logs["discriminator_loss"], losses.get("d", logs["discriminator_loss"]))
+            losses["d"] = logs["discriminator_loss"]  # the discriminator's step is unchanged
+        self.assertGreater(losses[10.0] - losses[0.0], 0)
+        self.assertAllClose(losses[20.0] - losses[0.0], 2 * (losses[10.0] - losses[0.0]), rtol=1e-3)
 
     def test_trains_through_the_entry_point_and_resumes_exactly(self):
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)

@@ -58,17 +58,21 @@ class LabelGAN(CriticGeneratorPair):
     """The 2017 GAN's train step. Batches are (spins (b, L, L, 1) in +-1, labels (b, N)); each
     step updates the discriminator on b real and b generated configurations, then the
     generator on b fresh ones. `alpha` weights the labels' squared errors (Eq. 3); gamma is
-    `gamma` until the discriminator has made `switch_step` updates, `late_gamma` after."""
+    `gamma` until the discriminator has made `switch_step` updates, `late_gamma` after.
+    `feature_matching` > 0 adds to the generator's loss the squared differences between the
+    first two moments of the labels the discriminator predicts for its batch and for the real
+    batch (feature matching, Salimans et al. 2016, which the thesis cites against mode
+    collapse); 0 is the thesis's loss."""
 
     def __init__(self, generator_net, discriminator_net, alpha=(0.25, 1.0), beta=0.5, gamma=0.5,
                  late_gamma=0.02, switch_step=0, learning_rate=2e-5, generator_rate_factor=5.0,
-                 beta_1=0.9, seed=0, **kwargs):
+                 beta_1=0.9, feature_matching=0.0, seed=0, **kwargs):
         super().__init__(learning_rate, generator_rate_factor, betas=(beta_1, 0.999), seed=seed,
                          **kwargs)
         self.generator, self.discriminator = generator_net, discriminator_net
         self.alpha = tf.constant(alpha, tf.float32)
         self.beta, self.gamma, self.late_gamma = float(beta), float(gamma), float(late_gamma)
-        self.switch_step = int(switch_step)
+        self.switch_step, self.feature_matching = int(switch_step), float(feature_matching)
         self.bce = tf.keras.losses.BinaryCrossentropy(from_logits=True,
                                                       reduction=tf.keras.losses.Reduction.NONE)
 
@@ -105,6 +109,11 @@ class LabelGAN(CriticGeneratorPair):
             fooled = self.discriminator(self.generator(self.noise(batch, 1), training=True),
                                         training=True)
             generator_loss = tf.reduce_mean(self.bce(tf.ones([batch, 1]), fooled[:, :1]))
+            if self.feature_matching:  # first two moments of the predicted labels, as the reals'
+                made, seen = fooled[:, 1:], tf.stop_gradient(real_out[:, 1:])
+                generator_loss += self.feature_matching * tf.reduce_sum(
+                    tf.square(tf.reduce_mean(made, 0) - tf.reduce_mean(seen, 0))
+                    + tf.square(tf.reduce_mean(made ** 2, 0) - tf.reduce_mean(seen ** 2, 0)))
             scaled = generator_loss / replicas
         self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
         return {"discriminator_loss": loss, "gan_loss": gan_loss, "label_loss": label_loss,

@@ -49,6 +49,7 @@ class GanPreset:
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     decay: str = "constant"  # both learning rates; "cosine": to 0 over the run
+    feature_matching: float = 0.0  # weight of the label-moment matching term (0: the thesis)
     description: str = ""
 
 
@@ -67,7 +68,7 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate", "augment", "decay", "beta_1")
+             "learning_rate", "augment", "decay", "beta_1", "feature_matching")
 
 
 def preset_with(name, **overrides):
@@ -111,7 +112,8 @@ def build(preset, switch_step, seed=0):
     return label_gan.LabelGAN(label_gan.generator(preset.L, preset.generator_filters),
                               label_gan.discriminator(preset.L, 2, preset.discriminator_filters),
                               switch_step=switch_step, learning_rate=preset.learning_rate,
-                              beta_1=preset.beta_1, seed=seed)
+                              beta_1=preset.beta_1, feature_matching=preset.feature_matching,
+                              seed=seed)
 
 
 def generate(generator, count, seed=0, batch=1024, dropout=True):
