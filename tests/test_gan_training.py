@@ -32,7 +32,7 @@ class DatasetsTest(tf.test.TestCase):
         self.assertAllEqual(np.unique(ising.energy(uniform)), LEVELS_8)
         self.assertAllEqual(np.bincount(np.searchsorted(LEVELS_8, ising.energy(uniform))),
                             np.full(63, 4))
-        labels = gan_training.labels(low)
+        labels = ising.per_spin(low)
         self.assertAllClose(labels[:, 0], ising.energy(low) / 64)
         self.assertAllClose(labels[:, 1], low.mean(axis=(1, 2)))
         with self.assertRaisesRegex(InputError, "unknown GAN dataset 'middle'"):

@@ -61,11 +61,11 @@ def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None):
     return ds.enumerate().map(move, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-
 def energy_magnetization_symmetries(ds, seed=0):
     """`symmetries` for (spins, (E/N, m)) examples: the spin flip turns m into -m. Usable as
     `fit.train(transform=...)`."""
     return symmetries(ds, seed=seed, flip_signs=[1.0, -1.0])
+
 
 def _features(x, upscale_to):
     x = tf.cast(x, tf.float32)[..., tf.newaxis]

@@ -27,6 +27,13 @@ def geometric(beta_start, beta_end, n_sweeps):
     return np.geomspace(beta_start, beta_end, int(n_sweeps))
 
 
+def step_schedule(beta, change, sweeps):
+    """The betas of one controller step: `change` applied linearly over `sweeps` sweeps from
+    `beta`, or `beta` kept throughout if the change would make it negative (the guard)."""
+    target = beta + change if beta + change >= 0 else beta
+    return np.linspace(beta, target, int(sweeps) + 1)[1:]
+
+
 @dataclasses.dataclass
 class AnnealResult:
     """Final configurations and energies, the lowest energy each replica reached, the beta of
@@ -61,10 +68,8 @@ def anneal(mc, betas=None, controller=None, beta0=None, n_steps=None, sweeps_per
         raise InputError("a controller needs beta0 >= 0 and n_steps")
     beta, all_betas, traces = float(beta0), [], []
     for step in range(int(n_steps)):
-        change = float(controller(step, beta, mc))
-        target = beta + change if beta + change >= 0 else beta  # negative-temperature guard
-        step_betas = np.linspace(beta, target, sweeps_per_step + 1)[1:]
+        step_betas = step_schedule(beta, float(controller(step, beta, mc)), sweeps_per_step)
         traces.append(mc.run(step_betas))
         all_betas.append(step_betas)
-        beta = target
+        beta = float(step_betas[-1])
     return _result(mc, np.concatenate(all_betas), traces)

@@ -25,11 +25,17 @@ from tfphys.physics import couplings as couplings_lib
 from tfphys.physics.lattice import square_bonds
 
 
+def _bonds(J_right, J_down):
+    """(bonds (2 L^2, 2) in square_bonds order: every right bond, then every down bond; their
+    couplings J (2 L^2,))."""
+    J = np.concatenate([np.ravel(J_right), np.ravel(J_down)]).astype(np.float64)
+    return square_bonds(J_right.shape[0]), J
+
+
 def couplings(J_right, J_down):
-    """The instance as `Couplings` (square_bonds order: every right bond, then every down bond)."""
+    """The instance as `Couplings`."""
     L = J_right.shape[0]
-    bonds = square_bonds(L)
-    J = np.concatenate([np.ravel(J_right), np.ravel(J_down)])
+    bonds, J = _bonds(J_right, J_down)
     return couplings_lib.Couplings.from_edges(L * L, bonds[:, 0], bonds[:, 1], J, shape=(L, L))
 
 
@@ -45,8 +51,7 @@ def solve(J_right, J_down, time_limit=None):
     JobFailed if HiGHS stops before proving it (e.g. at `time_limit` seconds)."""
     L = J_right.shape[0]
     n = L * L
-    bonds = square_bonds(L)
-    J = np.concatenate([np.ravel(J_right), np.ravel(J_down)]).astype(np.float64)
+    bonds, J = _bonds(J_right, J_down)
     B = len(J)
     rows, cols, vals, upper = [], [], [], []
     for b, ((i, j), weight) in enumerate(zip(bonds, J)):

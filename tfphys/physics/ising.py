@@ -31,6 +31,15 @@ def magnetization(spins):
     return lattice_batch(spins, "Ising configurations").astype(np.float64).sum(axis=(1, 2))
 
 
+def per_spin(spins, energies=None, J=1.0):
+    """(E/N, m) of each configuration of a batch (batch, L, L), shape (batch, 2) float64: the
+    labels of the GANs; `energies` may be given when already known."""
+    s = lattice_batch(spins, "Ising configurations")
+    n = s.shape[1] * s.shape[2]
+    e = energy(s, J) if energies is None else np.asarray(energies, np.float64)
+    return np.stack([e / n, s.reshape(len(s), -1).mean(axis=1)], axis=1)
+
+
 def energy_tf(spins, J=1.0):
     """TensorFlow version of `energy` for a float tensor of shape (batch, L, L)."""
     import tensorflow as tf

@@ -153,10 +153,10 @@ class Metropolis(Engine):
         self._magnet = self._spins.sum(axis=1).astype(np.int64)
 
     def _sweeps(self, betas, trace):
-        c = self.couplings
         if self.order == "replicas":
             self._sweep_replicas(betas, trace)
             return
+        c = self.couplings
         _run(self._spins, self._delta, self._energy, self._magnet, c.indptr, c.indices,
              c.weights, betas, self.order == "sequential", self._state, trace.energy,
              trace.magnetization, trace.acceptance)

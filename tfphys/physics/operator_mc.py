@@ -26,7 +26,6 @@ class OperatorMetropolis(Engine):
         self._spins = self._rng.choice(np.array([-1, 1], np.int8), size=(n_replicas, L, L))
         self._energy = self._evaluate(energy_fn, self._spins)
 
-
     def _evaluate(self, fn, spins):
         values = np.asarray(fn(spins), np.float64).reshape(-1)
         if values.shape != (len(spins),):

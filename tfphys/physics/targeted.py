@@ -70,6 +70,13 @@ class Bins:
         return self.configs[keep], self.energies[keep]
 
 
+def _one_bin(n, cap):
+    """Bins with a single bin over every energy, holding up to `cap` configurations of n spins
+    (cap 0: the run files nothing)."""
+    return Bins(np.zeros((1, cap, n), np.int8), np.zeros((1, cap)), np.zeros(1, np.int64),
+                np.array([-1e300, 1e300]), 0)
+
+
 def level_edges(levels):
     """Bin edges that give every level of a discrete spectrum (e.g. Ising) its own bin."""
     levels = np.sort(np.asarray(levels, np.float64))
@@ -153,8 +160,7 @@ def discover_range(couplings, n_iter=None, seed=None):
     as low/high as the runs reach, not proven global."""
     n = couplings.n
     n_iter = 200 * n if n_iter is None else int(n_iter)
-    probe = Bins(np.zeros((1, 0, n), np.int8), np.zeros((1, 0)), np.zeros(1, np.int64),
-                 np.array([-1e300, 1e300]), 0)
+    probe = _one_bin(n, 0)
     state = seed_states(seed, 1)
     rng = np.random.default_rng(state[0])
     found = []
@@ -180,10 +186,7 @@ def around(couplings, target, count, kT=16.0, chains=64, t_corr=None, burn_in=No
     per_chain = -(-count // chains)
     state = seed_states(seed, 1)
     rng = np.random.default_rng(state[0])
-    ignore = Bins(np.zeros((1, 0, n), np.int8), np.zeros((1, 0)), np.zeros(1, np.int64),
-                  np.array([-1e300, 1e300]), 0)
-    keep = Bins(np.zeros((1, chains * per_chain, n), np.int8), np.zeros((1, chains * per_chain)),
-                np.zeros(1, np.int64), np.array([-1e300, 1e300]), 0)
+    ignore, keep = _one_bin(n, 0), _one_bin(n, chains * per_chain)
     for _ in range(chains):
         chain = _Chain(couplings, rng.choice(np.array([-1, 1], np.int8), n), state)
         chain.run(target, kT, burn_in, t_corr, ignore)

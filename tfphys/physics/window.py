@@ -117,7 +117,6 @@ class WindowMetropolis(Engine):
         self._energy = window_energy.table[self._codes].sum(axis=(1, 2))
         self._magnet = self._spins.sum(axis=(1, 2)).astype(np.int64)
 
-
     def _sweeps(self, betas, trace):
         _run(self._spins, self._codes, self._energy, self._magnet, self.model.table,
              self.model.context, betas, self._state, trace.energy, trace.magnetization,

@@ -29,10 +29,10 @@ from tf_agents.replay_buffers import tf_uniform_replay_buffer
 from tf_agents.utils import common
 from tqdm import tqdm
 
-from tfphys.errors import InputError
+from tfphys.errors import InputError, TrainingDiverged
 from tfphys.physics import couplings
 from tfphys.rl import cool, evaluation
-from tfphys.training import export
+from tfphys.training import export, presets
 from tfphys.training.fit import claim_outputs
 
 
@@ -75,10 +75,7 @@ OVERRIDES = ("episodes", "learning_rate", "replicas", "steps", "sweeps", "destru
 
 
 def preset_with(name, **overrides):
-    if name not in PRESETS:
-        raise InputError(f"unknown COOL preset {name!r}; choose one of {sorted(PRESETS)}")
-    return dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
-                                                 if v is not None})
+    return presets.overridden(PRESETS, name, "COOL", **overrides)
 
 
 def environment(preset, seed=0, source=None):
@@ -149,8 +146,10 @@ def make_agent(env, preset, train_step):
     return agent
 
 
-def _batched(preset, seed, count):
-    envs = [environment(preset, seed * 1000 + k) for k in range(count)]
+def _batched(preset, seed, count, source=None):
+    """`count` environments of `preset` stepped together (in threads) as one TF environment;
+    its `pyenv.envs` are the environments."""
+    envs = [environment(preset, seed * 1000 + k, source) for k in range(count)]
     return tf_py_environment.TFPyEnvironment(
         batched_py_environment.BatchedPyEnvironment(envs, multithreading=True))
 
@@ -192,7 +191,8 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
         rewards.append(float(final.mean()))
         episodes_done.assign_add(preset.episodes_per_update)
         if not np.isfinite(loss):
-            raise InputError(f"PPO loss became {loss} at update {update}; lower --learning_rate")
+            raise TrainingDiverged(f"training diverged: the PPO loss became {loss} at update "
+                                   f"{update}; lower --learning_rate")
         if writer is not None:
             with writer.as_default(step=int(episodes_done.numpy())):
                 tf.summary.scalar("final_reward", rewards[-1])
@@ -238,9 +238,8 @@ def policy_anneal(policy, preset, model, runs, seed=0):
     """`runs` episodes of `model` driven by `policy`, stepped together as one batch: final
     energies (runs, replicas), the beta at the end of every step (runs, steps) and the mean
     acceptance of every step (runs, steps)."""
-    envs = [environment(preset, seed * 1000 + k, source=cool.fixed(model)) for k in range(runs)]
-    env = tf_py_environment.TFPyEnvironment(
-        batched_py_environment.BatchedPyEnvironment(envs, multithreading=True))
+    env = _batched(preset, seed, runs, cool.fixed(model))
+    envs = env.pyenv.envs
     step = env.reset()
     state = policy.get_initial_state(runs)
     while not bool(step.is_last().numpy().all()):

@@ -29,7 +29,7 @@ from tf_agents.trajectories import time_step as ts
 from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics import couplings as couplings_lib
-from tfphys.physics import ground_states
+from tfphys.physics import annealing, ground_states
 from tfphys.physics.metropolis import Metropolis
 
 
@@ -98,15 +98,13 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
 
     def _fresh_engine(self):
         """Replicas of the current model at their episode start."""
-        engine = Metropolis(self.model, self.n_replicas, seed=int(self._rng.integers(2 ** 63)),
-                            order=self._order)
+        seed = int(self._rng.integers(2 ** 63))
         if self._start == "local_minimum":
-            engine.spins = np.tile(np.where(self.model.field >= 0, 1, -1), (self.n_replicas, 1))
+            spins = np.tile(np.where(self.model.field >= 0, 1, -1), (self.n_replicas, 1))
         else:
             up = self._rng.uniform(size=(self.n_replicas, 1))
-            engine.spins = np.where(self._rng.uniform(size=(self.n_replicas, self.model.n)) < up,
-                                    1, -1)
-        return engine
+            spins = np.where(self._rng.uniform(size=(self.n_replicas, self.model.n)) < up, 1, -1)
+        return Metropolis(self.model, self.n_replicas, seed=seed, order=self._order, spins=spins)
 
     def _observe(self):
         spins = self.engine.spins.reshape(self.n_replicas, -1).astype(np.float32)
@@ -129,11 +127,10 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
     def _step(self, action):
         if self.current_time_step().is_last():
             return self.reset()
-        change = float(np.asarray(action).reshape(()))
-        target = self.beta + change if self.beta + change >= 0 else self.beta  # the guard
-        betas = np.linspace(self.beta, target, self.sweeps_per_step + 1)[1:]
+        betas = annealing.step_schedule(self.beta, float(np.asarray(action).reshape(())),
+                                        self.sweeps_per_step)
         self.schedule.append(betas)
-        self.beta, self.step_index = target, self.step_index + 1
+        self.beta, self.step_index = float(betas[-1]), self.step_index + 1
         if self.destructive:  # the last observation consumed its replicas: replay on new ones
             self.engine = self._fresh_engine()
             history = np.concatenate(self.schedule)

@@ -24,7 +24,7 @@ from tfphys.data import spins as spin_data
 from tfphys.errors import InputError
 from tfphys.models import label_gan
 from tfphys.physics import couplings, ising, targeted
-from tfphys.training import export
+from tfphys.training import export, presets
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, steps_per_epoch, train
 
@@ -72,10 +72,7 @@ OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch
 
 
 def preset_with(name, **overrides):
-    if name not in PRESETS:
-        raise InputError(f"unknown GAN preset {name!r}; choose one of {sorted(PRESETS)}")
-    preset = dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
-                                                   if v is not None})
+    preset = presets.overridden(PRESETS, name, "GAN", **overrides)
     if preset.L not in (4, 8, 16, 32):
         raise InputError(f"the 2017 GAN makes L = 4, 8, 16 or 32 lattices; got L={preset.L}")
     return preset
@@ -98,14 +95,6 @@ def configurations(dataset, L, count, seed=0, kT=8.0):
         return both[rng.permutation(count)]
     return spin_data.generate(spin_data.SpinSource("ising", L), "targeted", count,
                               seed=int(rng.integers(2 ** 63)))["spins"]
-
-
-def labels(spins):
-    """(E/N, m) of each configuration (n, 2) float32."""
-    spins = np.asarray(spins)
-    n = spins.shape[1] * spins.shape[2]
-    return np.stack([ising.energy(spins) / n, spins.reshape(len(spins), -1).mean(axis=1)],
-                    axis=1).astype(np.float32)
 
 
 def build(preset, switch_step, seed=0):
@@ -132,7 +121,7 @@ def generate(generator, count, seed=0, batch=1024, dropout=True):
 def distributions(made, training):
     """How well generated configurations match the training distribution: 1-Wasserstein
     distances of E/N and m, and the share of generated samples with E < 0 (the low mode)."""
-    a, b = labels(made), labels(training)
+    a, b = ising.per_spin(made), ising.per_spin(training)
     return {"w1_energy": float(scipy.stats.wasserstein_distance(a[:, 0], b[:, 0])),
             "w1_magnetization": float(scipy.stats.wasserstein_distance(a[:, 1], b[:, 1])),
             "low_mode_fraction": float(np.mean(a[:, 0] < 0)),
@@ -159,7 +148,7 @@ def anomaly_detection(model, test_spins, training_energies):
     """The discriminator on a uniform-energy test set (thesis Fig. 4): {auc, median label
     errors inside and outside the training range, mean confidence inside and outside} and the
     arrays (E/N, predicted E/N, confidence) for plotting."""
-    truth = labels(test_spins)
+    truth = ising.per_spin(test_spins)
     predicted, confidence = (np.asarray(t) for t in model.confidence(
         test_spins[..., None].astype(np.float32)))
     mask = inside(truth[:, 0], training_energies)
@@ -177,7 +166,7 @@ def pictures(count=16, seed=0):
     histograms of 512 generated configurations."""
     def draw(model):
         made = generate(model.generator, 512, seed)
-        figures = labels(made)
+        figures = ising.per_spin(made)
         return {"images": {"samples": made[:count]},
                 "histograms": {"energy_per_spin": figures[:, 0], "magnetization": figures[:, 1]}}
     return draw
@@ -205,8 +194,9 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     claim_outputs(run_dir, (export_dir, f"{export_dir}_discriminator") if export_dir else ())
     tf.keras.utils.set_random_seed(seed)
     train_spins = configurations(preset.dataset, preset.L, preset.train_examples, seed, preset.kT)
+    train_labels = ising.per_spin(train_spins).astype(np.float32)
     data = tf.data.Dataset.from_tensor_slices((train_spins[..., None].astype(np.float32),
-                                               labels(train_spins)))
+                                               train_labels))
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          learning_rate=preset.learning_rate, decay=preset.decay,
                          run_dir=run_dir, checkpoint_every=checkpoint_every, seed=seed,
@@ -225,10 +215,9 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
         return result
     made = generate(model.generator, samples, seed + 1)
     test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
-    energies = labels(train_spins)[:, 0]
     result["distributions"] = distributions(made, train_spins)
-    result["anomaly"], arrays = anomaly_detection(model, test, energies)
-    result["arrays"] = {"training": labels(train_spins), "generated": labels(made), **arrays}
+    result["anomaly"], arrays = anomaly_detection(model, test, train_labels[:, 0])
+    result["arrays"] = {"training": train_labels, "generated": ising.per_spin(made), **arrays}
     if export_dir:
         facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "dataset": preset.dataset}

@@ -76,5 +76,14 @@ def get(name, kind=None):
     return PRESETS[name]
 
 
+def overridden(table, name, what, **overrides):
+    """Preset `name` of `table` ({name: frozen dataclass} of `what` presets, e.g. "RUGAN") with
+    its fields replaced by the non-None `overrides` (the flags of a bin/train_* script)."""
+    if name not in table:
+        raise InputError(f"unknown {what} preset {name!r}; choose one of {sorted(table)}")
+    return dataclasses.replace(table[name], **{k: v for k, v in overrides.items()
+                                               if v is not None})
+
+
 def names(kind):
     return sorted(n for n, p in PRESETS.items() if p.kind == kind)

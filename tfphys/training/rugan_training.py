@@ -81,10 +81,7 @@ OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_
 
 
 def preset_with(name, **overrides):
-    if name not in PRESETS:
-        raise InputError(f"unknown RUGAN preset {name!r}; choose one of {sorted(PRESETS)}")
-    return dataclasses.replace(PRESETS[name], **{k: v for k, v in overrides.items()
-                                                 if v is not None})
+    return presets.overridden(PRESETS, name, "RUGAN", **overrides)
 
 
 def _spin_preset(preset):
@@ -94,25 +91,20 @@ def _spin_preset(preset):
                                test_examples=preset.test_examples)
 
 
-def _labels(spins, energy):
-    n = spins.shape[1] * spins.shape[2]
-    return np.stack([energy / n, spins.reshape(len(spins), -1).mean(axis=1)],
-                    axis=1).astype(np.float32)
-
-
 def labelled(preset, split, seed):
     """(spins (n, L, L) int8, labels (n, 2) float32 = (E/N, m)) of one SHA3 split; with a
     `region`, the training split holds only configurations whose labels lie inside it."""
-    spins, energy = run.examples(_spin_preset(preset), split, seed)
-    if preset.region is None:
-        return spins, _labels(spins, energy)
-    if split != "train":  # held-out labels inside the region, as many as fall there
-        keep = in_region(preset.region, _labels(spins, energy))
-        return spins[keep], _labels(spins[keep], energy[keep])
+    if preset.region is None or split != "train":
+        spins, energy = run.examples(_spin_preset(preset), split, seed)
+        labels = ising.per_spin(spins, energy).astype(np.float32)
+        if preset.region is None:
+            return spins, labels
+        keep = in_region(preset.region, labels)  # held-out labels inside, as many as fall there
+        return spins[keep], labels[keep]
     for factor in (2, 4, 8, 16, 32):
         spins, energy = run.examples(_spin_preset(preset), split, seed,
                                      count=factor * preset.train_examples)
-        labels = _labels(spins, energy)
+        labels = ising.per_spin(spins, energy).astype(np.float32)
         keep = np.flatnonzero(in_region(preset.region, labels))[:preset.train_examples]
         if len(keep) == preset.train_examples:
             return spins[keep], labels[keep]
@@ -148,8 +140,7 @@ def conditioning(generator, labels, L, seed=0):
     """{median_energy_error, median_magnetization_error, count} of generated lattices: the
     exact E/N and m of each against the label it was asked for."""
     spins = generate(generator, labels, L, seed)
-    made = np.stack([ising.energy(spins) / L ** 2, spins.reshape(len(spins), -1).mean(axis=1)], 1)
-    err = np.abs(made - labels)
+    err = np.abs(ising.per_spin(spins) - labels)
     return {"median_energy_error": float(np.median(err[:, 0])),
             "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
 
@@ -166,8 +157,7 @@ def error_map(generator, L, energies=None, magnetizations=None, per_point=16, se
     wanted = physical(grid_e, grid_m)
     labels = np.repeat(np.stack([grid_e[wanted], grid_m[wanted]], 1), per_point, axis=0)
     spins = generate(generator, labels.astype(np.float32), L, seed)
-    made = np.stack([ising.energy(spins) / L ** 2, spins.reshape(len(spins), -1).mean(axis=1)], 1)
-    err = np.median(np.abs(made - labels).reshape(-1, per_point, 2), axis=1)
+    err = np.median(np.abs(ising.per_spin(spins) - labels).reshape(-1, per_point, 2), axis=1)
     maps = {}
     for column, name in enumerate(("energy_error", "magnetization_error")):
         maps[name] = np.full(grid_e.shape, np.nan)
@@ -175,11 +165,16 @@ def error_map(generator, L, energies=None, magnetizations=None, per_point=16, se
     return {"energy": energies, "magnetization": magnetizations, **maps}
 
 
+def region_mask(maps, region):
+    """Which points of an `error_map` grid (energies x magnetizations) lie inside `region`."""
+    grid_e, grid_m = np.meshgrid(maps["energy"], maps["magnetization"], indexing="ij")
+    return in_region(region, np.stack([grid_e.ravel(), grid_m.ravel()], 1)).reshape(grid_e.shape)
+
+
 def region_errors(maps, region):
     """Median map errors inside and outside `region`: {energy_inside, energy_outside,
     magnetization_inside, magnetization_outside}."""
-    grid_e, grid_m = np.meshgrid(maps["energy"], maps["magnetization"], indexing="ij")
-    inside = in_region(region, np.stack([grid_e.ravel(), grid_m.ravel()], 1)).reshape(grid_e.shape)
+    inside = region_mask(maps, region)
     figures = {}
     for name in ("energy", "magnetization"):
         values = maps[f"{name}_error"]
@@ -225,7 +220,7 @@ def pictures(training_labels, L, seed=0, count=256):
 
     def draw(model):
         made = generate(model.generator, labels, L, seed)
-        exact = _labels(made, ising.energy(made))
+        exact = ising.per_spin(made)
         return {"images": {"samples": made[:16]},
                 "histograms": {"energy_error": exact[:, 0] - labels[:, 0],
                                "magnetization_error": exact[:, 1] - labels[:, 1]}}
@@ -233,12 +228,13 @@ def pictures(training_labels, L, seed=0, count=256):
 
 
 def evaluate(generator, preset, seed=0, training_spins=None):
-    """What a trained generator of `preset` makes: {"figures": {L: `conditioning` on held-out
-    labels (inside the preset's region if it has one), upscale * L: ...}, "map": `error_map` at
-    L} plus {"regions": `region_errors`} for region presets and {"novelty"} given the training
-    configurations."""
+    """What a trained generator of `preset` makes: {"requested": the held-out labels (inside the
+    preset's region if it has one), "figures": {L: their `conditioning`, upscale * L: ...},
+    "map": `error_map` at L} plus {"regions": `region_errors`} for region presets and
+    {"novelty"} given the training configurations."""
     _, wanted = labelled(preset, "test", seed)
-    result = {"figures": {L: conditioning(generator, wanted, L, seed)
+    result = {"requested": wanted,
+              "figures": {L: conditioning(generator, wanted, L, seed)
                           for L in (preset.L, preset.upscale * preset.L)},
               "map": error_map(generator, preset.L, seed=seed)}
     if preset.region:
