@@ -71,7 +71,7 @@ class TrainingTest(tf.test.TestCase):
         model = ground_states.couplings(right[0], down[0])
         energies, betas, acceptance = agent.policy_anneal(loaded, preset, model, runs=2)
         self.assertEqual(energies.shape, (2, 6))
-        self.assertEqual(betas.shape, (2, 4))
+        self.assertEqual(betas.shape, (2, 5))  # start + 4 steps
         self.assertTrue(np.all((acceptance >= 0) & (acceptance <= 1)))
         self.assertTrue(np.all(energies >= ground - 1e-9))  # nothing below the proven minimum
         env.close()
@@ -91,4 +91,4 @@ class AblationTest(tf.test.TestCase):
         right, down = ground_states.random_instances(4, 1, seed=3)
         energies, betas, _ = agent.policy_anneal(loaded, loaded_preset,
                                                  ground_states.couplings(right[0], down[0]), 2)
-        self.assertEqual((energies.shape, betas.shape), ((2, 6), (2, 4)))
+        self.assertEqual((energies.shape, betas.shape), ((2, 6), (2, 5)))

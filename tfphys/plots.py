@@ -168,12 +168,13 @@ def error_map(maps, samples, path, title="", inside=None):
 
 
 def annealing_schedules(betas, acceptance, path, title="", examples=5):
-    """Annealing schedules of many episodes (episodes, steps): beta after each step (mean,
-    standard deviation and a few examples) and the mean Metropolis acceptance per step."""
+    """Annealing schedules of many episodes: beta at the start and after each step
+    (episodes, steps + 1; mean, standard deviation and a few examples) and the mean Metropolis
+    acceptance of each step (episodes, steps)."""
     betas, acceptance = np.asarray(betas), np.asarray(acceptance)
-    steps = np.arange(1, betas.shape[1] + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, values, label in ((left, betas, "beta"), (right, acceptance, "acceptance ratio")):
+        steps = np.arange(values.shape[1]) + (values.shape[1] == acceptance.shape[1])
         mean, std = values.mean(axis=0), values.std(axis=0)
         ax.fill_between(steps, mean - std, mean + std, alpha=0.25, label="mean +- std")
         ax.plot(steps, mean, lw=2)
@@ -182,5 +183,55 @@ def annealing_schedules(betas, acceptance, path, title="", examples=5):
         ax.set_xlabel("step")
         ax.set_ylabel(label)
     left.legend()
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def n99_by_size(curves, anchors, path, title="n99 against system size"):
+    """n99 against L: {method: [(L, evaluation.Score)]} with 95 % intervals, and reference
+    curves {name: {L: n99}} dashed. Symmetric-log axis: n99 = 0 (every episode succeeded) shows."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, points in curves.items():
+        points = sorted(points, key=lambda item: item[0])
+        sizes = [L * L for L, _ in points]
+        values = np.array([score.n99 for _, score in points])
+        low, high = np.array([score.n99_interval for _, score in points]).T
+        ax.errorbar(sizes, values, yerr=[values - low, np.minimum(high, 1e6) - values],
+                    marker="o", capsize=3, label=name)
+    for name, values in anchors.items():
+        sizes = sorted(L for L in values if np.isfinite(values[L]))
+        ax.plot([L * L for L in sizes], [values[L] for L in sizes], "--", color="gray",
+                alpha=0.7, marker="x", label=name)
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_xlabel("spins N = L^2")
+    ax.set_ylabel("n99 (episodes for 99 % confidence)")
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def wsc_success(rows, schedules, path, title=""):
+    """Thesis Fig. 3b-d: success probability against the start beta for every method
+    ({beta: {label: Score}}), and the policy's schedules from the hottest and coldest starts
+    ({beta: (betas (episodes, steps + 1), acceptance)})."""
+    starts = sorted(rows)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for label in rows[starts[0]]:
+        axes[0].plot(starts, [rows[b][label].p for b in starts], marker="o", label=label)
+    axes[0].set_xlabel("start beta")
+    axes[0].set_ylabel("success probability")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=8)
+    for ax, beta in zip(axes[1:], (starts[0], starts[-1])):
+        betas = np.asarray(schedules[beta][0])
+        mean, std = betas.mean(axis=0), betas.std(axis=0)
+        steps = np.arange(betas.shape[1])
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.25)
+        ax.plot(steps, mean, lw=2, label="mean +- std")
+        ax.plot(steps, betas[0], lw=0.8, color="red", label="one episode")
+        ax.set_xlabel("step")
+        ax.set_ylabel("beta")
+        ax.set_title(f"policy from beta {beta}")
+        ax.legend(fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)

@@ -236,8 +236,9 @@ def load_policy(path):
 
 def policy_anneal(policy, preset, model, runs, seed=0):
     """`runs` episodes of `model` driven by `policy`, stepped together as one batch: final
-    energies (runs, replicas), the beta at the end of every step (runs, steps) and the mean
-    acceptance of every step (runs, steps)."""
+    energies (runs, replicas), the start beta and the beta at the end of every step
+    (runs, steps + 1: the schedule is linear in between) and the mean acceptance of every step
+    (runs, steps)."""
     env = _batched(preset, seed, runs, cool.fixed(model))
     envs = env.pyenv.envs
     step = env.reset()
@@ -247,18 +248,26 @@ def policy_anneal(policy, preset, model, runs, seed=0):
         step, state = env.step(out.action), out.state
     env.close()
     return (np.stack([e.engine.energy for e in envs]),
-            np.array([[betas[-1] for betas in e.schedule] for e in envs]),
+            np.array([[e.start_beta] + [betas[-1] for betas in e.schedule] for e in envs]),
             np.array([e.acceptance for e in envs]))
 
 
 def policy_score(policy, preset, instances, runs, seed=0):
     """(`evaluation.Score` of the policy on (model, ground energy) instances, betas and
     acceptance of every episode as `policy_anneal` gives them, stacked)."""
-    wins, betas, acceptance = 0, [], []
+    wins, betas, acceptance = [], [], []
     for k, (model, ground) in enumerate(instances):
         energies, b, a = policy_anneal(policy, preset, model, runs, seed + k)
-        wins += sum(evaluation.succeeded(e, ground) for e in energies)
+        wins.append(sum(evaluation.succeeded(e, ground) for e in energies))
         betas.append(b)
         acceptance.append(a)
-    return (evaluation.Score(int(wins), runs * len(instances)), np.concatenate(betas),
-            np.concatenate(acceptance))
+    return (evaluation.Score.of(wins, runs), np.concatenate(betas), np.concatenate(acceptance))
+
+
+def replay_schedule(betas, sweeps):
+    """The per-sweep schedule through the mean of episodes' knots `betas` (episodes, steps + 1,
+    as `policy_anneal` gives them), linear over every step of `sweeps` sweeps: the thesis's
+    average-schedule replay (Fig. 5d)."""
+    knots = np.asarray(betas, np.float64).mean(axis=0)
+    return np.concatenate([np.linspace(a, b, int(sweeps) + 1)[1:]
+                           for a, b in zip(knots[:-1], knots[1:])])

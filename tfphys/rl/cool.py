@@ -7,8 +7,8 @@ spin-up probability drawn uniformly per replica (weak-strong clusters: in the lo
 each cluster along its own field). The action is the change of beta over the next step,
 applied linearly sweep by sweep; a change that would make beta negative is ignored and the
 system keeps its temperature. The observation is the (replicas, spins) array of +-1; the reward
-is 0 before the last step and -min_k H(replica k) at the last step (sparse). `schedule` (the
-betas of every step) and `acceptance` (the mean Metropolis acceptance of every step) record
+is 0 before the last step and -min_k H(replica k) at the last step (sparse). `start_beta`,
+`schedule` (the betas of every step) and `acceptance` (the mean Metropolis acceptance of every step) record
 the episode for plots. With `step_in_observation` the observation is {"spins", "step"
 (step / n_steps)}: the thesis's ablation, an agent without memory that knows the time.
 
@@ -31,6 +31,11 @@ from tfphys.errors import InputError
 from tfphys.physics import couplings as couplings_lib
 from tfphys.physics import annealing, ground_states
 from tfphys.physics.metropolis import Metropolis
+
+
+def field_aligned(model):
+    """Every spin along its own field (+1 where h >= 0): the WSC local minimum."""
+    return np.where(model.field >= 0, 1, -1)
 
 
 def fixed(model):
@@ -87,7 +92,8 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
                                   if self._with_step else spins)
         self._action_spec = array_spec.BoundedArraySpec((), np.float32, -max_change, max_change,
                                                         "delta_beta")
-        self.engine, self.beta, self.step_index, self.schedule = None, 0.0, 0, []
+        self.engine, self.beta, self.start_beta, self.step_index = None, 0.0, 0.0, 0
+        self.schedule = []
         self.sweeps_run, self.acceptance = 0, []
 
     def observation_spec(self):
@@ -100,7 +106,7 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         """Replicas of the current model at their episode start."""
         seed = int(self._rng.integers(2 ** 63))
         if self._start == "local_minimum":
-            spins = np.tile(np.where(self.model.field >= 0, 1, -1), (self.n_replicas, 1))
+            spins = np.tile(field_aligned(self.model), (self.n_replicas, 1))
         else:
             up = self._rng.uniform(size=(self.n_replicas, 1))
             spins = np.where(self._rng.uniform(size=(self.n_replicas, self.model.n)) < up, 1, -1)
@@ -119,7 +125,7 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         if self.model.n != spins.shape[1]:
             raise InputError(f"the source gave a model of {self.model.n} spins; this environment "
                              f"observes {spins.shape[1]}")
-        self.beta = float(self._rng.uniform(*self._beta0))
+        self.beta = self.start_beta = float(self._rng.uniform(*self._beta0))
         self.engine, self.step_index, self.schedule = self._fresh_engine(), 0, []
         self.sweeps_run, self.acceptance = 0, []
         return ts.restart(self._observe())
