@@ -62,6 +62,10 @@ class BadInputTableTest(tf.test.TestCase):
         with open(f"{d}/user/notes.txt", "w") as handle:
             handle.write("mine")
         np.savez(f"{d}/couplings_only.npz", J_right=np.ones((2, 4, 4)), J_down=np.ones((2, 4, 4)))
+        np.save(f"{d}/flat_potentials.npy", np.zeros((3, 16)))
+        nan = np.zeros((3, 16, 16))
+        nan[2, 4, 4] = np.nan
+        np.save(f"{d}/nan_potentials.npy", nan)
         cls.potts = _dataset(f"{d}/potts", model="potts", L=8)
         cls.small = _dataset(f"{d}/ising3", L=3)
         cls.twos = _dataset(f"{d}/twos", spin_value=2)
@@ -140,6 +144,15 @@ class BadInputTableTest(tf.test.TestCase):
             ("thermodynamics", [f"--energy_model={self.magnet_model}", "--L=4"], 2,
              "needs an Ising energy or label model"),
             ("thermodynamics", [f"--plot={d}/folder.png"], 2, "is a folder"),
+            ("solve_schrodinger", [f"--potentials={d}/flat_potentials.npy", f"--out={d}/s.npz"],
+             2, "expected (n, side, side)"),
+            ("solve_schrodinger", [f"--potentials={d}/nan_potentials.npy", f"--out={d}/s.npz"],
+             2, "potential 2 holds NaN or inf"),
+            ("solve_schrodinger", [f"--potentials={d}/absent.npy", f"--out={d}/s.npz"], 2,
+             "no such file"),
+            ("solve_schrodinger", [f"--potentials={d}/user/notes.txt", f"--out={d}/s.npz"], 2,
+             "not a readable .npy"),
+            ("solve_schrodinger", [f"--out={d}/s.npz"], 2, "give either --potentials"),
         ]
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda case: _script(case[0], *case[1]), cases))

@@ -1,12 +1,13 @@
 """The two lowest eigenvalues of H = -1/2 laplacian + V on a square grid (5-point finite
 differences, psi = 0 outside the grid, atomic units) and the kinetic energy <psi0|T|psi0>.
 
-Why it is fast: every step is O(N) on the grid. A block of two vectors is refined by LOBPCG
-whose preconditioner is one geometric multigrid V-cycle for H - min V (red-black Gauss-Seidel,
+Why it is fast: every step is O(N) on the grid. A block of three vectors (two wanted, one
+guard) is refined by LOBPCG whose preconditioner is one geometric multigrid V-cycle for H - min V (red-black Gauss-Seidel,
 2 x 2 averaging, cell-centred bilinear interpolation, V averaged onto the coarse grids), and
 the start is nested ("full multigrid"): the lowest states of the potential averaged onto a
-16 x 16 grid come from a dense solver, are interpolated to 32 x 32 and refined there, and so on
-up to the full grid, where two to seven iterations are left. The kernels are Numba-compiled and
+32 x 32 grid come from scipy's shift-invert eigsh below min V (6 ms; coarser grids miss narrow
+wells), are interpolated to 64 x 64 and refined there, and so on up to the full grid, where
+two to eight iterations are left. The kernels are Numba-compiled and
 release the GIL, so `solve_many` runs one potential per thread. Stopping rule: every wanted
 residual |H psi - eps psi| below `tol` (psi normalised), so the eigenvalue error is at most
 about tol^2 / gap; a potential that does not converge raises `JobFailed` rather than returning
@@ -21,11 +22,13 @@ import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse
+import scipy.sparse.linalg
 
 from tfphys.errors import InputError, JobFailed
 from tfphys.physics.schrodinger import potentials
 
-COARSEST = 16  # the nested start solves this grid densely
+SMOOTHING = 1  # red-black Gauss-Seidel sweeps before and after the coarse correction
+COARSEST = 32  # the nested start solves this grid with scipy's shift-invert eigsh
 
 
 @numba.njit(cache=True, nogil=True)
@@ -107,60 +110,62 @@ class _Multigrid:
             for _ in range(20):
                 _gauss_seidel(u, f, V, c, 0)
             return u
-        _gauss_seidel(u, f, V, c, 0)
+        for _ in range(SMOOTHING):
+            _gauss_seidel(u, f, V, c, 0)
         residual = np.empty_like(f)
         _apply(u, V, c, residual)
         _interpolate_add(self(_average(f - residual), level + 1), u)
-        _gauss_seidel(u, f, V, c, 1)
+        for _ in range(SMOOTHING):
+            _gauss_seidel(u, f, V, c, 1)
         return u
 
 
 def _rayleigh_ritz(S, AS):
-    """Ritz values and coefficients of the block S (k, n, n) with images AS."""
-    flat, aflat = S.reshape(len(S), -1), AS.reshape(len(AS), -1)
-    gram_a = flat @ aflat.T
-    return scipy.linalg.eigh(0.5 * (gram_a + gram_a.T), flat @ flat.T)
+    """Ritz values and coefficients of the block S (k, N) with images AS (k, N)."""
+    gram_a = S @ AS.T
+    return scipy.linalg.eigh(0.5 * (gram_a + gram_a.T), S @ S.T)
 
 
-def _combine(C, S):
-    return np.tensordot(C.T, S, 1)
+def _norms(Y):
+    return np.sqrt(np.einsum("ij,ij->i", Y, Y))
 
 
-def _lobpcg(V, h, X, tol, max_iterations):
-    """Refine the block X (m, n, n) towards the m lowest eigenpairs of H on this grid;
-    (eigenvalues, vectors, iterations, largest residual)."""
-    c, m = 1 / (2 * h * h), len(X)
+def _lobpcg(V, h, X, tol, max_iterations, wanted=2):
+    """Refine the block X (m, n, n) towards the m lowest eigenpairs of H on this grid until
+    the first `wanted` residuals are below `tol` (the rest guard against a missed level);
+    (eigenvalues, vectors (m, n, n), iterations, largest wanted residual). The basis
+    [X, W, P] and its image under H live in two preallocated (3m, N) buffers."""
+    c, m, n = 1 / (2 * h * h), len(X), V.shape[0]
     precondition = _Multigrid(V, h, -V.min())
-
-    def apply(Y):
-        out = np.empty_like(Y)
-        _apply(Y, V, c, out)
-        return out
-
-    values, C = _rayleigh_ritz(X, apply(X))
-    AX = apply(X)
-    X, AX = _combine(C, X), _combine(C, AX)
-    P = AP = None
+    S, AS = np.empty((3 * m, n * n)), np.empty((3 * m, n * n))
+    cube = lambda Y: Y.reshape(len(Y), n, n)  # noqa: E731
+    S[:m] = X.reshape(m, -1)
+    _apply(cube(S[:m]), V, c, cube(AS[:m]))
+    values, C = _rayleigh_ritz(S[:m], AS[:m])
+    S[:m], AS[:m] = C.T @ S[:m], C.T @ AS[:m]
+    size = m  # rows of S in use: X, then W, then P
     for iteration in range(max_iterations + 1):
-        R = AX - values[:m, None, None] * X
-        worst = float(np.sqrt((R ** 2).sum(axis=(1, 2))).max())
+        R = AS[:m] - values[:m, None] * S[:m]
+        worst = float(_norms(R[:wanted]).max())
         if worst < tol or iteration == max_iterations:
-            return values[:m], X, iteration, worst
-        W = precondition(R)
-        W /= np.sqrt((W ** 2).sum(axis=(1, 2)))[:, None, None]
-        AW = apply(W)
-        blocks = [(X, AX), (W, AW)] + ([(P, AP)] if P is not None else [])
-        S, AS = np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+            return values[:m], cube(S[:m].copy()), iteration, worst
+        W = precondition(cube(R)).reshape(m, -1)
+        S[m:2 * m] = W / _norms(W)[:, None]
+        _apply(cube(S[m:2 * m]), V, c, cube(AS[m:2 * m]))
+        size = max(size, 2 * m)
         try:
-            values, C = _rayleigh_ritz(S, AS)
+            values, C = _rayleigh_ritz(S[:size], AS[:size])
         except np.linalg.LinAlgError:  # P became dependent on X and W: restart without it
-            S, AS = S[:2 * m], AS[:2 * m]
-            values, C = _rayleigh_ritz(S, AS)
-        C = C[:, :m]
-        X, AX = _combine(C, S), _combine(C, AS)
-        P, AP = _combine(C[m:], S[m:]), _combine(C[m:], AS[m:])
-        norm = np.sqrt((P ** 2).sum(axis=(1, 2)))[:, None, None]
-        P, AP = P / norm, AP / norm
+            size = 2 * m
+            values, C = _rayleigh_ritz(S[:size], AS[:size])
+        both = np.zeros((size, 2 * m))  # new X and P from one pass over the basis
+        both[:, :m], both[m:, m:] = C[:, :m], C[m:, :m]
+        S[:m], S[2 * m:] = np.split(both.T @ S[:size], 2)
+        AS[:m], AS[2 * m:] = np.split(both.T @ AS[:size], 2)
+        norm = _norms(S[2 * m:])[:, None]
+        S[2 * m:] /= norm
+        AS[2 * m:] /= norm
+        size = 3 * m
 
 
 def hamiltonian(V, extent=potentials.EXTENT):
@@ -195,30 +200,37 @@ def _check(V):
     return V
 
 
-def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=60):
-    """`Solution` of one potential V (n, n) in Hartree on [-extent, extent]^2."""
+def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=60, block=3):
+    """`Solution` of one potential V (n, n) in Hartree on [-extent, extent]^2; `block`
+    vectors are refined (two wanted, the rest guard against missing eps1 when levels that the
+    coarse grids do not resolve cross; grids up to 64 x 64 carry two more guards)."""
     V = _check(V)
+    block = int(block)
+    if not 2 <= block <= 6:
+        raise InputError(f"block must be 2 to 6 vectors, got {block}")
     n, h = V.shape[0], potentials.axis(V.shape[0], extent)[1]
     grids = [V]
     while grids[-1].shape[0] > COARSEST and grids[-1].shape[0] % 2 == 0:
         grids.append(_average(grids[-1]))
     coarse = grids[-1]
-    step = h * n / coarse.shape[0]
-    if coarse.shape[0] <= 2 * COARSEST:  # dense start
-        _, vectors = scipy.linalg.eigh(hamiltonian(coarse, extent).toarray(), subset_by_index=[0, 1])
-        X = vectors.T.reshape(2, *coarse.shape)
-    else:  # a grid that does not halve: LOBPCG from a smooth start
+    width = lambda grid: block + 2 if grid.shape[0] <= 2 * COARSEST else block  # noqa: E731
+    if coarse.shape[0] <= 2 * COARSEST:  # shift-invert below min V: the lowest levels, surely
+        _, vectors = scipy.sparse.linalg.eigsh(hamiltonian(coarse, extent), k=width(coarse),
+                                               sigma=coarse.min() - 0.01)
+        X = vectors.T.reshape(-1, *coarse.shape)
+    else:  # a grid that does not halve: LOBPCG from smooth box states
         x = np.linspace(0, np.pi, coarse.shape[0] + 2)[1:-1]
-        X = np.stack([np.outer(np.sin(x), np.sin(x)), np.outer(np.sin(2 * x), np.sin(x))])
-    for level, grid in enumerate(reversed(grids)):
-        step = h * n / grid.shape[0]
-        if level:
-            fine = np.zeros((2,) + grid.shape)
-            _interpolate_add(X, fine)
+        modes = [(1, 1), (2, 1), (1, 2), (2, 2), (3, 1), (1, 3)][:block]
+        X = np.stack([np.outer(np.sin(a * x), np.sin(b * x)) for a, b in modes])
+    for grid in reversed(grids):
+        if grid is not coarse:
+            fine = np.zeros((width(grid),) + grid.shape)
+            _interpolate_add(np.ascontiguousarray(X[:width(grid)]), fine)
             X = fine
         last = grid is V
-        values, X, iterations, residual = _lobpcg(grid, step, X, tol if last else 1e-3,
-                                                  max_iterations)
+        values, X, iterations, residual = _lobpcg(
+            grid, h * n / grid.shape[0], X, tol if last else 1e-3, max_iterations,
+            wanted=2 if last else block)
     if residual >= tol:
         raise JobFailed(f"the eigensolver did not converge in {max_iterations} iterations "
                         f"(residual {residual:.2e} Ha)")
