@@ -30,7 +30,8 @@ class PotentialsTest(tf.test.TestCase):
             self.assertTrue(np.all((p[name] >= low) & (p[name] <= high)), name)
         x, _ = potentials.axis()
         i, j = 40, 200
-        expect = 0.5 * (p["kx"][0] * (x[i] - p["cx"][0]) ** 2 + p["ky"][0] * (x[j] - p["cy"][0]) ** 2)
+        expect = 0.5 * (p["kx"][0] * (x[i] - p["cx"][0]) ** 2
+                        + p["ky"][0] * (x[j] - p["cy"][0]) ** 2)
         self.assertAllClose(V[0, i, j], min(expect, 20.0))
         self.assertEqual(V.max(), 20.0)
 
@@ -45,9 +46,13 @@ class PotentialsTest(tf.test.TestCase):
         self.assertLess(abs(outside[0] - outside[1]), 0.04)
         self.assertAllEqual(np.unique(V), [0.0, 20.0])
         x, _ = potentials.axis(32)
-        inside = ((np.abs(x[None, :, None] - p["cx"][:, None, None]) < p["Lx"][:, None, None] / 2 - 1e-9)
-                  & (np.abs(x[None, None, :] - p["cy"][:, None, None]) < p["Ly"][:, None, None] / 2 - 1e-9))
+        b = lambda a: a[:, None, None]  # noqa: E731
+        inside = ((np.abs(x[None, :, None] - b(p["cx"])) < b(p["Lx"]) / 2 - 1e-9)
+                  & (np.abs(x[None, None, :] - b(p["cy"])) < b(p["Ly"]) / 2 - 1e-9))
+        outside = ((np.abs(x[None, :, None] - b(p["cx"])) > b(p["Lx"]) / 2 + 1e-9)
+                   | (np.abs(x[None, None, :] - b(p["cy"])) > b(p["Ly"]) / 2 + 1e-9))
         self.assertTrue(np.all(V[inside] == 0.0))
+        self.assertTrue(np.all(V[outside] == 20.0))
 
     def test_double_gaussian_table_two(self):
         V, p = potentials.double_gaussian(300, seed=2)

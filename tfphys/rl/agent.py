@@ -59,15 +59,14 @@ def _presets():
                        "clusters from the local minimum, start beta drawn in [0.1, 3]"),
             CoolPreset("cool_ising16", "ising", L=16, description="the thesis: 16x16 ferromagnet")]
     made += [CoolPreset(f"cool_ea{L}", "spin_glass", L=L, description=f"the thesis: {L}x{L} EA "
-                        "spin glasses, a new instance every episode") for L in (4, 6, 8, 10, 12, 14, 16)]
+                        "spin glasses, a new instance every episode")
+             for L in (4, 6, 8, 10, 12, 14, 16)]
     made += [CoolPreset("cool_wsc_quick", "wsc", episodes=5000, learning_rate=3e-4,
                         beta0=(0.1, 3.0), description="CPU-sized WSC: 5,000 episodes (17 min), "
-                        "rate 3e-4"),
-             CoolPreset("cool_ea4_quick", "spin_glass", L=4, episodes=800, learning_rate=3e-4,
-                        description="CPU-sized 4x4 EA: 800 episodes, rate 3e-4")]
+                        "rate 3e-4")]
     made += [CoolPreset(f"cool_ea{L}_quick", "spin_glass", L=L, episodes=800, learning_rate=3e-4,
                         description=f"CPU-sized {L}x{L} EA: 800 episodes, rate 3e-4")
-             for L in (6, 8)]
+             for L in (4, 6, 8)]
     made += [CoolPreset("cool_ea4_quick_nolstm", "spin_glass", L=4, episodes=800,
                         learning_rate=3e-4, lstm=False, description="cool_ea4_quick without the "
                         "LSTM, the step index appended to the observation (the ablation)")]
@@ -206,7 +205,7 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
     seconds = time.perf_counter() - start
     env.close()
     result = {"policy": agent.policy, "episodes": int(episodes_done.numpy()), "seconds": seconds,
-              "episodes_per_second": (len(rewards) * preset.episodes_per_update) / max(seconds, 1e-9),
+              "episodes_per_second": len(rewards) * preset.episodes_per_update / max(seconds, 1e-9),
               "final_rewards": rewards}
     if export_dir:
         result["export"] = export_policy(agent, export_dir, preset)

@@ -8,8 +8,8 @@ each cluster along its own field). The action is the change of beta over the nex
 applied linearly sweep by sweep; a change that would make beta negative is ignored and the
 system keeps its temperature. The observation is the (replicas, spins) array of +-1; the reward
 is 0 before the last step and -min_k H(replica k) at the last step (sparse). `start_beta`,
-`schedule` (the betas of every step) and `acceptance` (the mean Metropolis acceptance of every step) record
-the episode for plots. With `step_in_observation` the observation is {"spins", "step"
+`schedule` (the betas of every step) and `acceptance` (the mean Metropolis acceptance of every
+step) record the episode for plots. With `step_in_observation` the observation is {"spins", "step"
 (step / n_steps)}: the thesis's ablation, an agent without memory that knows the time.
 
 Destructive observation (quantum-inspired): every observation consumes its replicas; the next

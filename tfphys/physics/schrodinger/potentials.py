@@ -80,8 +80,9 @@ def infinite_well(count, seed=None, n=SIZE):
             Lx[i], Ly[i] = Ly[i], Lx[i]
     c = rng.uniform(-8.0, 8.0, (2, count))
     X, Y = _mesh(n)
-    box = lambda centre, side, coord: ((coord > (2 * centre - side)[:, None, None] / 2)  # noqa: E731
-                                       & (coord <= (2 * centre + side)[:, None, None] / 2))
+    def box(centre, side, coord):  # Eq. B2: (2c - L) / 2 < coord <= (2c + L) / 2
+        centre, side = centre[:, None, None], side[:, None, None]
+        return (coord > (2 * centre - side) / 2) & (coord <= (2 * centre + side) / 2)
     inside = box(c[0], Lx, X) & box(c[1], Ly, Y)
     return np.where(inside, 0.0, WALL), {"energy": energy, "Lx": Lx, "Ly": Ly, "cx": c[0],
                                           "cy": c[1]}

@@ -2,8 +2,9 @@
 differences, psi = 0 outside the grid, atomic units) and the kinetic energy <psi0|T|psi0>.
 
 Why it is fast: every step is O(N) on the grid. A block of three vectors (two wanted, one
-guard) is refined by LOBPCG whose preconditioner is one geometric multigrid V-cycle for H - min V (red-black Gauss-Seidel,
-2 x 2 averaging, cell-centred bilinear interpolation, V averaged onto the coarse grids), and
+guard) is refined by LOBPCG whose preconditioner is one geometric multigrid V-cycle for
+H - min V (red-black Gauss-Seidel, 2 x 2 averaging, cell-centred bilinear interpolation, V
+averaged onto the coarse grids), and
 the start is nested ("full multigrid"): the lowest states of the potential averaged onto a
 32 x 32 grid come from scipy's shift-invert eigsh below min V (6 ms; coarser grids miss narrow
 wells), are interpolated to 64 x 64 and refined there, and so on up to the full grid, where
