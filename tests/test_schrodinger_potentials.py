@@ -59,14 +59,14 @@ class PotentialsTest(tf.test.TestCase):
         for name, (low, high) in {"A1": (2, 4), "A2": (2, 4), "cx1": (-8, 8), "cy2": (-8, 8),
                                   "kx1": (1.6, 8), "ky2": (1.6, 8)}.items():
             self.assertTrue(np.all((p[name] >= low) & (p[name] <= high)), name)
-        self.assertTrue(np.all(V <= 0))
-        self.assertTrue(np.all(V.min(axis=(1, 2)) >= -(p["A1"] + p["A2"])))
+        self.assertAllClose(V.min(axis=(1, 2)), np.zeros(300))  # shifted: min V = 0
+        self.assertTrue(np.all((p["shift"] > 0) & (p["shift"] <= p["A1"] + p["A2"])))
         x, _ = potentials.axis()
         i, j = 100, 150
         expect = -sum(p[f"A{w}"][0] * np.exp(-((x[i] - p[f"cx{w}"][0]) / p[f"kx{w}"][0]) ** 2
                                               - ((x[j] - p[f"cy{w}"][0]) / p[f"ky{w}"][0]) ** 2)
                       for w in (1, 2))
-        self.assertAllClose(V[0, i, j], expect)
+        self.assertAllClose(V[0, i, j], expect + p["shift"][0])
 
     def test_random_potentials_reach_twenty_on_the_border(self):
         V, p = potentials.random(12, seed=3)

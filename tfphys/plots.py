@@ -235,3 +235,25 @@ def wsc_success(rows, schedules, path, title=""):
         ax.legend(fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def potentials(V, eps0, all_eps0, path, title=""):
+    """Example 2D potentials (Hartree) with their ground energies, and the histogram of a
+    dataset's eps0 (thesis Fig. 11 and the energy ranges of its Fig. 4)."""
+    V = np.asarray(V)
+    columns = min(len(V), 4)
+    rows = -(-len(V) // columns)
+    fig = plt.figure(figsize=(3 * columns + 4, 3 * rows))
+    grid = fig.add_gridspec(rows, columns + 2)
+    for k, (v, e) in enumerate(zip(V, eps0)):
+        ax = fig.add_subplot(grid[k // columns, k % columns])
+        ax.imshow(v.T, origin="lower", extent=(-20, 20, -20, 20), cmap="viridis")
+        ax.set_title(f"eps0 = {1000 * e:.1f} mHa", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    hist = fig.add_subplot(grid[:, columns:])
+    hist.hist(1000 * np.asarray(all_eps0), bins=50)
+    hist.set_xlabel("eps0 (mHa)")
+    hist.set_ylabel("potentials")
+    fig.suptitle(title)
+    return _save(fig, path)

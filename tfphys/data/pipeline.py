@@ -77,47 +77,51 @@ def _check_split(split):
         raise InputError(f"unknown split {split!r}; choose one of {SPLITS}")
 
 
-def shard_arrays(directory, label="energy", split=None, check=None, verify=True):
-    """(spins, labels) numpy arrays of one SHA3 `split` ('train', 'test' or None), one shard at
-    a time: memory holds one shard, whatever the dataset's size. `check(data, path)` may raise
+def shard_arrays(directory, label="energy", split=None, check=None, verify=True,
+                 features="spins"):
+    """(features, labels) numpy arrays of one SHA3 `split` ('train', 'test' or None), one shard
+    at a time: memory holds one shard, whatever the dataset's size. `features` names the input
+    field ("spins"; "potential" for Schrödinger sets). `check(data, path)` may raise
     InputError for a shard whose contents do not fit the consumer."""
     _check_split(split)
     manifest = shards.read_manifest(directory)
     fields = manifest["fields"] or {}
-    if "spins" not in fields or label not in fields:
-        raise InputError(f"{directory} has fields {sorted(fields)}; need 'spins' and {label!r}")
+    if features not in fields or label not in fields:
+        raise InputError(f"{directory} has fields {sorted(fields)}; need {features!r} and "
+                         f"{label!r}")
     for entry in manifest["shards"]:
         data = shards.read_shard(directory, entry, verify)
         if check is not None:
             check(data, entry["file"])
         keep = slice(None) if split is None else data["test"].astype(bool) == (split == "test")
-        yield data["spins"][keep], data[label][keep]
+        yield data[features][keep], data[label][keep]
 
 
-def shard_examples(directory, label="energy", split=None, check=None, upscale_to=None):
+def shard_examples(directory, label="energy", split=None, check=None, upscale_to=None,
+                   features="spins"):
     """Unbatched (features, label) examples of a shard directory in a fixed order with a known
     size (what `fit.train` shuffles, shards across ranks and batches). Every shard is verified
     once up front (checksum, readable, `check`), so a bad shard is one clear error before
     training instead of a failure inside TensorFlow half-way through an epoch."""
-    n = sum(len(s) for s, _ in shard_arrays(directory, label, split, check))
+    n = sum(len(s) for s, _ in shard_arrays(directory, label, split, check, features=features))
     if not n:
         raise InputError(f"{directory} has no {split or ''} examples")
-    manifest = shards.read_manifest(directory)
-    fields = manifest["fields"]
-    spec = (tf.TensorSpec([None] + fields["spins"]["shape"], np.dtype(fields["spins"]["dtype"])),
-            tf.TensorSpec([None] + fields[label]["shape"], np.dtype(fields[label]["dtype"])))
+    fields = shards.read_manifest(directory)["fields"]
+    spec = tuple(tf.TensorSpec([None] + fields[name]["shape"], np.dtype(fields[name]["dtype"]))
+                 for name in (features, label))
     ds = tf.data.Dataset.from_generator(
-        lambda: shard_arrays(directory, label, split, verify=False), output_signature=spec)
+        lambda: shard_arrays(directory, label, split, verify=False, features=features),
+        output_signature=spec)
     ds = ds.unbatch().map(lambda x, y: (_features(x[tf.newaxis], upscale_to)[0], y),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.apply(tf.data.experimental.assert_cardinality(n))
 
 
 def from_shards(directory, batch_size, label="energy", split=None, shuffle_buffer=10000,
-                upscale_to=None, seed=None, drop_remainder=False):
+                upscale_to=None, seed=None, drop_remainder=False, features="spins"):
     """Shuffled batches (features, label) of a shard directory (see `shard_examples`);
     `shuffle_buffer` 0 keeps the stored order."""
-    ds = shard_examples(directory, label, split, upscale_to=upscale_to)
+    ds = shard_examples(directory, label, split, upscale_to=upscale_to, features=features)
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

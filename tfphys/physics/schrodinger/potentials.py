@@ -11,7 +11,9 @@ except the random potentials' blob outline (one spline per potential).
   swapped with probability 1/2), so the box energies are uniform on [LOWEST_BOX, 0.4] Ha
   (redrawing E as well would thin out the low energies; below LOWEST_BOX = 0.022 Ha no L_x
   of the range works, so E is redrawn there).
-* `double_gaussian`: two inverted Gaussian wells (Eq. B4, Table II).
+* `double_gaussian`: two inverted Gaussian wells (Eq. B4, Table II), shifted so that min V = 0
+  like every other class (Eq. B4 alone puts eps0 between -6 and -1.5 Ha; the thesis's
+  0-400 mHa needs the shift).
 * `random`: the multistep recipe (Table III). Two 16 x 16 binary grids, upscaled to 256 and
   128, the smaller centred and subtracted, blurred (sigma_1); a blob mask (k^2 random points
   on 200 x 200, the points of their convex hull joined by a periodic cubic spline, filled,
@@ -89,7 +91,8 @@ def infinite_well(count, seed=None, n=SIZE):
 
 
 def double_gaussian(count, seed=None, n=SIZE):
-    """Double-well inverted Gaussians (Eq. B4)."""
+    """Double-well inverted Gaussians (Eq. B4), min V = 0; parameter "shift" is the -min
+    of Eq. B4 that was added."""
     rng = np.random.default_rng(seed)
     A = rng.uniform(2.0, 4.0, (2, count))
     c = rng.uniform(-8.0, 8.0, (2, 2, count))  # well, axis
@@ -98,7 +101,9 @@ def double_gaussian(count, seed=None, n=SIZE):
     b = lambda a: a[..., None, None]  # noqa: E731
     V = -sum(b(A[w]) * np.exp(-((X - b(c[w, 0])) / b(k[w, 0])) ** 2
                               - ((Y - b(c[w, 1])) / b(k[w, 1])) ** 2) for w in range(2))
-    names = {f"{name}{w + 1}": array[w] for name, array in (("A", A),) for w in range(2)}
+    shift = -V.min(axis=(1, 2))
+    V += shift[:, None, None]
+    names = {"A1": A[0], "A2": A[1], "shift": shift}
     for w in range(2):
         names.update({f"cx{w + 1}": c[w, 0], f"cy{w + 1}": c[w, 1], f"kx{w + 1}": k[w, 0],
                       f"ky{w + 1}": k[w, 1]})

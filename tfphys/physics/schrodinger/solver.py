@@ -217,7 +217,8 @@ def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=60, block=3):
     width = lambda grid: block + 2 if grid.shape[0] <= 2 * COARSEST else block  # noqa: E731
     if coarse.shape[0] <= 2 * COARSEST:  # shift-invert below min V: the lowest levels, surely
         _, vectors = scipy.sparse.linalg.eigsh(hamiltonian(coarse, extent), k=width(coarse),
-                                               sigma=coarse.min() - 0.01)
+                                               sigma=coarse.min() - 0.01,
+                                               v0=np.ones(coarse.size))  # reproducible
         X = vectors.T.reshape(-1, *coarse.shape)
     else:  # a grid that does not halve: LOBPCG from smooth box states
         x = np.linspace(0, np.pi, coarse.shape[0] + 2)[1:-1]
