@@ -110,11 +110,15 @@ class ScriptTest(tf.test.TestCase):
                         "--baselines=linear,dwave", "--replicas=4", "--plot_n99", plot)
         self.assertIn("5x5, 2 instances x 2 runs, linear SA beta", out)
         self.assertGreater(os.path.getsize(plot), 10000)
+        out = self._run(f"--instances={','.join(files)}", f"--policy={policy}", "--runs=1",
+                        "--sweeps=20", "--baselines=", "--replicas=2")
+        self.assertIn("4x4, 2 instances x 1 runs, COOL policy (cool_ea4_quick): {", out)
+        self.assertIn("5x5: no --policy for this size, baselines only", out)
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate_cool"),
-                               f"--instances={','.join(files)}", f"--policy={policy}"],
+                               f"--instances={files[1]}", f"--policy={policy}"],
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("no --policy was trained on 5x5", proc.stderr)
+        self.assertIn("no instance file has the size of a --policy", proc.stderr)
 
     def test_wsc_success_by_start_beta_and_its_plot(self):
         directory = self.get_temp_dir()

@@ -29,11 +29,12 @@ def upscale(x, size):
     return tf.repeat(tf.repeat(x, k, axis=1), k, axis=2)
 
 
-def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None):
+def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=True):
     """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
     of the periodic square lattice's symmetry group: a translation by whole sites (`block`
-    pixels per site for upscaled lattices), one of the 8 rotations and reflections, and with
-    `spin_flip` the global flip s -> -s. Labels must be invariant under all of them (Ising
+    pixels per site for upscaled lattices; `translate=False` for grids that are not periodic,
+    e.g. potentials), one of the 8 rotations and reflections, and with `spin_flip` the global
+    flip s -> -s. Labels must be invariant under all of them (Ising
     energies and energy classes), except that `flip_signs` (one +-1 per label entry) says how
     a label vector changes under the spin flip (e.g. (E/N, m) -> (E/N, -m): [1, -1]).
 
@@ -49,7 +50,9 @@ def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None):
         n = tf.shape(x, tf.int64)[0] // block
         shift = tf.stack([r % n, (r // n) % n]) * block
         r //= n * n
-        x = tf.image.rot90(tf.roll(x, tf.cast(shift, tf.int32), [0, 1]), tf.cast(r % 4, tf.int32))
+        if translate:
+            x = tf.roll(x, tf.cast(shift, tf.int32), [0, 1])
+        x = tf.image.rot90(x, tf.cast(r % 4, tf.int32))
         x = tf.where(r // 4 % 2 == 1, tf.reverse(x, [1]), x)
         if spin_flip:
             flipped = r // 8 % 2 == 1
