@@ -153,6 +153,9 @@ class BadInputTableTest(tf.test.TestCase):
             ("solve_schrodinger", [f"--potentials={d}/user/notes.txt", f"--out={d}/s.npz"], 2,
              "not a readable .npy"),
             ("solve_schrodinger", [f"--out={d}/s.npz"], 2, "give either --potentials"),
+            ("generate_potentials", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("train_schrodinger", [], 2, "give --data DIR"),
+            ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda case: _script(case[0], *case[1]), cases))

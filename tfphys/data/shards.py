@@ -114,7 +114,7 @@ def read_manifest(directory):
     path = os.path.join(directory, MANIFEST)
     if not os.path.exists(path):
         raise InputError(f"no dataset at {directory}: {MANIFEST} is missing "
-                         "(generate one with bin/generate_spins --out DIR)")
+                         "(make one with bin/generate_spins or bin/generate_potentials --out DIR)")
     manifest = outputs.read_marker(path, FORMAT, "regenerate the dataset")
     if not isinstance(manifest.get("shards"), list) or not isinstance(manifest.get("fields"),
                                                                       (dict, type(None))):
