@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
+from threadpoolctl import threadpool_limits
 
 from tfphys.errors import InputError, JobFailed
 from tfphys.physics.schrodinger import potentials
@@ -204,7 +205,13 @@ def _check(V):
 def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=60, block=3):
     """`Solution` of one potential V (n, n) in Hartree on [-extent, extent]^2; `block`
     vectors are refined (two wanted, the rest guard against missing eps1 when levels that the
-    coarse grids do not resolve cross; grids up to 64 x 64 carry two more guards)."""
+    coarse grids do not resolve cross; grids up to 64 x 64 carry two more guards). BLAS runs
+    on one thread meanwhile: its (9 x N) products are slower threaded."""
+    with threadpool_limits(1, user_api="blas"):
+        return _solve(V, extent, tol, max_iterations, block)
+
+
+def _solve(V, extent, tol, max_iterations, block):
     V = _check(V)
     block = int(block)
     if not 2 <= block <= 6:
@@ -247,7 +254,8 @@ def solve_many(V, extent=potentials.EXTENT, tol=1e-4, workers=None):
     if V.ndim != 3:
         raise InputError(f"potentials must be an array (count, n, n), got shape {V.shape}")
     workers = workers or os.cpu_count() or 1
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        found = list(pool.map(lambda v: solve(v, extent, tol), V))
+    with threadpool_limits(1, user_api="blas"), \
+            concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        found = list(pool.map(lambda v: _solve(v, extent, tol, 60, 3), V))
     return tuple(np.array([getattr(s, name) for s in found]) for name in ("eps0", "eps1",
                                                                            "kinetic"))
