@@ -189,7 +189,7 @@ def annealing_schedules(betas, acceptance, path, title="", examples=5):
 
 def n99_by_size(curves, anchors, path, title="n99 against system size"):
     """n99 against L: {method: [(L, evaluation.Score)]} with 95 % intervals, and reference
-    curves {name: {L: n99}} dashed. Symmetric-log axis: n99 = 0 (every episode succeeded) shows."""
+    curves {name: {L: n99}} in gray (dashed, dotted). Symmetric-log axis: n99 = 0 (every episode succeeded) shows."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, points in curves.items():
         points = sorted(points, key=lambda item: item[0])
@@ -198,10 +198,10 @@ def n99_by_size(curves, anchors, path, title="n99 against system size"):
         low, high = np.array([score.n99_interval for _, score in points]).T
         ax.errorbar(sizes, values, yerr=[values - low, np.minimum(high, 1e6) - values],
                     marker="o", capsize=3, label=name)
-    for name, values in anchors.items():
+    for (name, values), style in zip(anchors.items(), ("--", ":", "-.")):
         sizes = sorted(L for L in values if np.isfinite(values[L]))
-        ax.plot([L * L for L in sizes], [values[L] for L in sizes], "--", color="gray",
-                alpha=0.7, marker="x", label=name)
+        ax.plot([L * L for L in sizes], [values[L] for L in sizes], style, color="gray",
+                alpha=0.8, marker="x", label=name)
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_xlabel("spins N = L^2")
     ax.set_ylabel("n99 (episodes for 99 % confidence)")
