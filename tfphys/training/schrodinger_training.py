@@ -48,8 +48,8 @@ class SchrodingerPreset:
 
 
 def _presets():
-    thesis = [("sho", "sho", "eps0", 1.51), ("iw", "iw", "eps0", 5.04), ("dig", "dig", "eps0", 2.70),
-              ("random", "random", "eps0", 1.49), ("dig_eps1", "dig", "eps1", 10.93),
+    thesis = [("sho", "sho", "eps0", 1.51), ("iw", "iw", "eps0", 5.04),
+              ("dig", "dig", "eps0", 2.70), ("random", "random", "eps0", 1.49), ("dig_eps1", "dig", "eps1", 10.93),
               ("random_kinetic", "random", "kinetic", 2.98), ("mixed", "mixed", "eps0", 5.90)]
     made = [SchrodingerPreset(name, kind, label, thesis_mha=mha, description=f"the thesis: "
                               f"{label} of {kind} potentials (median |error| {mha} mHa)")
