@@ -47,6 +47,18 @@ class EnvironmentTest(tf.test.TestCase):
         self.assertAllClose(env.beta, 0.1 + 7 * 0.4)
         self.assertTrue(env.step(np.float32(0.1)).is_first())  # a step after the end resets
 
+    def test_reseed_makes_the_next_episode_independent_of_the_history(self):
+        played, fresh = small(seed=3, beta0=(0.1, 2.0)), small(seed=4, beta0=(0.1, 2.0))
+        played.reset()
+        for _ in range(7):  # one episode and a bit: another history
+            played.step(np.float32(0.3))
+        for env in (played, fresh):
+            env.reseed([0, 1, 5])
+        first, second = played.reset(), fresh.reset()
+        self.assertAllEqual(first.observation, second.observation)
+        self.assertEqual(played.start_beta, fresh.start_beta)
+        self.assertAllClose(played.model.matrix.toarray(), fresh.model.matrix.toarray())
+
     def test_a_change_to_negative_beta_is_ignored(self):
         env = small(beta0=0.3)
         env.reset()

@@ -162,7 +162,10 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
     "episodes_per_second",
     "final_rewards" (mean -min H of each update's episodes)} and {"export"} with `export_dir`.
     With `run_dir`, checkpoints (agent, optimizer, counters) every update and TensorBoard; a
-    rerun resumes after the last finished update."""
+    rerun resumes after the last finished update. Every update's episodes (Hamiltonians, start
+    temperatures, replicas) are drawn from (seed, environment, update), so a resumed run plays
+    the episodes an uninterrupted one would; the policy's action noise comes from TensorFlow's
+    stateful sampling, which is not checkpointed, so a resumed run is not bit-identical."""
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     tf.keras.utils.set_random_seed(seed)
     env = _batched(preset, seed, preset.episodes_per_update)
@@ -186,6 +189,8 @@ def train_cool(preset, run_dir=None, export_dir=None, seed=0, progress=True):
     rewards, start = [], time.perf_counter()
     for update in tqdm(range(done, updates), initial=done, total=updates, unit="update",
                        desc=preset.name, disable=None if progress else True):
+        for k, e in enumerate(env.pyenv.envs):  # episodes of update u come from (seed, k, u)
+            e.reseed([seed, k, update])
         driver.run()
         experience = buffer.gather_all()
         loss = float(learn(experience).loss)

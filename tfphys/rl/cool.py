@@ -96,6 +96,11 @@ class AnnealingEnvironment(py_environment.PyEnvironment):
         self.schedule = []
         self.sweeps_run, self.acceptance = 0, []
 
+    def reseed(self, seed):
+        """Draw what follows (models, start temperatures, replicas) from `seed` alone; the next
+        episode starts from a new draw (a resumable training run calls it every update)."""
+        self._rng, self._first = np.random.default_rng(seed), None
+
     def observation_spec(self):
         return self._observation_spec
 
