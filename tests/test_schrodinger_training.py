@@ -54,6 +54,7 @@ class TrainTest(tf.test.TestCase):
         figures = result["figures"]
         self.assertEqual(figures["examples"] + result["examples"], 45)
         self.assertTrue(np.isfinite(figures["median_abs_error_mHa"]))
+        self.assertGreaterEqual(figures["rotation_change_mHa"], 0.0)
         loaded = export.load(path)
         x, _ = next(iter(pipeline.shard_examples(data, "eps0", features="potential").batch(4)))
         self.assertAllClose(loaded(x), result["model"](x), atol=1e-6)

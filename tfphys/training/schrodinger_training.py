@@ -117,13 +117,21 @@ def _examples(preset, data_dirs, split):
 
 
 def score(model, examples, batch_size=64):
-    """{"median_abs_error_mHa", "mean_abs_error_mHa", "examples"} of a model on examples."""
-    errors = []
+    """{"median_abs_error_mHa", "mean_abs_error_mHa", "examples"} of a model on examples, and
+    the thesis's rotation check: "rotated_median_abs_error_mHa" on the same potentials turned
+    by 90 degrees (same energies) and "rotation_change_mHa", the median |f(rot V) - f(V)|."""
+    errors, rotated, change = [], [], []
     for x, y in examples.batch(batch_size):
-        errors.append(np.abs(model(x, training=False).numpy()[:, 0] - y.numpy()))
-    errors = 1000 * np.concatenate(errors)
+        plain = model(x, training=False).numpy()[:, 0]
+        turned = model(tf.image.rot90(x), training=False).numpy()[:, 0]
+        errors.append(np.abs(plain - y.numpy()))
+        rotated.append(np.abs(turned - y.numpy()))
+        change.append(np.abs(turned - plain))
+    errors, rotated, change = (1000 * np.concatenate(a) for a in (errors, rotated, change))
     return {"median_abs_error_mHa": float(np.median(errors)),
-            "mean_abs_error_mHa": float(errors.mean()), "examples": int(len(errors))}
+            "mean_abs_error_mHa": float(errors.mean()), "examples": int(len(errors)),
+            "rotated_median_abs_error_mHa": float(np.median(rotated)),
+            "rotation_change_mHa": float(np.median(change))}
 
 
 def train_preset(preset, data_dirs, gpus=0, horovod=False, run_dir=None, export_dir=None,
