@@ -80,6 +80,12 @@ class ShardWriter:
         done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)) for e in self.manifest["shards"]}
         return [k for k in range(n_shards) if k not in done]
 
+    def plan(self, total, shard_size):
+        """(k, examples) of every shard still to make for `total` examples in shards of
+        `shard_size` (the last one holds the remainder)."""
+        return [(k, min(shard_size, total - k * shard_size))
+                for k in self.todo(-(-total // shard_size))]
+
     def write(self, index, **fields):
         """Write shard `index` from equal-length arrays; returns its file name."""
         lengths = {len(v) for v in fields.values()}

@@ -37,7 +37,6 @@ from tfphys.errors import InputError
 EXTENT = 20.0  # a.u.: the grid spans [-EXTENT, EXTENT] in x and y
 SIZE = 256
 WALL = 20.0  # Ha: the thesis's numerical infinity and truncation
-KINDS = ("sho", "iw", "dig", "random")
 LOWEST_BOX = np.pi ** 2 / (2 * 15.0 ** 2)  # Ha: the lowest box energy the L_x range allows
 
 
@@ -155,6 +154,7 @@ def random(count, seed=None, n=SIZE):
 
 
 GENERATORS = {"sho": sho, "iw": infinite_well, "dig": double_gaussian, "random": random}
+KINDS = tuple(GENERATORS)
 
 
 def generate(kind, count, seed=None, n=SIZE):

@@ -29,7 +29,8 @@ from threadpoolctl import threadpool_limits
 from tfphys.errors import InputError, JobFailed
 from tfphys.physics.schrodinger import potentials
 
-SMOOTHING = 1  # red-black Gauss-Seidel sweeps before and after the coarse correction
+MAX_ITERATIONS = 60  # LOBPCG iterations per grid
+BLOCK = 3  # vectors refined on the full grid: eps0, eps1 and one guard
 COARSEST = 32  # the nested start solves this grid with scipy's shift-invert eigsh
 
 
@@ -112,13 +113,11 @@ class _Multigrid:
             for _ in range(20):
                 _gauss_seidel(u, f, V, c, 0)
             return u
-        for _ in range(SMOOTHING):
-            _gauss_seidel(u, f, V, c, 0)
+        _gauss_seidel(u, f, V, c, 0)
         residual = np.empty_like(f)
         _apply(u, V, c, residual)
         _interpolate_add(self(_average(f - residual), level + 1), u)
-        for _ in range(SMOOTHING):
-            _gauss_seidel(u, f, V, c, 1)
+        _gauss_seidel(u, f, V, c, 1)
         return u
 
 
@@ -202,7 +201,7 @@ def _check(V):
     return V
 
 
-def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=60, block=3):
+def solve(V, extent=potentials.EXTENT, tol=1e-4, max_iterations=MAX_ITERATIONS, block=BLOCK):
     """`Solution` of one potential V (n, n) in Hartree on [-extent, extent]^2; `block`
     vectors are refined (two wanted, the rest guard against missing eps1 when levels that the
     coarse grids do not resolve cross; grids up to 64 x 64 carry two more guards). BLAS runs
@@ -256,6 +255,6 @@ def solve_many(V, extent=potentials.EXTENT, tol=1e-4, workers=None):
     workers = workers or os.cpu_count() or 1
     with threadpool_limits(1, user_api="blas"), \
             concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        found = list(pool.map(lambda v: _solve(v, extent, tol, 60, 3), V))
+        found = list(pool.map(lambda v: _solve(v, extent, tol, MAX_ITERATIONS, BLOCK), V))
     return tuple(np.array([getattr(s, name) for s in found]) for name in ("eps0", "eps1",
                                                                            "kinetic"))
