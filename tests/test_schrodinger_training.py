@@ -4,6 +4,8 @@ scores in mHa and exports a model that reloads and predicts the same, and refusa
 dataset of another class."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -12,6 +14,8 @@ from tfphys.data import pipeline, potentials as potential_data, shards
 from tfphys.errors import InputError
 from tfphys.training import export
 from tfphys.training import schrodinger_training as training
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _dataset(directory, kind, count, seed=0):
@@ -45,6 +49,17 @@ class ModelTest(tf.test.TestCase):
         self.assertTrue(all(m[1:3, 1:3].sum() == x[0, 1:3, 1:3].sum() for m in moved))  # no roll
 
 
+class FiguresTest(tf.test.TestCase):
+    def test_errors_in_mha_by_hand(self):
+        figures = training.figures(np.array([1.0, 1.002, 0.997]), np.ones(3),
+                                   np.array([1.001, 1.002, 0.999]))
+        self.assertAllClose([figures[k] for k in ("median_abs_error_mHa", "mean_abs_error_mHa",
+                                                   "rotated_median_abs_error_mHa",
+                                                   "rotation_change_mHa")],
+                            [2.0, 5 / 3, 1.0, 1.0])
+        self.assertEqual(figures["examples"], 3)
+
+
 class TrainTest(tf.test.TestCase):
     def test_short_run_learns_scores_and_exports(self):
         data = _dataset(os.path.join(self.get_temp_dir(), "sho"), "sho", 45)
@@ -59,6 +74,20 @@ class TrainTest(tf.test.TestCase):
         x, _ = next(iter(pipeline.shard_examples(data, "eps0", features="potential").batch(4)))
         self.assertAllClose(loaded(x), result["model"](x), atol=1e-6)
         self.assertEqual(export.metadata(path)["units"], "Ha")
+        again, (predicted, true) = training.evaluate(loaded, export.metadata(path), data)
+        self.assertAllClose(again, figures, rtol=1e-5)
+        self.assertLen(predicted, figures["examples"])
+        self.assertAllClose(true, [y for _, y in pipeline.shard_examples(
+            data, "eps0", "test", features="potential").as_numpy_iterator()])
+        plot = os.path.join(self.get_temp_dir(), "parity.png")
+        for args, code, said in (([f"--data={data}", "--split=all", f"--plot={plot}"], 0,
+                                  '"examples": 45'), ([], 2, "give --data DIR")):
+            proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                                   f"--model={path}", *args], capture_output=True, text=True,
+                                  timeout=300)
+            self.assertEqual(proc.returncode, code, proc.stderr[-2000:])
+            self.assertIn(said, proc.stdout + proc.stderr)
+        self.assertTrue(os.path.exists(plot))
         dig = _dataset(os.path.join(self.get_temp_dir(), "dig"), "dig", 2)
         with self.assertRaisesRegex(InputError, "holds dig potentials; preset sho_quick"):
             training.train_preset(preset, [dig])

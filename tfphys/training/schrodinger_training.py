@@ -116,22 +116,41 @@ def _examples(preset, data_dirs, split):
     return ds
 
 
-def score(model, examples, batch_size=64):
-    """{"median_abs_error_mHa", "mean_abs_error_mHa", "examples"} of a model on examples, and
+def predict(model, examples, batch_size=64):
+    """(predicted, true, predicted on the potentials turned by 90 degrees) arrays in Hartree."""
+    found = [[], [], []]
+    for x, y in examples.batch(batch_size):
+        found[0].append(model(x, training=False).numpy()[:, 0])
+        found[1].append(y.numpy())
+        found[2].append(model(tf.image.rot90(x), training=False).numpy()[:, 0])
+    return tuple(np.concatenate(a) for a in found)
+
+
+def figures(predicted, true, turned):
+    """{"median_abs_error_mHa", "mean_abs_error_mHa", "examples"} of predictions (Hartree), and
     the thesis's rotation check: "rotated_median_abs_error_mHa" on the same potentials turned
     by 90 degrees (same energies) and "rotation_change_mHa", the median |f(rot V) - f(V)|."""
-    errors, rotated, change = [], [], []
-    for x, y in examples.batch(batch_size):
-        plain = model(x, training=False).numpy()[:, 0]
-        turned = model(tf.image.rot90(x), training=False).numpy()[:, 0]
-        errors.append(np.abs(plain - y.numpy()))
-        rotated.append(np.abs(turned - y.numpy()))
-        change.append(np.abs(turned - plain))
-    errors, rotated, change = (1000 * np.concatenate(a) for a in (errors, rotated, change))
+    plain, true, turned = (1000 * a for a in (predicted, true, turned))
+    errors = np.abs(plain - true)
     return {"median_abs_error_mHa": float(np.median(errors)),
             "mean_abs_error_mHa": float(errors.mean()), "examples": int(len(errors)),
-            "rotated_median_abs_error_mHa": float(np.median(rotated)),
-            "rotation_change_mHa": float(np.median(change))}
+            "rotated_median_abs_error_mHa": float(np.median(np.abs(turned - true))),
+            "rotation_change_mHa": float(np.median(np.abs(turned - plain)))}
+
+
+def evaluate(model, facts, data_dir, split="test"):
+    """`figures` of an exported model (its tfphys.json `facts`) on the `split` ("test", "train"
+    or None: all) of a potential dataset of any class (the thesis's transfer test: a model of
+    one class on another's potentials); returns (figures, (predicted, true) in Hartree)."""
+    metadata = shards.read_manifest(data_dir)["metadata"]
+    if metadata.get("kind") not in potentials.KINDS:
+        raise InputError(f"{data_dir} is not a potential dataset (bin/generate_potentials)")
+    if metadata["grid"] != facts["grid"]:
+        raise InputError(f"{data_dir} holds {metadata['grid']}x{metadata['grid']} potentials; "
+                         f"the model takes {facts['grid']}x{facts['grid']}")
+    examples = pipeline.shard_examples(data_dir, facts["label"], split, features="potential")
+    found = predict(model, examples)
+    return figures(*found), found[:2]
 
 
 def train_preset(preset, data_dirs, gpus=0, horovod=False, run_dir=None, export_dir=None,
@@ -163,7 +182,8 @@ def train_preset(preset, data_dirs, gpus=0, horovod=False, run_dir=None, export_
               "examples": int(data.cardinality()), "is_chief": dist.is_chief}
     if not dist.is_chief:
         return result
-    result.update(model=model, figures=score(model, _examples(preset, data_dirs, "test")))
+    result.update(model=model, figures=figures(*predict(model, _examples(preset, data_dirs,
+                                                                          "test"))))
     if export_dir:
         result["export"] = export.export(model, export_dir, {
             "kind": "schrodinger_cnn", "preset": preset.name, "label": preset.label,
