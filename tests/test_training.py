@@ -149,6 +149,19 @@ class ResumeTest(tf.test.TestCase):
         self.assertLess(len(history.epoch), 50)
         self.assertLessEqual(history.history["mae"][-1], 20.0)
 
+    def test_a_callback_that_stops_training_ends_the_run(self):
+        class StopInSecondEpoch(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                self.model.stop_training = self.model.optimizer.iterations.numpy() >= 10
+
+        _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, verbose=0),
+                           callbacks=[StopInSecondEpoch()])
+        self.assertEqual(history.epoch, [0, 1])  # 8 steps per epoch: step 10 is in epoch 1
+        _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, verbose=0),
+                           callbacks=[tf.keras.callbacks.EarlyStopping("loss", patience=0,
+                                                                       min_delta=1e9)])
+        self.assertEqual(history.epoch, [0, 1])  # Keras's own: no improvement by 1e9 at epoch 1
+
 
 class AdversarialTrainingTest(tf.test.TestCase):
     """A model with its own train_step and two optimizers goes through the same entry point."""

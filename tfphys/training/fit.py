@@ -198,21 +198,57 @@ class StopAtTarget(tf.keras.callbacks.Callback):
         super().__init__()
         self.metric, self.value = metric, float(value)
         self.higher_is_better = "acc" in metric
-        self.reached = False
 
     def on_epoch_end(self, epoch, logs=None):
         got = (logs or {}).get(self.metric)
         if got is None:
             raise InputError(f"target metric {self.metric!r} is not logged; logged: {sorted(logs or {})}")
         if (got >= self.value) if self.higher_is_better else (got <= self.value):
-            self.reached = True
+            self.model.stop_training = True
 
 
 class _OneEpochPerFit(tf.keras.callbacks.Callback):
-    """Ends each `fit` call after one epoch (the progress bar still shows 'Epoch e/E')."""
+    """Ends each `fit` call after one epoch (the progress bar still shows 'Epoch e/E') and
+    remembers whether another callback asked to stop (a target, EarlyStopping, a time limit):
+    `train` then ends the run. Runs after every other callback."""
+
+    stopped = False
 
     def on_epoch_end(self, epoch, logs=None):
+        self.stopped = self.stopped or self.model.stop_training
         self.model.stop_training = True
+
+
+class _WholeRun(tf.keras.callbacks.Callback):
+    """A user's callback (EarlyStopping, ReduceLROnPlateau ...) seeing the run as the one `fit`
+    it was written for: `train` fits one epoch per call, so `on_train_begin` (where Keras
+    callbacks reset their state) reaches it once and `on_train_end` once, from `finish`."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.begun = inner, False
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.inner.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.inner.set_params(params)
+
+    def on_train_begin(self, logs=None):
+        if not self.begun:
+            self.begun = True
+            self.inner.on_train_begin(logs)
+
+    def finish(self):
+        if self.begun:
+            self.inner.on_train_end()
+
+
+for _hook in ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end",
+              "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end"):
+    setattr(_WholeRun, _hook, lambda self, *args, _hook=_hook: getattr(self.inner, _hook)(*args))
 
 
 class Pictures(tf.keras.callbacks.Callback):
@@ -305,7 +341,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     Horovod ranks and batched here; `transform(ds, seed)` augments each epoch) or a callable
     `epoch -> dataset of batches` for streamed data (with `config.steps_per_epoch`), which
     must give the same batches whenever it is called for the same epoch. `validation` is an
-    unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks;
+    unbatched example dataset scored after every epoch; `callbacks` are extra Keras callbacks
+    (one that sets `model.stop_training`, e.g. EarlyStopping, ends the run as in `Model.fit`);
     `pictures(model)` (see `Pictures`) adds images and histograms to TensorBoard each epoch.
     `select(model)` (lower is better) scores every epoch; the model returned then holds the
     weights of the best-scoring epoch (`KeepBest`), and `history.best_epoch` says which.
@@ -351,7 +388,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
             if pictures is not None:
                 hooks.append(Pictures(os.path.join(board, "pictures"), pictures))
     target = StopAtTarget(*config.target) if config.target else None
-    hooks += ([target] if target else []) + list(callbacks) + [_OneEpochPerFit()]
+    one_epoch, whole = _OneEpochPerFit(), [_WholeRun(c) for c in callbacks]
+    hooks += ([target] if target else []) + whole + [one_epoch]
     if validation is not None:
         validation = epoch_batches(validation, 0, config, dist, shuffle=False)
     first_epoch, done = divmod(step, steps)
@@ -370,8 +408,10 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
             history.epoch += part.epoch
             for key, values in part.history.items():
                 history.history.setdefault(key, []).extend(values)
-        if target and target.reached:
+        if one_epoch.stopped:
             break
+    for callback in whole:
+        callback.finish()
     if keep is not None:
         keep.restore(model)
         if history is not None:

@@ -56,11 +56,13 @@ def _presets():
             for name, kind, label, mha in thesis]
     quick = dict(downsample=4, augment=True, optimizer="adam", learning_rate=1e-3, batch_size=32,
                  decay="cosine")
-    epochs = {"sho": 30, "dig": 90}  # measured: SHO 0.41 mHa, DIG 2.33 mHa on 4,000 potentials
-    made += [SchrodingerPreset(f"{name}_quick", kind, thesis_mha=mha, epochs=epochs[name],
-                               description=f"CPU recipe for {kind}: 64x64 average, symmetries, "
-                               f"Adam + cosine, batch 32, {epochs[name]} epochs", **quick)
-             for name, kind, _, mha in thesis if name in epochs]
+    epochs = {"sho": 30, "iw": 60, "dig": 90, "random": 90, "dig_eps1": 90,
+              "random_kinetic": 90}  # figures on 4,000 potentials: README benchmarks
+    made += [SchrodingerPreset(f"{name}_quick", kind, label, thesis_mha=mha, epochs=epochs[name],
+                               description=f"CPU recipe for {label} of {kind}: 64x64 average, "
+                               f"symmetries, Adam + cosine, batch 32, {epochs[name]} epochs",
+                               **quick)
+             for name, kind, label, mha in thesis if name in epochs]
     return {p.name: p for p in made}
 
 
