@@ -25,3 +25,22 @@ class SheetTest(tf.test.TestCase):
                 self.assertTrue(all(symbols[i] != symbols[j] for i, j in zip(*np.where(near))))
         with self.assertRaisesRegex(InputError, "unknown sheet material 'mos2'"):
             sheets.hexagonal("mos2")
+
+    def test_defects_holes_and_displacements(self):
+        rng = np.random.default_rng(3)
+        for _ in range(5):
+            sheet = sheets.defected(rng, "graphene", vacancies=(2, 2), substitutions=(1, 1))
+            symbols = sheet.get_chemical_symbols()
+            self.assertLen(sheet, 58)
+            self.assertEqual(sum(s in ("B", "N") for s in symbols), 1)
+        pristine = sheets.hexagonal("graphene", sheets.POROUS_REPEAT)
+        bond = 2.46 / np.sqrt(3)
+        for _ in range(3):
+            sheet = sheets.porous(rng, holes=(1, 1), radius=(3.0, 3.0))
+            self.assertBetween(len(sheet), 200, len(pristine) - 8)  # a 3 A hole takes >= 8
+            d = sheet.get_all_distances(mic=True)
+            self.assertTrue(np.all(((d > 0) & (d < 1.1 * bond)).sum(1) >= 2))
+        moved = sheets.displaced(pristine, rng, 0.05)
+        self.assertAllClose(np.std(moved.positions - pristine.positions), 0.05, rtol=0.1)
+        with self.assertRaisesRegex(InputError, "removed every atom"):
+            sheets.porous(rng, repeat=(1, 1), radius=(10, 10))

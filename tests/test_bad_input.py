@@ -154,6 +154,7 @@ class BadInputTableTest(tf.test.TestCase):
              "not a readable .npy"),
             ("solve_schrodinger", [f"--out={d}/s.npz"], 2, "give either --potentials"),
             ("generate_potentials", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("generate_sheets", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]

@@ -237,23 +237,24 @@ def wsc_success(rows, schedules, path, title=""):
     return _save(fig, path)
 
 
-def potentials(V, eps0, all_eps0, path, title=""):
-    """Example 2D potentials (Hartree) with their ground energies, and the histogram of a
-    dataset's eps0 (thesis Fig. 11 and the energy ranges of its Fig. 4)."""
-    V = np.asarray(V)
-    columns = min(len(V), 4)
-    rows = -(-len(V) // columns)
+def labelled_images(pictures, labels, all_labels, path, title="", name="eps0", unit="mHa",
+                    extent=(-20, 20, -20, 20)):
+    """Example images (2D potentials, atom images) with their labels, and the histogram of a
+    dataset's labels (the Schrödinger thesis's Fig. 11 and the energy ranges of its Fig. 4)."""
+    pictures = np.asarray(pictures)
+    columns = min(len(pictures), 4)
+    rows = -(-len(pictures) // columns)
     fig = plt.figure(figsize=(3 * columns + 4, 3 * rows))
     grid = fig.add_gridspec(rows, columns + 2)
-    for k, (v, e) in enumerate(zip(V, eps0)):
+    for k, (v, e) in enumerate(zip(pictures, labels)):
         ax = fig.add_subplot(grid[k // columns, k % columns])
-        ax.imshow(v.T, origin="lower", extent=(-20, 20, -20, 20), cmap="viridis")
-        ax.set_title(f"eps0 = {1000 * e:.1f} mHa", fontsize=9)
+        ax.imshow(v.T, origin="lower", extent=extent, cmap="viridis")
+        ax.set_title(f"{name} = {e:.1f} {unit}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     hist = fig.add_subplot(grid[:, columns:])
-    hist.hist(1000 * np.asarray(all_eps0), bins=50)
-    hist.set_xlabel("eps0 (mHa)")
-    hist.set_ylabel("potentials")
+    hist.hist(np.asarray(all_labels), bins=50)
+    hist.set_xlabel(f"{name} ({unit})")
+    hist.set_ylabel("examples")
     fig.suptitle(title)
     return _save(fig, path)

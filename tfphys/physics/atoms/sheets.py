@@ -1,5 +1,8 @@
 """Hexagonal sheets in rectangular periodic cells: graphene and hexagonal boron nitride as the
-thesis's 12.3 x 12.8 Angstrom, 60-atom cell (5 x 3 rectangular 4-atom cells) or any repeat."""
+thesis's 12.3 x 12.8 Angstrom, 60-atom cell (5 x 3 rectangular 4-atom cells) or any repeat,
+with random vacancies and substitutions (`defected`), and porous graphene (`porous`: random
+circular holes, atoms left with fewer than two neighbours removed) and thermal-like random
+displacements (`displaced`). Every generator draws from a numpy Generator."""
 
 import ase
 import numpy as np
@@ -10,6 +13,8 @@ from tfphys.errors import InputError
 LATTICE = {"graphene": (("C", "C"), 2.46), "hbn": (("B", "N"), 2.504)}  # Angstrom
 VACUUM = 15.0  # Angstrom of cell along z: the sheet is periodic in-plane only
 THESIS_REPEAT = (5, 3)  # 12.3 x 12.8 Angstrom, 60 atoms
+POROUS_REPEAT = (10, 6)  # 24.6 x 25.6 Angstrom, 240 atoms before holes (thesis: 35 x 35)
+DOPANTS = {"graphene": ("B", "N"), "hbn": ("C",)}
 
 
 def hexagonal(material="graphene", repeat=THESIS_REPEAT, a=None):
@@ -25,3 +30,48 @@ def hexagonal(material="graphene", repeat=THESIS_REPEAT, a=None):
                                        [0, 2 / 3, 0.5]],
                      cell=[a, a * np.sqrt(3), VACUUM], pbc=[True, True, False])
     return unit.repeat((n1, n2, 1))
+
+
+def defected(rng, material="graphene", repeat=THESIS_REPEAT, vacancies=(0, 3),
+             substitutions=(0, 3)):
+    """A sheet with a number of vacancies and of substitutions (a dopant of DOPANTS) each drawn
+    uniformly from the inclusive ranges, on distinct random sites."""
+    sheet = hexagonal(material, repeat)
+    n_vacancies = int(rng.integers(vacancies[0], vacancies[1] + 1))
+    n_substitutions = int(rng.integers(substitutions[0], substitutions[1] + 1))
+    sites = rng.choice(len(sheet), n_vacancies + n_substitutions, replace=False)
+    for site in sites[n_vacancies:]:
+        sheet[site].symbol = rng.choice(DOPANTS[material])
+    del sheet[sorted(sites[:n_vacancies])]
+    return sheet
+
+
+def displaced(sheet, rng, sigma):
+    """The sheet with every atom moved by a Gaussian of `sigma` Angstrom per coordinate (a
+    thermal-like snapshot)."""
+    sheet = sheet.copy()
+    sheet.positions += rng.normal(0, sigma, (len(sheet), 3))
+    return sheet
+
+
+def porous(rng, repeat=POROUS_REPEAT, holes=(1, 3), radius=(1.5, 4.0)):
+    """Graphene with a number of circular holes (centres uniform in the cell, radii uniform in
+    Angstrom, distances periodic); atoms left with fewer than two neighbours go too."""
+    sheet = hexagonal("graphene", repeat)
+    plane = np.asarray(sheet.cell)[:2, :2]
+    gone = np.zeros(len(sheet), bool)
+    for _ in range(int(rng.integers(holes[0], holes[1] + 1))):
+        step = (sheet.positions[:, :2] - rng.uniform(0, 1, 2) @ plane) @ np.linalg.inv(plane)
+        step -= np.round(step)
+        gone |= np.linalg.norm(step @ plane, axis=1) < rng.uniform(*radius)
+    del sheet[np.where(gone)[0]]
+    bond = LATTICE["graphene"][1] / np.sqrt(3)
+    while len(sheet):
+        d = sheet.get_all_distances(mic=True)
+        lonely = ((d > 0) & (d < 1.1 * bond)).sum(1) < 2
+        if not lonely.any():
+            break
+        del sheet[np.where(lonely)[0]]
+    if not len(sheet):
+        raise InputError("the holes removed every atom; use smaller --radius or fewer holes")
+    return sheet

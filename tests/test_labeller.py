@@ -1,0 +1,32 @@
+"""The electronic-structure labeller (tblite GFN1/GFN2-xTB behind ASE): energies invariant
+under rigid translations and atom reordering, a strained bond costs energy, provenance names
+the method and code, unknown methods are refused in one line."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.physics.atoms import labeller, sheets
+
+
+class LabellerTest(tf.test.TestCase):
+    def test_gfn1_symmetries_and_strain(self):
+        cell = sheets.hexagonal("graphene", (2, 1))
+        energy, temperature = labeller.label(cell, "gfn1")
+        self.assertEqual(temperature, labeller.TEMPERATURES[0])
+        moved = cell.copy()
+        moved.positions += [0.37, -1.1, 0.2]
+        reordered = cell[[3, 1, 7, 0, 2, 6, 5, 4]]
+        for other in (moved, reordered):
+            self.assertAllClose(labeller.label(other, "gfn1")[0], energy, atol=1e-6)
+        strained = sheets.hexagonal("graphene", (2, 1), a=2.46 * 1.05)
+        self.assertGreater(labeller.label(strained, "gfn1")[0], energy + 0.5)  # eV
+
+    def test_gfn2_and_provenance(self):
+        energy, _ = labeller.label(sheets.hexagonal("hbn", (1, 1)), "gfn2")
+        self.assertTrue(np.isfinite(energy))
+        facts = labeller.provenance("gfn2")
+        self.assertEqual(facts["method"], "GFN2-xTB")
+        self.assertRegex(facts["code"], r"^tblite \d")
+        with self.assertRaisesRegex(InputError, "unknown calculator 'dft'"):
+            labeller.calculator("dft")

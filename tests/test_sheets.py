@@ -1,0 +1,45 @@
+"""Labelled sheet datasets: fields and padding, the stored structure remakes the stored image,
+the same seed gives the same sheets, and bin/generate_sheets writes, resumes and refuses."""
+
+import os
+import subprocess
+import sys
+
+import ase
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import shards, sheets
+from tfphys.errors import InputError
+from tfphys.physics.atoms import images
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SheetDataTest(tf.test.TestCase):
+    def test_fields_and_stored_structures(self):
+        got = sheets.examples("hexagonal", 3, seed=5, workers=2)
+        self.assertEqual(got["image"].shape, (3, 256, 256))
+        for k in range(3):
+            n = got["atoms"][k]
+            self.assertAllEqual(got["numbers"][k, n:], np.zeros(60 - n))
+            atoms = ase.Atoms(numbers=got["numbers"][k, :n], positions=got["positions"][k, :n],
+                              cell=got["cell"][k], pbc=[True, True, False])
+            self.assertAllClose(images.image(atoms, (256, 256)), got["image"][k], atol=1e-5)
+        self.assertTrue(np.all(np.isfinite(got["energy"])))
+        again = sheets.structures("hexagonal", 3, np.random.default_rng(5))
+        self.assertAllEqual([len(a) for a in again], got["atoms"])
+        with self.assertRaisesRegex(InputError, "unknown sheet kind 'cubic'"):
+            sheets.structures("cubic", 1, np.random.default_rng())
+
+    def test_bin_generate_sheets_writes_and_resumes(self):
+        out = os.path.join(self.get_temp_dir(), "hex")
+        command = [sys.executable, os.path.join(ROOT, "bin", "generate_sheets"), "--count=5",
+                   "--shard_size=2", f"--out={out}"]
+        for new in (5, 0):
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+            self.assertIn(f"5 sheets in 3 shard(s) at {out} ({new} new", proc.stdout)
+        manifest = shards.read_manifest(out)
+        self.assertEqual(manifest["metadata"]["labeller"]["method"], "GFN1-xTB")
+        self.assertLen(shards.field(out, "energy"), 5)

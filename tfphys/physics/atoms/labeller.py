@@ -1,0 +1,49 @@
+"""Electronic-structure energies of sheets behind ASE's calculator interface: GFN1-xTB and
+GFN2-xTB from tblite (periodic, Gamma point only), standing in for the thesis's DFT, which
+cannot run here; a user's DFT energies (extxyz, vasprun.xml) enter through
+`tfphys.data.structures` unchanged.
+
+Graphene's small gap needs a finite electronic temperature (Fermi smearing) and periodic GFN2
+sheets may not converge at the first one, so `label` retries at the next of TEMPERATURES and
+returns the temperature that converged with the energy; `provenance` is what a dataset records.
+"""
+
+import importlib.metadata
+
+from tblite.ase import TBLite
+
+from tfphys.errors import InputError, JobFailed
+
+METHODS = {"gfn1": "GFN1-xTB", "gfn2": "GFN2-xTB"}
+TEMPERATURES = (1000.0, 3000.0, 5000.0)  # K: electronic temperatures tried in turn
+ACCURACY = 1.0  # tblite's SCF accuracy (its default)
+MAX_ITERATIONS = 250
+
+
+def calculator(method, electronic_temperature=TEMPERATURES[0]):
+    """An ASE calculator for `method` (a key of METHODS)."""
+    if method not in METHODS:
+        raise InputError(f"unknown calculator {method!r}; choose from {', '.join(METHODS)}")
+    return TBLite(method=METHODS[method], electronic_temperature=electronic_temperature,
+                  accuracy=ACCURACY, max_iterations=MAX_ITERATIONS, verbosity=0)
+
+
+def label(atoms, method):
+    """(energy in eV, electronic temperature in K that converged) of one structure."""
+    atoms = atoms.copy()
+    failures = []
+    for temperature in TEMPERATURES:
+        atoms.calc = calculator(method, temperature)
+        try:
+            return float(atoms.get_potential_energy()), temperature
+        except Exception as error:  # tblite raises its own error types for an SCF failure
+            failures.append(f"{temperature:g} K: {str(error).splitlines()[0][:80]}")
+    raise JobFailed(f"{METHODS[method]} did not converge for {atoms.get_chemical_formula()} "
+                    f"({'; '.join(failures)})")
+
+
+def provenance(method):
+    """What produced the energies: method, code and version, settings."""
+    return {"method": METHODS[method], "code": f"tblite {importlib.metadata.version('tblite')}",
+            "kpoints": "Gamma only", "electronic_temperatures_K": list(TEMPERATURES),
+            "accuracy": ACCURACY, "max_iterations": MAX_ITERATIONS, "units": "eV"}
