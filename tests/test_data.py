@@ -175,6 +175,14 @@ class PipelineTest(tf.test.TestCase):
                                      spin_flip=False, seed=3)
         for e, m in signed.as_numpy_iterator():
             self.assertEqual(e.sum(), m)
+        # rotate=False (images of rectangular cells): translations x the 4 axis reflections
+        wide = np.arange(12, dtype=np.float32).reshape(3, 4)
+        orbit = {np.roll(wide, (a, b), (0, 1))[::r, ::c].tobytes() for a in range(3)
+                 for b in range(4) for r in (1, -1) for c in (1, -1)}
+        images = pipeline.symmetries(tf.data.Dataset.from_tensors((wide[..., None], 0.0))
+                                     .repeat(3000), spin_flip=False, seed=5, rotate=False)
+        self.assertEqual({np.ascontiguousarray(e[..., 0]).tobytes()
+                          for e, _ in images.as_numpy_iterator()}, orbit)
 
 
 class GenerateSpinsTest(tf.test.TestCase):

@@ -22,6 +22,14 @@ class LabellerTest(tf.test.TestCase):
         strained = sheets.hexagonal("graphene", (2, 1), a=2.46 * 1.05)
         self.assertGreater(labeller.label(strained, "gfn1")[0], energy + 0.5)  # eV
 
+    def test_cohesive_energy_is_the_binding(self):
+        sheet = sheets.hexagonal("graphene", (2, 1))
+        energy, _ = labeller.label(sheet, "gfn1")
+        per_atom = labeller.cohesive(sheet, energy, "gfn1") / len(sheet)
+        self.assertBetween(per_atom, -12.0, -6.0)  # eV per atom; experiment: -7.9
+        self.assertAllClose(labeller.cohesive(sheet[:1], labeller.atom_energy("C", "gfn1"),
+                                              "gfn1"), 0.0)
+
     def test_gfn2_and_provenance(self):
         energy, _ = labeller.label(sheets.hexagonal("hbn", (1, 1)), "gfn2")
         self.assertTrue(np.isfinite(energy))

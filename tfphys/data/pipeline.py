@@ -29,11 +29,13 @@ def upscale(x, size):
     return tf.repeat(tf.repeat(x, k, axis=1), k, axis=2)
 
 
-def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=True):
+def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=True,
+               rotate=True):
     """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
     of the periodic square lattice's symmetry group: a translation by whole sites (`block`
     pixels per site for upscaled lattices; `translate=False` for grids that are not periodic,
-    e.g. potentials), one of the 8 rotations and reflections, and with `spin_flip` the global
+    e.g. potentials), one of the 8 rotations and reflections (`rotate=False`: the 4 reflections
+    about the axes only, for images of rectangular cells), and with `spin_flip` the global
     flip s -> -s. Labels must be invariant under all of them (Ising
     energies and energy classes), except that `flip_signs` (one +-1 per label entry) says how
     a label vector changes under the spin flip (e.g. (E/N, m) -> (E/N, -m): [1, -1]).
@@ -47,12 +49,15 @@ def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=T
         x, y = example
         r = tf.random.stateless_uniform([], tf.random.experimental.stateless_fold_in(key, i),
                                         maxval=1 << 40, dtype=tf.int64)
-        n = tf.shape(x, tf.int64)[0] // block
-        shift = tf.stack([r % n, (r // n) % n]) * block
-        r //= n * n
+        h, w = tf.unstack(tf.shape(x, tf.int64)[:2] // block)
+        shift = tf.stack([r % h, (r // h) % w]) * block
+        r //= h * w
         if translate:
             x = tf.roll(x, tf.cast(shift, tf.int32), [0, 1])
-        x = tf.image.rot90(x, tf.cast(r % 4, tf.int32))
+        if rotate:
+            x = tf.image.rot90(x, tf.cast(r % 4, tf.int32))
+        else:
+            x = tf.where(r % 4 // 2 == 1, tf.reverse(x, [0]), x)
         x = tf.where(r // 4 % 2 == 1, tf.reverse(x, [1]), x)
         if spin_flip:
             flipped = r // 8 % 2 == 1

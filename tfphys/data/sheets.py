@@ -45,7 +45,8 @@ def structures(kind, count, rng):
 
 
 def examples(kind, count, seed=None, method="gfn1", workers=None):
-    """{"image" (count, n1, n2) float32, "energy" eV, "area" Angstrom^2, "atoms", "numbers"
+    """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
+    eV, "area" Angstrom^2, "atoms", "numbers"
     and "positions" (padded), "cell" (count, 3, 3), "temperature" K (electronic, the one that
     converged), "test"} of `count` new labelled sheets of `kind`."""
     made = structures(kind, count, np.random.default_rng(seed))
@@ -58,6 +59,8 @@ def examples(kind, count, seed=None, method="gfn1", workers=None):
         numbers[k, :len(atoms)], positions[k, :len(atoms)] = atoms.numbers, atoms.positions
     picture = images.images(made, SHAPES[kind])
     return {"image": picture, "energy": np.array([e for e, _ in labels]),
+            "cohesive_energy": np.array([labeller.cohesive(a, e, method)
+                                         for a, (e, _) in zip(made, labels)]),
             "temperature": np.array([t for _, t in labels]),
             "area": np.array([images.area(a) for a in made]),
             "atoms": np.array([len(a) for a in made]), "numbers": numbers,

@@ -6,10 +6,14 @@ cannot run here; a user's DFT energies (extxyz, vasprun.xml) enter through
 Graphene's small gap needs a finite electronic temperature (Fermi smearing) and periodic GFN2
 sheets may not converge at the first one, so `label` retries at the next of TEMPERATURES and
 returns the temperature that converged with the energy; `provenance` is what a dataset records.
+`cohesive` subtracts the method's own free-atom energies (spin-restricted, as the sheets are):
+the extensive quantity the EDNN learns, without the ~50 eV per atom that only counts atoms.
 """
 
+import functools
 import importlib.metadata
 
+import ase
 from tblite.ase import TBLite
 
 from tfphys.errors import InputError, JobFailed
@@ -40,6 +44,17 @@ def label(atoms, method):
             failures.append(f"{temperature:g} K: {str(error).splitlines()[0][:80]}")
     raise JobFailed(f"{METHODS[method]} did not converge for {atoms.get_chemical_formula()} "
                     f"({'; '.join(failures)})")
+
+
+@functools.lru_cache(maxsize=None)
+def atom_energy(symbol, method):
+    """The energy in eV of one free atom of `symbol` by `method` (the cohesive reference)."""
+    return label(ase.Atoms(symbol), method)[0]
+
+
+def cohesive(atoms, energy, method):
+    """`energy` of `atoms` minus the free-atom energies of its atoms, in eV."""
+    return energy - sum(atom_energy(s, method) for s in atoms.get_chemical_symbols())
 
 
 def provenance(method):

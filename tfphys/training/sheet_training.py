@@ -1,0 +1,180 @@
+"""Train EDNNs and the non-EDNN CNN on sheet energies (thesis: "EDNN on DFT", hexagonal sheets
+and porous graphene) from a dataset of bin/generate_sheets: plain functions bin/train_sheets
+wraps.
+
+The label is the cohesive energy (the labeller's energy minus its free-atom energies, eV), an
+extensive quantity; errors are reported as the thesis does, the median |error| of the total
+energy per cell area in meV / Angstrom^2 (the free-atom references cancel in the error). The
+EDNN cuts the image into focus tiles with context (periodic: the image is of a periodic cell),
+runs one brain per tile and sums, so it evaluates cells of any size; its output is scaled by
+the training labels' spread and its per-tile bias starts at their mean share, both extensive,
+so training starts at the right energy scale. The thesis presets keep its network (f = 64,
+c = 32, the 13-convolution brain on 256 x 256); the `_quick` presets are the CPU recipe: the
+image averaged 4 x 4 inside the model (0.2 Angstrom pixels, one gamma), f = 16, c = 8 (the
+same 16 tiles), Adam with cosine decay, and the exact symmetries of a periodic image (whole-
+pixel translations, reflections about the axes) drawn every epoch.
+"""
+
+import dataclasses
+import json
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import pipeline, sheets as sheet_data, shards
+from tfphys.errors import InputError
+from tfphys.models import cnn, ednn
+from tfphys.training import export, presets
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, claim_outputs, train
+
+LABEL = "cohesive_energy"
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetPreset:
+    name: str
+    kind: str  # dataset kind: hexagonal | porous
+    model: str  # "ednn" (tiles summed) or "cnn" (the non-EDNN baseline)
+    focus: int = 64
+    context: int = 32
+    downsample: int = 1  # average-pool the image by this factor inside the model
+    augment: bool = False  # whole-pixel translations and axis reflections every epoch
+    optimizer: str = "adam"
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    epochs: int = 500
+    decay: str = "constant"
+    thesis_mev: float = None  # the thesis's median |error| in meV / Angstrom^2
+    description: str = ""
+
+
+def _presets():
+    thesis = {"hexagonal": {"ednn": 1.122, "cnn": 2.529}, "porous": {"ednn": 1.685}}
+    quick = dict(focus=16, context=8, downsample=4, augment=True, learning_rate=1e-3,
+                 decay="cosine", epochs=60)
+    made = []
+    for kind, models in thesis.items():
+        for model, mev in models.items():
+            made.append(SheetPreset(f"{model}_{kind}", kind, model, thesis_mev=mev,
+                                    description=f"the thesis: {model} on {kind} sheets, f = 64, "
+                                    f"c = 32, 500 epochs ({mev} meV/A^2)"))
+            made.append(SheetPreset(f"{model}_{kind}_quick", kind, model, thesis_mev=mev,
+                                    description=f"CPU recipe: {model} on {kind} sheets averaged "
+                                    "4x4, f = 16, c = 8, symmetries, Adam + cosine", **quick))
+    return {p.name: p for p in made}
+
+
+PRESETS = _presets()
+OVERRIDES = ("focus", "context", "downsample", "augment", "optimizer", "learning_rate",
+             "batch_size", "epochs", "decay")
+
+
+def preset_with(name, **overrides):
+    return presets.overridden(PRESETS, name, "sheet", **overrides)
+
+
+def build(preset, shape, mean, scale):
+    """The model on (n1, n2) images (EDNN: any multiple of downsample x focus), predicting
+    `scale` x its sum, its output starting near `mean`."""
+    d, f = preset.downsample, preset.focus
+    if preset.model == "ednn":
+        for n in shape:
+            if n % (d * f):
+                raise InputError(f"{shape[0]}x{shape[1]} images are not a multiple of downsample "
+                                 f"x focus = {d * f}; use another --focus or --downsample")
+        brain = ednn.dft_cnn_brain(f, preset.context)
+        body = ednn.ednn(brain, f, preset.context, name="sheet_ednn")
+        inputs = tf.keras.Input((None, None, 1), name="image")
+        tiles = shape[0] * shape[1] // (d * f) ** 2
+    else:
+        side = [n // d for n in shape]
+        if any(n % d for n in shape) or side[0] != side[1] or side[0] & (side[0] - 1):
+            raise InputError(f"the CNN takes square images of a power-of-two side after the "
+                             f"{d}x{d} average; got {shape[0]}x{shape[1]}")
+        body = cnn.mills_cnn((side[0], side[1], 1), 1, reducing=int(np.log2(side[0])) - 1,
+                             reducing_filters=64, name="sheet_cnn")
+        brain, tiles = body, 1
+        inputs = tf.keras.Input((*shape, 1), name="image")
+    brain.layers[-1].bias.assign([mean / (tiles * scale)])
+    x = tf.keras.layers.AveragePooling2D(d, name="average")(inputs) if d > 1 else inputs
+    out = tf.keras.layers.Rescaling(scale, name="energy_scale")(body(x))
+    return tf.keras.Model(inputs, out, name=preset.name)
+
+
+def _labels(data_dir):
+    """(label, area, test flag) arrays of every sheet, in stored order (small fields only)."""
+    return tuple(shards.field(data_dir, name) for name in (LABEL, "area", "test"))
+
+
+def predict(model, data_dir, split, batch_size=16):
+    """(predicted, true) cohesive energies in eV of a split, streamed shard by shard."""
+    predicted, true = [], []
+    for x, y in pipeline.shard_examples(data_dir, LABEL, split, features="image").batch(
+            batch_size):
+        predicted.append(model(x, training=False).numpy()[:, 0])
+        true.append(y.numpy())
+    return np.concatenate(predicted), np.concatenate(true)
+
+
+def figures(predicted, true, area):
+    """Median and mean |error| per area in meV / Angstrom^2 and per cell in eV."""
+    errors = np.abs(predicted - true)
+    per_area = 1000 * errors / area
+    return {"median_abs_error_meV_per_A2": float(np.median(per_area)),
+            "mean_abs_error_meV_per_A2": float(per_area.mean()),
+            "median_abs_error_eV": float(np.median(errors)), "examples": int(len(errors))}
+
+
+def _check_dataset(preset, data_dir):
+    manifest = shards.read_manifest(data_dir)
+    metadata = manifest["metadata"]
+    if metadata.get("kind") not in sheet_data.KINDS or LABEL not in (manifest["fields"] or {}):
+        raise InputError(f"{data_dir} is not a sheet dataset with cohesive energies "
+                         "(bin/generate_sheets)")
+    if metadata["kind"] != preset.kind:
+        raise InputError(f"{data_dir} holds {metadata['kind']} sheets; preset {preset.name} "
+                         f"trains on {preset.kind}")
+    return metadata
+
+
+def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
+                 checkpoint_every=0, verbose=None):
+    """Train `preset` on a sheet dataset and score its test split; returns {"preset",
+    "seconds", "examples", "is_chief"} and on the chief {"model", "figures"[, "export"]}."""
+    if not data_dir:
+        raise InputError("give --data DIR (bin/generate_sheets --kind KIND --out DIR)")
+    metadata = _check_dataset(preset, data_dir)
+    claim_outputs(run_dir, [export_dir] if export_dir else [])
+    label, area, test = _labels(data_dir)
+    if not np.all(np.isfinite(label)):
+        raise InputError(f"{data_dir} has {np.sum(~np.isfinite(label))} non-finite energies")
+    mean, scale = float(label[~test].mean()), float(max(label[~test].std(), 1e-3))
+    shape = tuple(metadata["shape"])
+    dist = Distribution(gpus, horovod)
+    tf.keras.utils.set_random_seed(seed)
+    data = pipeline.shard_examples(data_dir, LABEL, "train", features="image")
+    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
+                         optimizer=preset.optimizer, learning_rate=preset.learning_rate,
+                         decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
+                         checkpoint_every=checkpoint_every, shuffle_buffer=4096, verbose=verbose)
+
+    def transform(ds, transform_seed):
+        return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, rotate=False)
+
+    start = time.perf_counter()
+    model, _ = train(lambda: build(preset, shape, mean, scale), data, config, dist,
+                     transform=transform if preset.augment else None)
+    result = {"preset": preset, "seconds": time.perf_counter() - start,
+              "examples": int(data.cardinality()), "is_chief": dist.is_chief}
+    if not dist.is_chief:
+        return result
+    result.update(model=model, figures=figures(*predict(model, data_dir, "test"), area[test]))
+    if export_dir:
+        result["export"] = export.export(model, export_dir, {
+            "kind": "sheet_energy", "preset": preset.name, "label": LABEL, "units": "eV",
+            "shape": list(shape), "spacing": metadata["spacing"],
+            "labeller": metadata["labeller"],
+            "settings": json.loads(json.dumps(dataclasses.asdict(preset)))})
+    return result
