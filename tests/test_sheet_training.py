@@ -2,16 +2,23 @@
 exports a model that reloads and predicts the same; the EDNN is extensive (a 2 x 2 supercell
 is predicted at exactly 4x the energy of its cell); the CNN baseline and refusals."""
 
+import json
 import os
+import subprocess
+import sys
 
+import ase.io
 import numpy as np
 import tensorflow as tf
+from ase.calculators.singlepoint import SinglePointCalculator
 
 from tfphys.data import sheets as sheet_data, shards
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, sheets
 from tfphys.training import export
 from tfphys.training import sheet_training as training
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _dataset(directory, count):
@@ -37,6 +44,29 @@ class SheetTrainingTest(tf.test.TestCase):
         supercell = images.image(sheet.repeat((2, 2, 1)), (512, 512))[None, ..., None]
         self.assertAllClose(loaded(supercell), 4 * loaded(cell), rtol=1e-4)
         self.assertEqual(export.metadata(path)["units"], "eV")
+        # bin/evaluate_structure: any cell size, the labeller's scale, the stored energy's error
+        big = sheet.repeat((2, 2, 1))
+        big.calc = SinglePointCalculator(big, energy=-15000.0)
+        files = os.path.join(self.get_temp_dir(), "cells.extxyz")
+        ase.io.write(files, [sheet, big])
+        plot = os.path.join(self.get_temp_dir(), "tiles.png")
+        script = os.path.join(ROOT, "bin", "evaluate_structure")
+        proc = subprocess.run([sys.executable, script, f"--model={path}",
+                               f"--structures={files}", f"--plot={plot}"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        lines = [json.loads(l.split(": ", 1)[1]) for l in proc.stdout.splitlines()
+                 if l[0].isdigit()]
+        self.assertEqual([l["image"] for l in lines], ["256x256", "512x512"])
+        self.assertAllClose(lines[1]["cohesive_energy_eV"], 4 * lines[0]["cohesive_energy_eV"],
+                            rtol=1e-4)
+        self.assertAllClose(lines[1]["error_meV_per_A2"], 1000 * abs(
+            lines[1]["energy_eV"] + 15000.0) / images.area(big), rtol=1e-4)
+        self.assertTrue(os.path.exists(plot))
+        proc = subprocess.run([sys.executable, script, f"--model={path}"], capture_output=True,
+                              text=True, timeout=300)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("give --structures", proc.stderr)
 
     def test_cnn_baseline_and_refusals(self):
         preset = training.PRESETS["cnn_hexagonal"]

@@ -258,3 +258,23 @@ def labelled_images(pictures, labels, all_labels, path, title="", name="eps0", u
     hist.set_ylabel("examples")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def tile_energies(picture, tiles, path, title="", unit="eV"):
+    """An atom image with the EDNN's per-tile energies over it (colour and value per tile):
+    where a sheet's energy sits (thesis: density maps of the extensive quantity)."""
+    picture, tiles = np.asarray(picture), np.asarray(tiles)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    h, w = picture.shape
+    ax.imshow(picture.T, origin="lower", cmap="gray", extent=(0, h, 0, w))
+    shade = ax.imshow(tiles.T, origin="lower", cmap="coolwarm", alpha=0.45, extent=(0, h, 0, w))
+    fig.colorbar(shade, ax=ax, label=f"tile energy ({unit})")
+    step = h / tiles.shape[0], w / tiles.shape[1]
+    if tiles.size <= 256:
+        for (i, j), value in np.ndenumerate(tiles):
+            ax.text((i + 0.5) * step[0], (j + 0.5) * step[1], f"{value:.1f}", ha="center",
+                    va="center", fontsize=7)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _save(fig, path)

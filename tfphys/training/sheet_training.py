@@ -103,6 +103,30 @@ def build(preset, shape, mean, scale):
     return tf.keras.Model(inputs, out, name=preset.name)
 
 
+def image_shape(facts, atoms):
+    """The image size for `atoms` under an exported sheet model (its tfphys.json `facts`): the
+    training spacing, rounded to the nearest multiple of downsample x focus (EDNN; the sheet is
+    stretched by at most half a tile) or the training shape (CNN: its input is fixed)."""
+    settings = facts["settings"]
+    if settings["model"] != "ednn":
+        return tuple(facts["shape"])
+    step = settings["downsample"] * settings["focus"]
+    lengths = np.linalg.norm(np.asarray(atoms.cell)[:2, :2], axis=1)
+    return tuple(max(step, int(round(length / facts["spacing"] / step)) * step)
+                 for length in lengths)
+
+
+def energy_map(model):
+    """A model giving the EDNN's per-tile energies in eV (batch, H/(d f), W/(d f)): where the
+    energy sits in the sheet (they sum to the prediction)."""
+    body = model.get_layer("sheet_ednn")
+    x = model.input
+    if "average" in [layer.name for layer in model.layers]:
+        x = model.get_layer("average")(x)
+    tiles = ednn.contributions(body)(x)[..., 0]
+    return tf.keras.Model(model.input, model.get_layer("energy_scale")(tiles))
+
+
 def _labels(data_dir):
     """(label, area, test flag) arrays of every sheet, in stored order (small fields only)."""
     return tuple(shards.field(data_dir, name) for name in (LABEL, "area", "test"))
@@ -125,6 +149,12 @@ def figures(predicted, true, area):
     return {"median_abs_error_meV_per_A2": float(np.median(per_area)),
             "mean_abs_error_meV_per_A2": float(per_area.mean()),
             "median_abs_error_eV": float(np.median(errors)), "examples": int(len(errors))}
+
+
+def _spacings(data_dir, shape):
+    """Pixel sizes in Angstrom of every stored sheet's image (along both cell vectors)."""
+    lengths = np.linalg.norm(shards.field(data_dir, "cell")[:, :2, :2], axis=2)
+    return (lengths / np.asarray(shape)).ravel()
 
 
 def _check_dataset(preset, data_dir):
@@ -174,7 +204,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if export_dir:
         result["export"] = export.export(model, export_dir, {
             "kind": "sheet_energy", "preset": preset.name, "label": LABEL, "units": "eV",
-            "shape": list(shape), "spacing": metadata["spacing"],
+            "shape": list(shape), "spacing": float(np.median(_spacings(data_dir, shape))),
             "labeller": metadata["labeller"],
             "settings": json.loads(json.dumps(dataclasses.asdict(preset)))})
     return result

@@ -52,9 +52,14 @@ def atom_energy(symbol, method):
     return label(ase.Atoms(symbol), method)[0]
 
 
+def free_atoms(atoms, method):
+    """The summed free-atom energies of the atoms of `atoms`, in eV."""
+    return sum(atom_energy(s, method) for s in atoms.get_chemical_symbols())
+
+
 def cohesive(atoms, energy, method):
-    """`energy` of `atoms` minus the free-atom energies of its atoms, in eV."""
-    return energy - sum(atom_energy(s, method) for s in atoms.get_chemical_symbols())
+    """`energy` of `atoms` minus its free-atom energies, in eV."""
+    return energy - free_atoms(atoms, method)
 
 
 def provenance(method):
