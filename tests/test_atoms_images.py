@@ -38,6 +38,16 @@ class ImageTest(tf.test.TestCase):
             self.assertAllClose(images.image(atoms, shape, gamma),
                                 brute_force(atoms, shape, gamma), atol=1e-5)
 
+    def test_slabs_are_rows_of_the_image(self):
+        sheet = sheets.hexagonal("hbn", (3, 2))
+        sheet.positions[0, :2] = [0.01, 1.0]  # its Gaussian wraps onto the last rows
+        whole = images.image(sheet, (96, 70))
+        for rows in ((0, 5), (90, 96), (40, 41), (0, 96)):
+            self.assertAllClose(images.image(sheet, (96, 70), rows=rows),
+                                whole[rows[0]:rows[1]], atol=1e-6)
+        with self.assertRaisesRegex(InputError, "rows 5:200 are not inside"):
+            images.image(sheet, (96, 70), rows=(5, 200))
+
     def test_peaks_sit_on_atoms_with_height_z(self):
         sheet = sheets.hexagonal("hbn")
         shape = images.shape_for(sheet, 0.05)

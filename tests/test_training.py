@@ -279,6 +279,11 @@ class DistributedInferenceTest(tf.test.TestCase):
             self.assertAllClose(rank["distributed"], rank["single"], rtol=1e-12)
             self.assertAllClose(rank["single"], rank["direct"], rtol=1e-5)
         self.assertAllClose(ranks[0]["distributed"], ranks[1]["distributed"], rtol=1e-12)
+        sheet = [np.load(os.path.join(out, f"sheet{r}.npz")) for r in range(2)]
+        self.assertAllEqual(sheet[0]["shape"], [512, 512])  # 2 x 2 cells at the spacing
+        for rank in sheet:  # slabs of 72 fine rows (not whole tiles) and ranks: same energy
+            self.assertAllClose(rank["distributed"], rank["direct"], rtol=1e-5)
+            self.assertAllClose(rank["single"], rank["direct"], rtol=1e-5)
 
 
 class LearnedOperatorTest(tf.test.TestCase):

@@ -35,10 +35,15 @@ def _plane_cell(atoms):
     return plane
 
 
-def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX):
-    """The (n1, n2) float32 image of an `ase.Atoms` sheet (axis 0 along a1, axis 1 along a2)."""
+def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
+    """The (n1, n2) float32 image of an `ase.Atoms` sheet (axis 0 along a1, axis 1 along a2);
+    `rows=(start, stop)` gives only those rows (stop - start, n2), touching only the atoms near
+    them: a sheet too large for one image is built slab by slab."""
     n1, n2 = (checks.integer("image size", n, low=1) for n in shape)
     gamma = checks.real("gamma", gamma, low=0, strict=True)
+    start, stop = rows or (0, n1)
+    if not 0 <= start < stop <= n1:
+        raise InputError(f"rows {start}:{stop} are not inside an image of {n1} rows")
     z = atoms.get_atomic_numbers()
     if len(z) and z.max() > z_max:
         k = int(np.argmax(z))
@@ -49,6 +54,10 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX):
     frac = atoms.positions[:, :2] @ reciprocal * (n1, n2)  # atom centres in pixel units
     reach = CUTOFF * gamma * np.linalg.norm(reciprocal, axis=0) * (n1, n2)
     w1, w2 = (np.arange(-int(r) - 1, int(r) + 2) for r in reach)
+    if rows:  # the atoms whose windows reach a row of the slab, across the periodic seam
+        gap = (np.floor(frac[:, 0]) - start) % n1
+        near = (gap < stop - start + w1[-1]) | (gap >= n1 + w1[0])
+        z, frac = z[near], frac[near]
     base = np.floor(frac).astype(np.int64)
     p = base[:, 0, None, None] + w1[None, :, None]  # (atoms, window1, 1) pixel rows
     q = base[:, 1, None, None] + w2[None, None, :]  # (atoms, 1, window2) pixel columns
@@ -57,8 +66,12 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX):
     r2 = ((d1 * plane[0, 0] + d2 * plane[1, 0]) ** 2  # squared in-plane distances
           + (d1 * plane[0, 1] + d2 * plane[1, 1]) ** 2)
     values = z[:, None, None] * np.exp(-r2 / (2 * gamma * gamma))
-    index = (p % n1) * n2 + q % n2
-    return np.bincount(index.ravel(), values.ravel(), n1 * n2).reshape(n1, n2).astype(np.float32)
+    height = stop - start
+    row = np.broadcast_to((p % n1 - start) % n1, values.shape)  # >= height: outside the slab
+    inside = row < height
+    index = row[inside] * n2 + np.broadcast_to(q % n2, values.shape)[inside]
+    return np.bincount(index, values[inside], height * n2).reshape(height, n2).astype(
+        np.float32)
 
 
 def images(structures, shape, gamma=GAMMA, z_max=Z_MAX):
