@@ -1,0 +1,59 @@
+"""Transfer to larger cells (thesis Fig. 9): a sheet EDNN trained on the thesis's 60-atom cells
+predicts hexagonal sheets 4x and 16x larger (2 x 2 and 4 x 4 cells, defects and displacements
+drawn as in the training set, scaled with the area), against the labeller's energy of those
+cells computed directly; error per area in meV / Angstrom^2 next to the test-split error.
+
+Run: .venv/bin/python benchmarks/sheet_transfer.py --model runs/hexagonal/model_ednn \\
+         [--count 4 --count16 1]
+"""
+
+import time
+
+import numpy as np
+from absl import app, flags
+
+import common
+
+from tfphys.physics.atoms import images, labeller, sheets
+from tfphys.training import export, inference
+
+flags.DEFINE_string("model", None, "Exported sheet EDNN (bin/train_sheets --export).")
+flags.DEFINE_integer("count", 4, "Sheets 4x the training cell.", lower_bound=0)
+flags.DEFINE_integer("count16", 1, "Sheets 16x the training cell (labelling takes minutes).",
+                     lower_bound=0)
+flags.DEFINE_integer("seed", 7, "Seed of the sheets.")
+flags.mark_flag_as_required("model")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    common.header()
+    model, facts = export.load(FLAGS.model), export.metadata(FLAGS.model)
+    method = {v: k for k, v in labeller.METHODS.items()}[facts["labeller"]["method"]]
+    rng = np.random.default_rng(FLAGS.seed)
+    for scale, count in ((2, FLAGS.count), (4, FLAGS.count16)):
+        errors = []
+        for _ in range(count):
+            material = ("graphene", "hbn")[int(rng.integers(2))]
+            defects = 3 * scale * scale if rng.random() < 0.5 else 0
+            sheet = sheets.displaced(sheets.defected(
+                rng, material, (5 * scale, 3 * scale), vacancies=(0, defects),
+                substitutions=(0, defects)), rng, rng.uniform(0, 0.1))
+            start = time.perf_counter()
+            energy, _ = labeller.label(sheet, method)
+            labelling = time.perf_counter() - start
+            start = time.perf_counter()
+            predicted = inference.sheet_energy(model, facts, sheet) + labeller.free_atoms(
+                sheet, method)
+            errors.append(1000 * abs(predicted - energy) / images.area(sheet))
+            print(f"{scale * scale}x cell, {sheet.get_chemical_formula()}: {method} "
+                  f"{energy:.2f} eV ({labelling:.0f} s), EDNN {predicted:.2f} eV "
+                  f"({time.perf_counter() - start:.2f} s): {errors[-1]:.2f} meV/A^2", flush=True)
+        if errors:
+            print(f"{scale * scale}x cells: median |error| {np.median(errors):.2f} meV/A^2 over "
+                  f"{len(errors)}")
+
+
+if __name__ == "__main__":
+    app.run(main)
