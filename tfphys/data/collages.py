@@ -1,0 +1,115 @@
+"""MNIST counting collages (Mills & Tamblyn, "Weakly-supervised multi-class object localization
+using only object counts as labels", Table 1): N_i ~ U{0..L_max} digits of each class i drawn
+from one split of a digit pool and composited at random positions on an empty 256 x 256 image
+by element-wise sum; without occlusion no two digits' bounding boxes touch, with occlusion
+they may and pixels are clipped at 255, and `_vs` scales every digit (bicubic) before placing.
+
+Digits are split once, by a SHA3 hash of their pixels (10 %, the paper's 480 of 4,800 per
+numeral), so no digit is in both a training and a test collage. Every collage carries its
+counts and the classes and centres of its digits (for the localization score).
+"""
+
+import dataclasses
+
+import numpy as np
+from PIL import Image
+
+from tfphys import checks
+from tfphys.data import split
+from tfphys.errors import InputError
+
+SIZE = 256
+DIGIT_TEST_FRACTION = 0.1
+SCALES = (0.5, 1.5)  # `_vs` scale factors (the paper names no range)
+ATTEMPTS = 200  # random positions tried per digit before the layout is redrawn
+
+
+@dataclasses.dataclass(frozen=True)
+class CollageSet:
+    name: str
+    classes: tuple  # the numerals counted, in label order
+    l_max: int
+    occlusion: bool = False
+    scaling: bool = False
+
+
+DATASETS = {s.name: s for s in (
+    CollageSet("mnist1", (5,), 25), CollageSet("mnist2", (4, 8), 12),
+    CollageSet("mnist10", tuple(range(10)), 6),
+    CollageSet("mnist2_occ", (4, 8), 15, occlusion=True),
+    CollageSet("mnist2_occ_vs", (4, 8), 15, occlusion=True, scaling=True))}
+
+
+def dataset(name):
+    if name not in DATASETS:
+        raise InputError(f"unknown collage dataset {name!r}; choose from {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def pools(images, labels, classes):
+    """{"train": [digits of class 0, ...], "test": [...]}: each class's digits split by the
+    SHA3 hash of their pixels."""
+    test = split.is_test(images, DIGIT_TEST_FRACTION)
+    made = {part: [images[(labels == c) & (test == (part == "test"))] for c in classes]
+            for part in ("train", "test")}
+    for part, digits in made.items():
+        for c, group in zip(classes, digits):
+            if not len(group):
+                raise InputError(f"no {part} digits of class {c} in the digit pool")
+    return made
+
+
+def _tight(digit):
+    rows, cols = np.nonzero(digit)
+    return digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1] if len(rows) else digit
+
+
+def _scaled(digit, rng):
+    side = max(4, int(round(28 * rng.uniform(*SCALES))))
+    return np.asarray(Image.fromarray(digit).resize((side, side), Image.BICUBIC))
+
+
+def collage(rng, digits, spec, size=SIZE):
+    """(image (size, size) uint8, counts (classes,) int, objects [(class, row, col)] centres)
+    from `digits` (one class's digit array per class), or None when a layout without overlap
+    was not found (the caller draws again)."""
+    counts = rng.integers(0, spec.l_max + 1, len(spec.classes))
+    order = rng.permutation(np.repeat(np.arange(len(spec.classes)), counts))
+    canvas = np.zeros((size, size), np.int32)
+    taken = np.zeros((size, size), bool)
+    objects = []
+    for c in order:
+        digit = digits[c][rng.integers(len(digits[c]))]
+        digit = _tight(_scaled(digit, rng) if spec.scaling else digit)
+        h, w = digit.shape
+        for _ in range(ATTEMPTS):
+            r, q = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+            if spec.occlusion or not taken[max(r - 1, 0):r + h + 1, max(q - 1, 0):q + w + 1].any():
+                break
+        else:
+            return None
+        canvas[r:r + h, q:q + w] += digit
+        taken[r:r + h, q:q + w] = True
+        objects.append((int(c), r + h / 2, q + w / 2))
+    return np.clip(canvas, 0, 255).astype(np.uint8), counts, objects
+
+
+def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE):
+    """{"image" (count, size, size) uint8, "counts" (count, classes) float32, "test" bool,
+    "objects" (count, l_max * classes, 3) float32 (class, row, col; class -1 pads)}: each
+    collage is a test collage with probability `test_fraction`, drawn from that split's digits."""
+    checks.integer("count", count, low=1)
+    rng = np.random.default_rng(seed)
+    capacity = spec.l_max * len(spec.classes)
+    out = {"image": np.empty((count, size, size), np.uint8),
+           "counts": np.empty((count, len(spec.classes)), np.float32),
+           "test": rng.random(count) < test_fraction,
+           "objects": np.full((count, capacity, 3), -1, np.float32)}
+    for k in range(count):
+        made = None
+        while made is None:
+            made = collage(rng, pool["test" if out["test"][k] else "train"], spec, size)
+        out["image"][k], out["counts"][k], objects = made
+        if objects:
+            out["objects"][k, :len(objects)] = objects
+    return out
