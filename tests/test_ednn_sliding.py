@@ -2,12 +2,15 @@
 several channels and outputs, non-square images, the tile-contribution grid, the Ising MLP
 brain), and brains it cannot slide are refused in one line."""
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.models.ednn_sliding import conv_brain, sliding
+from tfphys.training import export
 
 
 class SlidingTest(tf.test.TestCase):
@@ -28,6 +31,15 @@ class SlidingTest(tf.test.TestCase):
         ising = ednn.ednn(ednn.mlp_brain(2, 1), 2, 1)  # no convolutions: Dense as a 4x4 conv
         spins = rng.choice([-1.0, 1.0], size=(4, 6, 8, 1)).astype(np.float32)
         self.assertAllClose(sliding(ising)(spins), ising(spins), rtol=1e-5, atol=1e-5)
+
+    def test_export_round_trip(self):
+        model = ednn.ednn(conv_brain(8, 4, outputs=2, filters=8, dense=16, convs=2), 8, 4,
+                          padding="zeros")
+        fast = sliding(model)
+        path = os.path.join(self.get_temp_dir(), "sliding")
+        export.export(fast, path, {"kind": "test"})
+        x = np.random.default_rng(1).normal(size=(2, 24, 40, 1)).astype(np.float32)
+        self.assertAllClose(export.load(path)(x), model(x), rtol=1e-5, atol=1e-5)
 
     def test_default_depth_and_refusals(self):
         brain = conv_brain(8, 8)  # the counting paper's digits tile: 24 -> 11 -> 4 -> 1

@@ -21,6 +21,26 @@ from tfphys.models import ednn
 from tfphys.models.padding import periodic_pad
 
 
+@tf.keras.utils.register_keras_serializable("tfphys")
+class ContextPadding(tf.keras.layers.Layer):
+    """Pad height and width by the EDNN context: periodic (wrapped) or zeros."""
+
+    def __init__(self, context, padding="periodic", **kwargs):
+        super().__init__(**kwargs)
+        if padding not in ednn.PADDINGS:
+            raise InputError(f"unknown EDNN padding {padding!r}; choose one of {ednn.PADDINGS}")
+        self.context, self.padding = int(context), padding
+
+    def call(self, x):
+        c = self.context
+        if self.padding == "periodic":
+            return periodic_pad(x, c, c)
+        return tf.pad(x, [[0, 0], [c, c], [c, c], [0, 0]])
+
+    def get_config(self):
+        return {**super().get_config(), "context": self.context, "padding": self.padding}
+
+
 def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, convs=None,
                dense=1024, name="conv_brain"):
     """Valid-padded convolutions (stride 2, ReLU; floor(log2(f + 2c) - 1) of them by default)
@@ -71,10 +91,7 @@ def sliding(model):
     brain = ednn.brain_of(model)
     convs, denses, k, stride = _plan(brain, f)
     inputs = tf.keras.Input((None, None, model.input_shape[-1]), name="configuration")
-    x = inputs
-    if c:
-        x = periodic_pad(x, c, c) if tiles.padding == "periodic" else tf.pad(
-            x, [[0, 0], [c, c], [c, c], [0, 0]])
+    x = ContextPadding(c, tiles.padding, name="context")(inputs) if c else inputs
     for conv in convs:
         x = conv(x)
     for i, dense in enumerate(denses):
