@@ -183,6 +183,14 @@ class PipelineTest(tf.test.TestCase):
                                      .repeat(3000), spin_flip=False, seed=5, rotate=False)
         self.assertEqual({np.ascontiguousarray(e[..., 0]).tobytes()
                           for e, _ in images.as_numpy_iterator()}, orbit)
+        # reflect=False (digits): the 4 rotations only, no translation
+        square = np.arange(9, dtype=np.float32).reshape(3, 3)
+        turned = pipeline.symmetries(tf.data.Dataset.from_tensors((square[..., None], 0.0))
+                                     .repeat(400), spin_flip=False, seed=6, translate=False,
+                                     reflect=False)
+        self.assertEqual({np.ascontiguousarray(e[..., 0]).tobytes()
+                          for e, _ in turned.as_numpy_iterator()},
+                         {np.rot90(square, k).tobytes() for k in range(4)})
 
 
 class GenerateSpinsTest(tf.test.TestCase):

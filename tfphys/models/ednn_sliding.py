@@ -95,12 +95,12 @@ def sliding(model):
     for conv in convs:
         x = conv(x)
     for i, dense in enumerate(denses):
-        kernel, bias = dense.get_weights()
+        kernel, *bias = dense.get_weights()
         size, step = (k, f // stride) if i == 0 else (1, 1)
-        layer = tf.keras.layers.Conv2D(dense.units, size, strides=step,
+        layer = tf.keras.layers.Conv2D(dense.units, size, strides=step, use_bias=dense.use_bias,
                                        activation=dense.activation, name=f"{dense.name}_slide")
         x = layer(x)
-        layer.set_weights([kernel.reshape(size, size, -1, dense.units), bias])
+        layer.set_weights([kernel.reshape(size, size, -1, dense.units), *bias])
     grid = tf.keras.layers.Activation("linear", name=ednn.CONTRIBUTIONS)(x)
     return tf.keras.Model(inputs, ednn.SumTiles(name="extensive_sum")(grid),
                           name=f"{model.name}_sliding")

@@ -1,0 +1,67 @@
+"""The counting EDNN: a hand-made tile network counts solid blocks exactly on collages of any
+size and its density map sums to the count; a short run on generated shards scores per class,
+exports a model that reloads and predicts the same, and its density map sums to its count."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import collages, mnist, shards
+from tfphys.errors import InputError
+from tfphys.models import ednn
+from tfphys.models.ednn_sliding import sliding
+from tfphys.training import counting_training as training
+from tfphys.training import export
+
+
+def hand_made_counter(focus, context, mass):
+    """A tile network adding up its focus pixels / the mass of one block: exact counts."""
+    size = focus + 2 * context
+    weights = np.zeros((size, size, 1, 1), np.float32)
+    weights[context:context + focus, context:context + focus] = 1.0 / mass
+    inputs = tf.keras.Input((size, size, 1))
+    dense = tf.keras.layers.Dense(1, use_bias=False)
+    brain = tf.keras.Model(inputs, dense(tf.keras.layers.Flatten()(inputs)))
+    dense.set_weights([weights.reshape(-1, 1)])
+    return ednn.ednn(brain, focus, context, padding="zeros")
+
+
+class CountingTest(tf.test.TestCase):
+    def test_hand_made_tile_network_counts_exactly(self):
+        square = np.zeros((4, 12, 12), np.uint8)
+        square[:, 1:11, 1:11] = 200
+        pool = {"train": [square], "test": [square]}
+        counter = sliding(hand_made_counter(8, 8, 100 * 200.0))
+        for size in (64, 256):
+            made = collages.examples(collages.CollageSet("blocks", (0,), 12), 5, size, pool,
+                                     size=size)
+            x = made["image"][..., None].astype(np.float32)
+            self.assertAllClose(counter(x), made["counts"], atol=1e-3)
+            self.assertAllClose(tf.reduce_sum(ednn.contributions(counter)(x), [1, 2]),
+                                made["counts"], atol=1e-3)
+
+    def test_short_run_scores_exports_and_maps_density(self):
+        d = os.path.join(self.get_temp_dir(), "mnist2")
+        spec = collages.DATASETS["mnist2"]
+        images, labels, _ = mnist.digits()
+        writer = shards.ShardWriter(d, {"dataset": "mnist2", "classes": [4, 8], "count": 21})
+        writer.write(0, **collages.examples(spec, 21, 0, collages.pools(images, labels,
+                                                                         spec.classes), 0.3))
+        path = os.path.join(self.get_temp_dir(), "model")
+        preset = training.preset_with("counting_quick", epochs=2, batch_size=4, rotate=True)
+        result = training.train_preset(preset, d, export_dir=path, verbose=0)
+        self.assertEqual(result["classes"], ["4", "8"])
+        self.assertEqual(result["figures"]["examples"] + result["examples"], 21)
+        self.assertBetween(result["figures"]["accuracy_8"], 0.0, 1.0)
+        loaded = export.load(path)
+        x = np.random.default_rng(0).integers(0, 256, (2, 64, 48, 1)).astype(np.float32)
+        self.assertAllClose(loaded(x), result["model"](x), rtol=1e-5, atol=1e-5)
+        grid = training.density(loaded)(x)
+        self.assertEqual(grid.shape, (2, 8, 6, 2))
+        self.assertAllClose(tf.reduce_sum(grid, [1, 2]), loaded(x), rtol=1e-5, atol=1e-4)
+        other = os.path.join(self.get_temp_dir(), "other")
+        shards.ShardWriter(other, {"kind": "sho"}).write(
+            0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))
+        with self.assertRaisesRegex(InputError, "is not a counting dataset"):
+            training.train_preset(preset, other)

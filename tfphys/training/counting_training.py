@@ -1,0 +1,158 @@
+"""Train the counting EDNN (Mills & Tamblyn, "Weakly-supervised multi-class object localization
+using only object counts as labels") on a counting dataset (bin/generate_counting shards, or a
+PNG + JSON folder): plain functions bin/train_counting wraps.
+
+The image (0-255) is scaled to 0-1, zero-padded by the context and cut into (f + 2c)^2 tiles at
+stride f; the tile CNN (`ednn_sliding.conv_brain`: floor(log2(f + 2c) - 1) valid 4x4 stride-2
+convolutions of 64 kernels, dense 1024, one output per class) runs as one sliding pass over the
+whole image (equal to explicit tiles, several times faster) and the contributions are summed;
+MSE on the counts; Adam 1e-4 until the loss is below 1e-3 (the paper: 100-500 epochs). The
+tile-contribution grid is the density map. A test image counts correctly for a class when its
+rounded count is exact.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import collages, pipeline, png_json, shards
+from tfphys.errors import InputError
+from tfphys.models import ednn
+from tfphys.models.ednn_sliding import conv_brain, sliding
+from tfphys.training import export, presets
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, claim_outputs, train
+
+THESIS_ACCURACY = {"mnist1": (1.0,), "mnist2": (1.0, 1.0), "mnist10": (0.9808,),
+                   "mnist2_occ": (0.8482, 0.8850), "mnist2_occ_vs": (0.5668, 0.5472)}
+
+
+@dataclasses.dataclass(frozen=True)
+class CountingPreset:
+    name: str
+    focus: int = 8
+    context: int = 8
+    rotate: bool = False  # a random multiple of 90 degrees per image and epoch
+    optimizer: str = "adam"
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    epochs: int = 500
+    decay: str = "constant"
+    target_loss: float = 1e-3  # stop once the training loss is below (the paper)
+    description: str = ""
+
+
+def _presets():
+    made = [CountingPreset("counting", description="the paper: f = 8, c = 8, Adam 1e-4 until "
+                           "the loss is below 1e-3 (at most 500 epochs)"),
+            CountingPreset("counting_rgb", context=12, description="the paper's ducks: f = 8, "
+                           "c = 12"),
+            CountingPreset("counting_quick", learning_rate=1e-3, decay="cosine", epochs=40,
+                           description="CPU recipe: Adam 1e-3 with cosine decay, 40 epochs")]
+    return {p.name: p for p in made}
+
+
+PRESETS = _presets()
+OVERRIDES = ("focus", "context", "rotate", "optimizer", "learning_rate", "batch_size",
+             "epochs", "decay", "target_loss")
+
+
+def preset_with(name, **overrides):
+    return presets.overridden(PRESETS, name, "counting", **overrides)
+
+
+def build(preset, channels, classes):
+    """The counting EDNN on (H, W, channels) 0-255 images, H and W multiples of the focus."""
+    brain = conv_brain(preset.focus, preset.context, channels, classes)
+    body = sliding(ednn.ednn(brain, preset.focus, preset.context, channels, padding="zeros",
+                             name="counting_ednn"))
+    inputs = tf.keras.Input((None, None, channels), name="image")
+    scaled = tf.keras.layers.Rescaling(1 / 255, name="unit_range")(inputs)
+    return tf.keras.Model(inputs, body(scaled), name="counting")
+
+
+def density(model):
+    """A model giving the per-tile counts (batch, H/f, W/f, classes): the density map C."""
+    body = model.get_layer("counting_ednn_sliding")
+    inner = ednn.contributions(body)
+    return tf.keras.Model(model.input, inner(model.get_layer("unit_range").output))
+
+
+def dataset(directory):
+    """(examples(split), classes, channels, description) of a counting dataset folder: shards
+    of bin/generate_counting or a PNG + JSON folder (`data.png_json`)."""
+    if os.path.exists(os.path.join(directory, png_json.LABELS)):
+        _, _, _, classes, shape = png_json.read(directory)
+        return (lambda split: pipeline.png_examples(directory, split)), classes, shape[2], \
+            "PNG + JSON"
+    manifest = shards.read_manifest(directory)
+    if manifest["metadata"].get("dataset") not in collages.DATASETS:
+        raise InputError(f"{directory} is not a counting dataset (bin/generate_counting, or a "
+                         f"folder with {png_json.LABELS})")
+    classes = [str(c) for c in manifest["metadata"]["classes"]]
+    return (lambda split: pipeline.shard_examples(directory, "counts", split,
+                                                  features="image")), classes, 1, \
+        manifest["metadata"]["dataset"]
+
+
+def predict(model, examples, batch_size=16):
+    """(predicted, true) counts (n, classes) of examples."""
+    found, true = [], []
+    for x, y in examples.batch(batch_size):
+        found.append(model(x, training=False).numpy())
+        true.append(y.numpy())
+    return np.concatenate(found), np.concatenate(true)
+
+
+def figures(predicted, true, classes):
+    """Per class: accuracy (rounded count exact) and median |error|."""
+    exact = np.rint(predicted) == true
+    out = {"examples": int(len(true))}
+    for k, name in enumerate(classes):
+        out[f"accuracy_{name}"] = float(exact[:, k].mean())
+        out[f"median_abs_error_{name}"] = float(np.median(np.abs(predicted[:, k] - true[:, k])))
+    return out
+
+
+def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
+                 checkpoint_every=0, verbose=None):
+    """Train `preset` on a counting dataset and score its test split; returns {"preset",
+    "seconds", "examples", "is_chief", "classes"} and on the chief {"model", "figures"
+    [, "export"]}."""
+    if not data_dir:
+        raise InputError("give --data DIR (bin/generate_counting --out DIR, or PNG + JSON)")
+    examples, classes, channels, described = dataset(data_dir)
+    claim_outputs(run_dir, [export_dir] if export_dir else [])
+    dist = Distribution(gpus, horovod)
+    tf.keras.utils.set_random_seed(seed)
+    data = examples("train")
+    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
+                         optimizer=preset.optimizer, learning_rate=preset.learning_rate,
+                         decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
+                         checkpoint_every=checkpoint_every, shuffle_buffer=4096,
+                         target=("loss", preset.target_loss) if preset.target_loss else None,
+                         verbose=verbose)
+
+    def rotations(ds, transform_seed):
+        return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, translate=False,
+                                   reflect=False)
+
+    start = time.perf_counter()
+    model, history = train(lambda: build(preset, channels, len(classes)), data, config, dist,
+                           transform=rotations if preset.rotate else None)
+    result = {"preset": preset, "seconds": time.perf_counter() - start, "classes": classes,
+              "examples": int(data.cardinality()), "is_chief": dist.is_chief,
+              "epochs": len(history.epoch) if history else 0}
+    if not dist.is_chief:
+        return result
+    result.update(model=model, figures=figures(*predict(model, examples("test")), classes))
+    if export_dir:
+        result["export"] = export.export(model, export_dir, {
+            "kind": "counting_ednn", "preset": preset.name, "classes": classes,
+            "channels": channels, "dataset": described, "focus": preset.focus,
+            "settings": json.loads(json.dumps(dataclasses.asdict(preset)))})
+    return result
