@@ -3,9 +3,12 @@ size and its density map sums to the count; a short run on generated shards scor
 exports a model that reloads and predicts the same, and its density map sums to its count."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from tfphys.data import collages, mnist, shards
 from tfphys.errors import InputError
@@ -13,6 +16,8 @@ from tfphys.models import ednn
 from tfphys.models.ednn_sliding import sliding
 from tfphys.training import counting_training as training
 from tfphys.training import export
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def hand_made_counter(focus, context, mass):
@@ -60,6 +65,25 @@ class CountingTest(tf.test.TestCase):
         grid = training.density(loaded)(x)
         self.assertEqual(grid.shape, (2, 8, 6, 2))
         self.assertAllClose(tf.reduce_sum(grid, [1, 2]), loaded(x), rtol=1e-5, atol=1e-4)
+        # bin/count: any size (61 x 45 is zero-padded to 64 x 48), density maps, bad files
+        picture = np.random.default_rng(1).integers(0, 256, (45, 61)).astype(np.uint8)
+        png, jpeg = (os.path.join(self.get_temp_dir(), f"odd.{e}") for e in ("png", "jpg"))
+        Image.fromarray(picture).save(png)
+        Image.fromarray(picture).save(jpeg)
+        plots = os.path.join(self.get_temp_dir(), "maps")
+        script = [sys.executable, os.path.join(ROOT, "bin", "count"), f"--model={path}"]
+        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        padded = np.zeros((1, 48, 64, 1), np.float32)
+        padded[0, :45, :61, 0] = picture
+        want = loaded(padded).numpy()[0]
+        self.assertIn(f'(61x45): {{"4": {round(float(want[0]), 3)}', proc.stdout)
+        self.assertTrue(os.path.exists(os.path.join(plots, "odd_density.png")))
+        proc = subprocess.run(script + [f"--images={jpeg}"], capture_output=True, text=True,
+                              timeout=300)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("is a JPEG image; give PNG images", proc.stderr)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))

@@ -292,3 +292,25 @@ def images(pictures, titles, path, title="", columns=4):
         ax.set_title(name, fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def density_maps(picture, grid, classes, path, title=""):
+    """An image and, per class, the EDNN's per-tile counts over it with the total (the
+    counting paper's Fig. 3: red positive, blue negative contributions)."""
+    picture, grid = np.asarray(picture), np.asarray(grid)
+    fig, axes = plt.subplots(1, 1 + len(classes), figsize=(3.6 * (1 + len(classes)), 3.8),
+                             squeeze=False)
+    axes = axes[0]
+    axes[0].imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+    axes[0].set_title(title, fontsize=9)
+    h, w = picture.shape[:2]
+    for ax, k, name in zip(axes[1:], range(len(classes)), classes):
+        limit = max(np.abs(grid[..., k]).max(), 1e-6)
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, alpha=0.4)
+        ax.imshow(grid[..., k], cmap="bwr", vmin=-limit, vmax=limit, alpha=0.7,
+                  extent=(0, w, h, 0), interpolation="nearest")
+        ax.set_title(f"{name}: {grid[..., k].sum():.2f}", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _save(fig, path)
