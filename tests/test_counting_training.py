@@ -43,8 +43,16 @@ class CountingTest(tf.test.TestCase):
                                      size=size)
             x = made["image"][..., None].astype(np.float32)
             self.assertAllClose(counter(x), made["counts"], atol=1e-3)
-            self.assertAllClose(tf.reduce_sum(ednn.contributions(counter)(x), [1, 2]),
-                                made["counts"], atol=1e-3)
+            grid = ednn.contributions(counter)(x).numpy()
+            self.assertAllClose(grid.sum(axis=(1, 2)), made["counts"], atol=1e-3)
+            for one, objects in zip(grid, made["objects"]):  # the exact counter localizes all
+                found, total = training.localization(one, objects, 8)
+                self.assertEqual(found, total)
+        grid = np.zeros((4, 4, 2), np.float32)
+        grid[0, 0, 0], grid[0, 1, 0], grid[3, 3, 0] = 0.5, 0.5, 0.4  # one split object, a faint one
+        grid[2, 2, 1] = 1.0  # a class-1 blob with no object in it
+        objects = np.array([[0, 3, 5], [0, 30, 30], [1, 12, 3], [-1, -1, -1]], np.float32)
+        self.assertEqual(training.localization(grid, objects, 8), (1, 3))
 
     def test_short_run_scores_exports_and_maps_density(self):
         d = os.path.join(self.get_temp_dir(), "mnist2")
@@ -59,6 +67,7 @@ class CountingTest(tf.test.TestCase):
         self.assertEqual(result["classes"], ["4", "8"])
         self.assertEqual(result["figures"]["examples"] + result["examples"], 21)
         self.assertBetween(result["figures"]["accuracy_8"], 0.0, 1.0)
+        self.assertBetween(result["figures"]["localized"], 0.0, 1.0)
         loaded = export.load(path)
         x = np.random.default_rng(0).integers(0, 256, (2, 64, 48, 1)).astype(np.float32)
         self.assertAllClose(loaded(x), result["model"](x), rtol=1e-5, atol=1e-5)

@@ -8,7 +8,8 @@ convolutions of 64 kernels, dense 1024, one output per class) runs as one slidin
 whole image (equal to explicit tiles, several times faster) and the contributions are summed;
 MSE on the counts; Adam 1e-4 until the loss is below 1e-3 (the paper: 100-500 epochs). The
 tile-contribution grid is the density map. A test image counts correctly for a class when its
-rounded count is exact.
+rounded count is exact; an object is localized when the region of the density map around it
+sums to the objects in it (`localization`).
 """
 
 import dataclasses
@@ -17,6 +18,7 @@ import os
 import time
 
 import numpy as np
+import scipy.ndimage
 import tensorflow as tf
 
 from tfphys.data import collages, pipeline, png_json, shards
@@ -118,6 +120,46 @@ def figures(predicted, true, classes):
     return out
 
 
+def localization(grid, objects, focus, threshold=0.1):
+    """(localized, objects) of one image: an object counts as localized when the connected
+    region of tiles with contribution > `threshold` (of its class's density map `grid`
+    (H/f, W/f, classes)) that holds its centre sums, rounded, to the number of that class's
+    objects whose centres lie in the region. `objects` (m, 3): class, row, col (class -1
+    pads)."""
+    objects = objects[objects[:, 0] >= 0]
+    found = 0
+    for k in range(grid.shape[-1]):
+        mine = objects[objects[:, 0] == k]
+        if not len(mine):
+            continue
+        regions, n = scipy.ndimage.label(grid[..., k] > threshold)
+        if not n:
+            continue
+        sums = np.rint(scipy.ndimage.sum(grid[..., k], regions, np.arange(1, n + 1)))
+        tiles = np.minimum((mine[:, 1:] // focus).astype(int), np.array(grid.shape[:2]) - 1)
+        where = regions[tiles[:, 0], tiles[:, 1]]
+        held = np.bincount(where, minlength=n + 1)
+        found += int(np.sum((where > 0) & (sums[np.maximum(where - 1, 0)] == held[where])))
+    return found, len(objects)
+
+
+def localized_share(model, data_dir, focus, batch_size=16):
+    """The share of the test split's objects that `localization` finds (shard datasets of
+    bin/generate_counting, which store the digits' centres); None for other datasets."""
+    fields = shards.read_manifest(data_dir)["fields"] if not os.path.exists(
+        os.path.join(data_dir, png_json.LABELS)) else {}
+    if "objects" not in (fields or {}):
+        return None
+    maps, found, total = density(model), 0, 0
+    for images, objects in pipeline.shard_arrays(data_dir, "objects", "test", features="image"):
+        for start in range(0, len(images), batch_size):
+            grids = maps(images[start:start + batch_size, ..., None].astype(np.float32))
+            for grid, placed in zip(grids.numpy(), objects[start:start + batch_size]):
+                done = localization(grid, placed, focus)
+                found, total = found + done[0], total + done[1]
+    return found / max(total, 1)
+
+
 def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
                  checkpoint_every=0, verbose=None):
     """Train `preset` on a counting dataset and score its test split; returns {"preset",
@@ -150,6 +192,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if not dist.is_chief:
         return result
     result.update(model=model, figures=figures(*predict(model, examples("test")), classes))
+    share = localized_share(model, data_dir, preset.focus)
+    if share is not None:
+        result["figures"]["localized"] = share
     if export_dir:
         result["export"] = export.export(model, export_dir, {
             "kind": "counting_ednn", "preset": preset.name, "classes": classes,
