@@ -45,6 +45,8 @@ class SlidingTest(tf.test.TestCase):
         brain = conv_brain(8, 8)  # the counting paper's digits tile: 24 -> 11 -> 4 -> 1
         self.assertEqual([l.output_shape[1] for l in brain.layers if "conv" in l.name],
                          [11, 4, 1])
+        rgb = conv_brain(8, 12)  # 32 -> 15 -> 6 -> 2: a fourth valid 4x4 would not fit
+        self.assertEqual([l.output_shape[1] for l in rgb.layers if "conv" in l.name], [15, 6, 2])
         with self.assertRaisesRegex(InputError, "do not fit"):
             conv_brain(2, 1, convs=3)
         with self.assertRaisesRegex(InputError, "total stride 8 does not divide the focus 4"):

@@ -77,8 +77,10 @@ def energy_magnetization_symmetries(ds, seed=0):
     return symmetries(ds, seed=seed, flip_signs=[1.0, -1.0])
 
 
-def _features(x, upscale_to):
-    x = tf.cast(x, tf.float32)[..., tf.newaxis]
+def _features(x, upscale_to, channels=False):
+    """float32 features with a channel axis (added unless the field has one: `channels`)."""
+    x = tf.cast(x, tf.float32)
+    x = x if channels else x[..., tf.newaxis]
     return upscale(x, upscale_to) if upscale_to else x
 
 
@@ -122,7 +124,8 @@ def shard_examples(directory, label="energy", split=None, check=None, upscale_to
     ds = tf.data.Dataset.from_generator(
         lambda: shard_arrays(directory, label, split, verify=False, features=features),
         output_signature=spec)
-    ds = ds.unbatch().map(lambda x, y: (_features(x[tf.newaxis], upscale_to)[0], y),
+    channels = len(fields[features]["shape"]) == 3  # (H, W, C) images, e.g. RGB scenes
+    ds = ds.unbatch().map(lambda x, y: (_features(x[tf.newaxis], upscale_to, channels)[0], y),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.apply(tf.data.experimental.assert_cardinality(n))
 

@@ -43,10 +43,14 @@ class ContextPadding(tf.keras.layers.Layer):
 
 def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, convs=None,
                dense=1024, name="conv_brain"):
-    """Valid-padded convolutions (stride 2, ReLU; floor(log2(f + 2c) - 1) of them by default)
-    -> dense -> `outputs`: a brain `sliding` evaluates in one pass when 2^convs divides f."""
+    """Valid-padded convolutions (stride 2, ReLU) -> dense -> `outputs`: a brain `sliding`
+    evaluates in one pass when 2^convs divides f. By default the paper's floor(log2(f + 2c)
+    - 1) convolutions, or as many as fit without padding (f = 8, c = 12: 3, not 4)."""
     size = focus + 2 * context
-    convs = int(math.floor(math.log2(size) - 1)) if convs is None else convs
+    if convs is None:
+        convs, side = 0, size
+        while convs < math.floor(math.log2(size) - 1) and (side - kernel) // 2 + 1 >= 1:
+            convs, side = convs + 1, (side - kernel) // 2 + 1
     inputs = tf.keras.Input((size, size, channels))
     x, side = inputs, size
     for i in range(convs):

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.ndimage
 import tensorflow as tf
 
-from tfphys.data import collages, pipeline, png_json, shards
+from tfphys.data import collages, pipeline, png_json, scenes, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.models.ednn_sliding import conv_brain, sliding
@@ -92,13 +92,14 @@ def dataset(directory):
         return (lambda split: pipeline.png_examples(directory, split)), classes, shape[2], \
             "PNG + JSON"
     manifest = shards.read_manifest(directory)
-    if manifest["metadata"].get("dataset") not in collages.DATASETS:
+    if manifest["metadata"].get("dataset") not in {**collages.DATASETS, **scenes.DATASETS}:
         raise InputError(f"{directory} is not a counting dataset (bin/generate_counting, or a "
                          f"folder with {png_json.LABELS})")
     classes = [str(c) for c in manifest["metadata"]["classes"]]
+    shape = manifest["fields"]["image"]["shape"]
     return (lambda split: pipeline.shard_examples(directory, "counts", split,
-                                                  features="image")), classes, 1, \
-        manifest["metadata"]["dataset"]
+                                                  features="image")), classes, \
+        shape[2] if len(shape) == 3 else 1, manifest["metadata"]["dataset"]
 
 
 def predict(model, examples, batch_size=16):
@@ -153,7 +154,8 @@ def localized_share(model, data_dir, focus, batch_size=16):
     maps, found, total = density(model), 0, 0
     for images, objects in pipeline.shard_arrays(data_dir, "objects", "test", features="image"):
         for start in range(0, len(images), batch_size):
-            grids = maps(images[start:start + batch_size, ..., None].astype(np.float32))
+            batch = images[start:start + batch_size].astype(np.float32)
+            grids = maps(batch if batch.ndim == 4 else batch[..., None])
             for grid, placed in zip(grids.numpy(), objects[start:start + batch_size]):
                 done = localization(grid, placed, focus)
                 found, total = found + done[0], total + done[1]
