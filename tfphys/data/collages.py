@@ -94,22 +94,29 @@ def collage(rng, digits, spec, size=SIZE):
     return np.clip(canvas, 0, 255).astype(np.uint8), counts, objects
 
 
-def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE):
-    """{"image" (count, size, size) uint8, "counts" (count, classes) float32, "test" bool,
+def assemble(spec, count, seed, test_fraction, shape, draw):
+    """{"image" (count, *shape) uint8, "counts" (count, classes) float32, "test" bool,
     "objects" (count, l_max * classes, 3) float32 (class, row, col; class -1 pads)}: each
-    collage is a test collage with probability `test_fraction`, drawn from that split's digits."""
+    image is a test image with probability `test_fraction`; `draw(rng, test)` makes one
+    (image, counts, objects) or None to be drawn again."""
     checks.integer("count", count, low=1)
     rng = np.random.default_rng(seed)
     capacity = spec.l_max * len(spec.classes)
-    out = {"image": np.empty((count, size, size), np.uint8),
+    out = {"image": np.empty((count, *shape), np.uint8),
            "counts": np.empty((count, len(spec.classes)), np.float32),
            "test": rng.random(count) < test_fraction,
            "objects": np.full((count, capacity, 3), -1, np.float32)}
     for k in range(count):
         made = None
         while made is None:
-            made = collage(rng, pool["test" if out["test"][k] else "train"], spec, size)
+            made = draw(rng, out["test"][k])
         out["image"][k], out["counts"][k], objects = made
         if objects:
             out["objects"][k, :len(objects)] = objects
     return out
+
+
+def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE):
+    """`assemble`d collages, each drawn from its split's digits."""
+    return assemble(spec, count, seed, test_fraction, (size, size), lambda rng, test: collage(
+        rng, pool["test" if test else "train"], spec, size))

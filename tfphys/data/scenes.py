@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from tfphys import checks
+from tfphys.data import collages
 
 SIZE = 256
 SCENES = ("water", "grass", "sand", "mountains", "tiles")
@@ -132,20 +132,6 @@ def scene(rng, spec, size=SIZE):
 
 
 def examples(spec, count, seed, test_fraction=0.125, size=SIZE):
-    """{"image" (count, size, size, 3) uint8, "counts", "test", "objects"} like
-    `collages.examples` (scenes share no objects, so the split is a coin per image)."""
-    checks.integer("count", count, low=1)
-    rng = np.random.default_rng(seed)
-    capacity = spec.l_max * len(spec.classes)
-    out = {"image": np.empty((count, size, size, 3), np.uint8),
-           "counts": np.empty((count, len(spec.classes)), np.float32),
-           "test": rng.random(count) < test_fraction,
-           "objects": np.full((count, capacity, 3), -1, np.float32)}
-    for k in range(count):
-        made = None
-        while made is None:
-            made = scene(rng, spec, size)
-        out["image"][k], out["counts"][k], objects = made
-        if objects:
-            out["objects"][k, :len(objects)] = objects
-    return out
+    """`collages.assemble`d scenes (no object is shared, so the split is a coin per image)."""
+    return collages.assemble(spec, count, seed, test_fraction, (size, size, 3),
+                             lambda rng, test: scene(rng, spec, size))
