@@ -1,6 +1,8 @@
 """Sheet energy training: a short EDNN run on a labelled sheet dataset scores in meV/A^2 and
 exports a model that reloads and predicts the same; the EDNN is extensive (a 2 x 2 supercell
-is predicted at exactly 4x the energy of its cell); the CNN baseline and refusals."""
+is predicted at exactly 4x the energy of its cell), evaluates structure files, and as a Monte
+Carlo energy re-evaluating only touched tiles equals the full model; the CNN baseline and
+refusals."""
 
 import json
 import os
@@ -14,8 +16,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from tfphys.data import sheets as sheet_data, shards
 from tfphys.errors import InputError
-from tfphys.physics.atoms import images, sheets
-from tfphys.training import export
+from tfphys.physics.atoms import images, metropolis, sheets
+from tfphys.training import export, operators
 from tfphys.training import sheet_training as training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +46,16 @@ class SheetTrainingTest(tf.test.TestCase):
         supercell = images.image(sheet.repeat((2, 2, 1)), (512, 512))[None, ..., None]
         self.assertAllClose(loaded(supercell), 4 * loaded(cell), rtol=1e-4)
         self.assertEqual(export.metadata(path)["units"], "eV")
+        # the EDNN as a Monte Carlo energy: only touched tiles re-evaluated, equal to the whole
+        facts = export.metadata(path)
+        engine = metropolis.PositionMetropolis(sheet, operators.SheetEnergy(loaded, facts, sheet),
+                                               step=0.3, seed=0)
+        trace = engine.run([20.0, 20.0])
+        moved = sheet.copy()
+        moved.positions = engine.spins[0]
+        self.assertAllClose(trace.energy[0, -1], loaded(images.image(moved, (256, 256))[
+            None, ..., None]).numpy()[0, 0], rtol=1e-5)
+        self.assertGreater(np.abs(moved.positions - sheet.positions).max(), 0.01)
         # bin/evaluate_structure: any cell size, the labeller's scale, the stored energy's error
         big = sheet.repeat((2, 2, 1))
         big.calc = SinglePointCalculator(big, energy=-15000.0)

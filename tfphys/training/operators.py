@@ -4,7 +4,9 @@
 configurations (batch, L, L) of +-1 spins to one number each: lattices are upscaled when the
 network expects a larger fixed input, and class logits become the class's Ising energy level.
 `window_energy(model)` tabulates a focus-1 EDNN over its tile patterns for table-speed Metropolis;
-`metropolis(model, L)` picks the engine a learned operator runs in.
+`metropolis(model, L)` picks the engine a learned operator runs in; `SheetEnergy` is a sheet
+EDNN as the energy of Monte Carlo on atomic positions, re-evaluating only the tiles a move
+touches.
 """
 
 import numpy as np
@@ -13,6 +15,8 @@ import tensorflow as tf
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.physics import ising, operator_mc, window
+from tfphys.physics.atoms import images
+from tfphys.training import sheet_training
 
 
 def operator(model, L):
@@ -72,3 +76,60 @@ def metropolis(model, L, n_replicas=32, seed=None, magnetization_model=None):
     magnet = operator(magnetization_model, L) if magnetization_model is not None else None
     return (operator_mc.OperatorMetropolis(operator(model, L), L, n_replicas, magnet, seed),
             "network called on every proposal batch")
+
+
+class SheetEnergy:
+    """An exported sheet EDNN (`facts`: its tfphys.json) as the energy of Monte Carlo on a
+    sheet's atomic positions (`physics.atoms.metropolis`): moving one atom changes the image
+    only within images.CUTOFF gammas of its old and new places, so only the tiles whose context
+    sees those (averaged) pixels go through the brain again; equal to a full evaluation."""
+
+    def __init__(self, model, facts, atoms):
+        body = model.get_layer("sheet_ednn")
+        tiles = body.get_layer("tiles")
+        self.f, self.c, self.d = tiles.focus, tiles.context, facts["settings"]["downsample"]
+        self.brain = tf.function(ednn.brain_of(body), reduce_retracing=True)
+        self.scale = float(model.get_layer("energy_scale").scale)
+        self.atoms = atoms.copy()
+        self.shape = sheet_training.image_shape(facts, atoms)
+        size = self.f + 2 * self.c
+        self.windows = [(np.arange(size)[None] + np.arange(0, n // self.d, self.f)[:, None]
+                         - self.c) % (n // self.d) for n in self.shape]  # (tiles, size) per axis
+        self._trial = None
+
+    def _pool(self, fine):
+        n1, n2 = self.shape
+        return fine.reshape(n1 // self.d, self.d, n2 // self.d, self.d).mean(axis=(1, 3))
+
+    def _tiles(self, pooled, rows, cols):
+        """Brain outputs for the tiles at the given tile rows x cols."""
+        patches = pooled[self.windows[0][rows][:, None, :, None],
+                         self.windows[1][cols][None, :, None, :]]
+        flat = patches.reshape(-1, *patches.shape[2:], 1).astype(np.float32)
+        return self.brain(tf.constant(flat)).numpy()[:, 0].reshape(len(rows), len(cols))
+
+    def reset(self, positions):
+        self.atoms.positions = positions
+        self.fine = images.image(self.atoms, self.shape)
+        self.pooled = self._pool(self.fine)
+        self.grid = self._tiles(self.pooled, np.arange(len(self.windows[0])),
+                                np.arange(len(self.windows[1])))
+        return self.scale * float(self.grid.sum())
+
+    def trial(self, i, position):
+        moved = self.atoms[[i]].copy()
+        moved.positions[0] = position
+        delta = images.image(moved, self.shape) - images.image(self.atoms[[i]], self.shape)
+        pooled = self.pooled + self._pool(delta)
+        changed = self._pool(delta) != 0
+        rows = np.where(np.isin(self.windows[0], np.where(changed.any(axis=1))[0]).any(1))[0]
+        cols = np.where(np.isin(self.windows[1], np.where(changed.any(axis=0))[0]).any(1))[0]
+        grid = self.grid.copy()
+        if len(rows) and len(cols):
+            grid[np.ix_(rows, cols)] = self._tiles(pooled, rows, cols)
+        self._trial = (i, position, self.fine + delta, pooled, grid)
+        return self.scale * float(grid.sum())
+
+    def commit(self):
+        i, position, self.fine, self.pooled, self.grid = self._trial
+        self.atoms.positions[i] = position

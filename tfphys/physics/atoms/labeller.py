@@ -67,3 +67,24 @@ def provenance(method):
     return {"method": METHODS[method], "code": f"tblite {importlib.metadata.version('tblite')}",
             "kpoints": "Gamma only", "electronic_temperatures_K": list(TEMPERATURES),
             "accuracy": ACCURACY, "max_iterations": MAX_ITERATIONS, "units": "eV"}
+
+
+class LabellerEnergy:
+    """`method`'s energy of a sheet as a Monte Carlo energy (`metropolis.PositionMetropolis`):
+    every trial recomputes the whole cell (the reference the EDNN is compared with)."""
+
+    def __init__(self, atoms, method):
+        self.atoms, self.method, self._trial = atoms.copy(), method, None
+
+    def reset(self, positions):
+        self.atoms.positions = positions
+        return label(self.atoms, self.method)[0]
+
+    def trial(self, i, position):
+        moved = self.atoms.copy()
+        moved.positions[i] = position
+        self._trial = moved
+        return label(moved, self.method)[0]
+
+    def commit(self):
+        self.atoms = self._trial
