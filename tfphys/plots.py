@@ -314,3 +314,15 @@ def density_maps(picture, grid, classes, path, title=""):
         ax.set_xticks([])
         ax.set_yticks([])
     return _save(fig, path)
+
+
+def curves(x, named, path, title="", xlabel="", ylabel=""):
+    """Several named curves over one x axis (e.g. g(r) of two Monte Carlo runs)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, y in named.items():
+        ax.plot(x, y, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
