@@ -16,6 +16,7 @@ import os
 import time
 
 import numpy as np
+import tensorflow as tf
 from absl import app, flags
 
 import common
@@ -47,6 +48,7 @@ def main(argv):
         model, facts = export.load(FLAGS.model), export.metadata(FLAGS.model)
     else:
         preset = sheet_training.PRESETS["ednn_hexagonal_quick"]
+        tf.keras.utils.set_random_seed(0)  # the same weights on every rank and every run
         model = sheet_training.build(preset, (256, 256), -600.0, 20.0)
         facts = {"preset": preset.name, "settings": dataclasses.asdict(preset),
                  "spacing": 0.049, "shape": [256, 256]}
