@@ -21,7 +21,7 @@ def distributed_predict(model, x, distribution, max_tiles=1 << 16):
     return distribution.hvd.allreduce(part, op=distribution.hvd.Sum, name="ednn_slabs").numpy()
 
 
-def sheet_energy(model, facts, atoms, distribution=None, slab_rows=1024, max_tiles=1 << 16):
+def sheet_energy(model, facts, atoms, distribution=None, slab_rows=1024, max_tiles=4096):
     """Cohesive energy (eV) of one sheet of any size from an exported sheet EDNN (`facts`: its
     tfphys.json) in bounded memory: the fine image is built `slab_rows` rows at a time and
     averaged as the model's first layer does, so memory holds the averaged image and one fine
@@ -36,9 +36,15 @@ def sheet_energy(model, facts, atoms, distribution=None, slab_rows=1024, max_til
     starts = list(range(0, shape[0], step))
     rank, size = (0, 1) if distribution is None or distribution.hvd is None else (
         distribution.rank, distribution.size)
+    rows, reach = images.row_positions(atoms, shape)
+    order = np.argsort(rows)
     parts = [np.zeros((0, shape[1] // d), np.float32)]
     for start in starts[rank * len(starts) // size:(rank + 1) * len(starts) // size]:
-        fine = images.image(atoms, shape, rows=(start, min(start + step, shape[0])))
+        stop = min(start + step, shape[0])
+        near = np.concatenate([order[np.searchsorted(rows[order], lo):
+                                     np.searchsorted(rows[order], hi)]  # the atoms in reach
+                               for lo, hi in _row_ranges(start - reach, stop + reach, shape[0])])
+        fine = images.image(atoms[near], shape, rows=(start, stop))
         parts.append(fine.reshape(len(fine) // d, d, shape[1] // d, d).mean(axis=(1, 3)))
     pooled = np.concatenate(parts)
     if size > 1:
@@ -46,3 +52,10 @@ def sheet_energy(model, facts, atoms, distribution=None, slab_rows=1024, max_til
     total = distributed_predict(model.get_layer("sheet_ednn"), pooled[None, ..., None],
                                 distribution, max_tiles)
     return float(total[0, 0] * model.get_layer("energy_scale").scale)
+
+
+def _row_ranges(lo, hi, n):
+    """[lo, hi) as ranges inside [0, n), wrapped around the periodic seam."""
+    if hi - lo >= n:
+        return [(0, n)]
+    return [(lo % n, hi % n)] if lo % n < hi % n else [(lo % n, n), (0, hi % n)]

@@ -74,6 +74,14 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
         np.float32)
 
 
+def row_positions(atoms, shape, gamma=GAMMA):
+    """(row coordinate of every atom's centre in [0, n1), rows an atom's Gaussian reaches on
+    either side): what picks the atoms of one slab of a large sheet without scanning all."""
+    reciprocal = np.linalg.inv(_plane_cell(atoms))
+    rows = (atoms.positions[:, :2] @ reciprocal[:, 0]) * shape[0] % shape[0]
+    return rows, int(CUTOFF * gamma * np.linalg.norm(reciprocal[:, 0]) * shape[0]) + 2
+
+
 def images(structures, shape, gamma=GAMMA, z_max=Z_MAX):
     """(count, n1, n2) float32 images of a sequence of sheets (see `image`)."""
     return np.stack([image(a, shape, gamma, z_max) for a in structures])
