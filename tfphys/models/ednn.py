@@ -132,16 +132,18 @@ def mlp_brain(focus, context, channels=1, outputs=1):
 
 def dft_cnn_brain(focus=64, context=32, channels=1, outputs=1):
     """The thesis's 13-convolution DFT brain: 2 reducing 3x3/64, 6 non-reducing 4x4/16,
-    1 reducing 3x3/64, 4 non-reducing 3x3/32, dense 1024 -> outputs, ReLU."""
+    1 reducing 3x3/64, 4 non-reducing 3x3/32, dense 1024 -> outputs, ReLU. He-initialised:
+    with Keras's default (Glorot) the signal shrinks ~1000x through the 14 ReLU layers and
+    training stalls at the mean."""
     size = focus + 2 * context
     inputs = tf.keras.Input((size, size, channels))
     x = inputs
     plan = [(64, 3, 2)] * 2 + [(16, 4, 1)] * 6 + [(64, 3, 2)] + [(32, 3, 1)] * 4
     for filters, kernel, stride in plan:
         x = tf.keras.layers.Conv2D(filters, kernel, strides=stride, padding="same",
-                                   activation="relu")(x)
+                                   activation="relu", kernel_initializer="he_normal")(x)
     x = tf.keras.layers.Flatten()(x)
-    x = tf.keras.layers.Dense(1024, activation="relu")(x)
+    x = tf.keras.layers.Dense(1024, activation="relu", kernel_initializer="he_normal")(x)
     return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs)(x), name="dft_cnn_brain")
 
 
