@@ -94,7 +94,7 @@ def build(preset, shape, mean, scale):
             raise InputError(f"the CNN takes square images of a power-of-two side after the "
                              f"{d}x{d} average; got {shape[0]}x{shape[1]}")
         body = cnn.mills_cnn((side[0], side[1], 1), 1, reducing=int(np.log2(side[0])) - 1,
-                             reducing_filters=64, name="sheet_cnn")
+                             reducing_filters=64, name="sheet_cnn", initializer="he_normal")
         brain, tiles = body, 1
         inputs = tf.keras.Input((*shape, 1), name="image")
     brain.layers[-1].bias.assign([mean / (tiles * scale)])
