@@ -1,0 +1,52 @@
+"""Counting on images larger than trained on (the paper: 1920 x 1080 scenes from a 256 x 256
+model): test collages of the model's MNIST set at --size (default 1024 x 1024) with L_max
+scaled by the area, so the digit density matches the training set, drawn from the test digits
+only; prints the share of exact rounded counts and the median |error| per class at the
+training size and at --size, with the time per image.
+
+Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+from absl import app, flags
+
+import common
+
+from tfphys.data import collages, mnist
+from tfphys.training import counting_training, export
+
+flags.DEFINE_string("model", None, "Exported counting EDNN (bin/train_counting --export).")
+flags.DEFINE_enum("dataset", "mnist1", list(collages.DATASETS), "The MNIST set it was trained on.")
+flags.DEFINE_integer("size", 1024, "Side of the large test images.", lower_bound=64)
+flags.DEFINE_integer("count", 20, "Test images per size.", lower_bound=1)
+flags.DEFINE_integer("seed", 11, "Seed of the test collages.")
+flags.mark_flag_as_required("model")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    common.header()
+    model = export.load(FLAGS.model)
+    spec = collages.dataset(FLAGS.dataset)
+    images, labels, _ = mnist.digits()
+    pool = collages.pools(images, labels, spec.classes)
+    classes = [str(c) for c in spec.classes]
+    for size in (collages.SIZE, FLAGS.size):
+        scaled = dataclasses.replace(spec, l_max=round(spec.l_max * (size / collages.SIZE) ** 2))
+        made = collages.examples(scaled, FLAGS.count, FLAGS.seed, pool, test_fraction=1.0,
+                                 size=size)
+        start = time.perf_counter()
+        predicted = np.concatenate([model(made["image"][k:k + 1, ..., None].astype(np.float32))
+                                    .numpy() for k in range(FLAGS.count)])
+        seconds = (time.perf_counter() - start) / FLAGS.count
+        figures = counting_training.figures(predicted, made["counts"], classes)
+        print(f"{size}x{size} (L_max {scaled.l_max}, mean count {made['counts'].mean():.1f}, "
+              f"{1000 * seconds:.0f} ms per image): {figures}", flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)
