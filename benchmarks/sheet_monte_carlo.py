@@ -51,7 +51,7 @@ def main(argv):
     del argv
     common.header()
     model, facts = export.load(FLAGS.model), export.metadata(FLAGS.model)
-    method = {v: k for k, v in labeller.METHODS.items()}[facts["labeller"]["method"]]
+    method = labeller.key(facts["labeller"]["method"])
     sheet = sheets.hexagonal("graphene")
     curves = {}
     runs = [("EDNN", operators.SheetEnergy(model, facts, sheet), FLAGS.sweeps)]

@@ -30,7 +30,7 @@ def main(argv):
     del argv
     common.header()
     model, facts = export.load(FLAGS.model), export.metadata(FLAGS.model)
-    method = {v: k for k, v in labeller.METHODS.items()}[facts["labeller"]["method"]]
+    method = labeller.key(facts["labeller"]["method"])
     rng = np.random.default_rng(FLAGS.seed)
     for scale, count in ((2, FLAGS.count), (4, FLAGS.count16)):
         errors = []

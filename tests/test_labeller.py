@@ -35,6 +35,8 @@ class LabellerTest(tf.test.TestCase):
         self.assertTrue(np.isfinite(energy))
         facts = labeller.provenance("gfn2")
         self.assertEqual(facts["method"], "GFN2-xTB")
+        self.assertEqual(labeller.key(facts["method"]), "gfn2")
+        self.assertIsNone(labeller.key("PBE"))
         self.assertRegex(facts["code"], r"^tblite \d")
         with self.assertRaisesRegex(InputError, "unknown calculator 'dft'"):
             labeller.calculator("dft")

@@ -155,11 +155,17 @@ def read_shard(directory, entry, verify=True):
 def field(directory, name):
     """One field of every shard concatenated (e.g. the energies for a histogram), read a shard
     at a time so the other fields never sit in memory together."""
+    return fields(directory, [name])[0]
+
+
+def fields(directory, names):
+    """Several fields of every shard concatenated, each shard read once (see `field`)."""
     manifest = read_manifest(directory)
-    parts = [read_shard(directory, entry)[name] for entry in manifest["shards"]]
+    parts = [[read_shard(directory, entry)[name] for name in names]
+             for entry in manifest["shards"]]
     if not parts:
         raise InputError(f"the dataset at {directory} has no shards yet")
-    return np.concatenate(parts)
+    return [np.concatenate(column) for column in zip(*parts)]
 
 
 def load(directory, verify=True):

@@ -120,8 +120,8 @@ class SheetEnergy:
         moved = self.atoms[[i]].copy()
         moved.positions[0] = position
         delta = images.image(moved, self.shape) - images.image(self.atoms[[i]], self.shape)
-        pooled = self.pooled + self._pool(delta)
-        changed = self._pool(delta) != 0
+        change = self._pool(delta)
+        pooled, changed = self.pooled + change, change != 0
         rows = np.where(np.isin(self.windows[0], np.where(changed.any(axis=1))[0]).any(1))[0]
         cols = np.where(np.isin(self.windows[1], np.where(changed.any(axis=0))[0]).any(1))[0]
         grid = self.grid.copy()

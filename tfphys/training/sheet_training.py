@@ -128,8 +128,8 @@ def energy_map(model):
 
 
 def _labels(data_dir):
-    """(label, area, test flag) arrays of every sheet, in stored order (small fields only)."""
-    return tuple(shards.field(data_dir, name) for name in (LABEL, "area", "test"))
+    """(label, area, test flag, cell) arrays of every sheet in stored order, one read."""
+    return shards.fields(data_dir, [LABEL, "area", "test", "cell"])
 
 
 def predict(model, data_dir, split, batch_size=16):
@@ -151,9 +151,9 @@ def figures(predicted, true, area):
             "median_abs_error_eV": float(np.median(errors)), "examples": int(len(errors))}
 
 
-def _spacings(data_dir, shape):
-    """Pixel sizes in Angstrom of every stored sheet's image (along both cell vectors)."""
-    lengths = np.linalg.norm(shards.field(data_dir, "cell")[:, :2, :2], axis=2)
+def _spacings(cells, shape):
+    """Pixel sizes in Angstrom of stored sheets' images (cells (n, 3, 3), both cell vectors)."""
+    lengths = np.linalg.norm(cells[:, :2, :2], axis=2)
     return (lengths / np.asarray(shape)).ravel()
 
 
@@ -177,7 +177,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         raise InputError("give --data DIR (bin/generate_sheets --kind KIND --out DIR)")
     metadata = _check_dataset(preset, data_dir)
     claim_outputs(run_dir, [export_dir] if export_dir else [])
-    label, area, test = _labels(data_dir)
+    label, area, test, cells = _labels(data_dir)
     if not np.all(np.isfinite(label)):
         raise InputError(f"{data_dir} has {np.sum(~np.isfinite(label))} non-finite energies")
     mean, scale = float(label[~test].mean()), float(max(label[~test].std(), 1e-3))
@@ -204,7 +204,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if export_dir:
         result["export"] = export.export(model, export_dir, {
             "kind": "sheet_energy", "preset": preset.name, "label": LABEL, "units": "eV",
-            "shape": list(shape), "spacing": float(np.median(_spacings(data_dir, shape))),
+            "shape": list(shape), "spacing": float(np.median(_spacings(cells, shape))),
             "labeller": metadata["labeller"],
             "settings": json.loads(json.dumps(dataclasses.asdict(preset)))})
     return result

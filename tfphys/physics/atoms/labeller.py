@@ -24,6 +24,11 @@ ACCURACY = 1.0  # tblite's SCF accuracy (its default)
 MAX_ITERATIONS = 250
 
 
+def key(name):
+    """The METHODS key of a method's full name (e.g. "GFN1-xTB" -> "gfn1"), None if unknown."""
+    return {full: short for short, full in METHODS.items()}.get(name)
+
+
 def calculator(method, electronic_temperature=TEMPERATURES[0]):
     """An ASE calculator for `method` (a key of METHODS)."""
     if method not in METHODS:
