@@ -59,6 +59,30 @@ class CriticTest(tf.test.TestCase):
         self.assertAllEqual(c([x, labels]), c([x, labels]))
 
 
+class RegressorTest(tf.test.TestCase):
+    def test_can_represent_energy_per_spin_and_magnetization_exactly(self):
+        # conv0: relu(+-(s_i + s_right)), relu(+-(s_i + s_down)), relu(+-s_i); conv1 passes them;
+        # s_i s_j = |s_i + s_j| - 1, so E/N = 2 - (site mean of the four bond channels)
+        r = gan.regressor(labels=2, filters=6)
+        k0 = np.zeros((3, 3, 1, 6), np.float32)
+        for channel, (sign, neighbour) in enumerate([(1, (1, 2)), (-1, (1, 2)), (1, (2, 1)),
+                                                     (-1, (2, 1))]):
+            k0[1, 1, 0, channel] = k0[neighbour + (0, channel)] = sign
+        k0[1, 1, 0, 4], k0[1, 1, 0, 5] = 1, -1
+        k1 = np.zeros((3, 3, 6, 6), np.float32)
+        k1[1, 1] = np.eye(6)
+        dense = np.zeros((6, 2), np.float32)
+        dense[:4, 0] = -1.0
+        dense[4, 1], dense[5, 1] = 1.0, -1.0
+        r.get_layer("conv0").set_weights([k0, np.zeros(6, np.float32)])
+        r.get_layer("conv1").set_weights([k1, np.zeros(6, np.float32)])
+        r.get_layer("labels").set_weights([dense, np.array([2.0, 0.0], np.float32)])
+        from tfphys.physics import ising
+
+        s = np.random.default_rng(4).choice([-1, 1], size=(5, 12, 8)).astype(np.int8)
+        self.assertAllClose(r(s[..., None].astype(np.float32)), ising.per_spin(s), atol=1e-6)
+
+
 class GradientPenaltyTest(tf.test.TestCase):
     def test_a_linear_critic_has_the_penalty_of_its_weight_norm(self):
         # C(x) = sum(w * x): the gradient is w everywhere, so the penalty is (|w| - 1)^2
@@ -128,6 +152,23 @@ class RuganTrainingTest(tf.test.TestCase):
             self.assertAllEqual(a, b)  # latents, interpolations and dropout masks repeat exactly
         z = np.zeros((1, 4, 4, 2), np.float32)
         self.assertEqual(resumed.generator([z, np.zeros((1, 2), np.float32)]).shape, (1, 16, 16, 1))
+
+    def test_a_label_regressor_fits_real_labels_and_enters_the_generator_loss(self):
+        from tfphys.training.fit import TrainConfig, train
+
+        def build():
+            tf.keras.utils.set_random_seed(6)
+            return gan.RUGAN(gan.generator(latent_channels=2, labels=2, filters=4),
+                             gan.critic(labels=2, filters=4), critic_steps=3, learning_rate=1e-2,
+                             seed=1, regressor_net=gan.regressor(2, 4), label_weight=5.0)
+        before = build().regressor.get_weights()
+        model, history = train(build, ising_examples(45),
+                               TrainConfig(epochs=3, batch_size=16, learning_rate=1e-2, verbose=0))
+        fit, miss = history.history["label_fit"], history.history["label_miss"]
+        self.assertTrue(np.all(np.isfinite(fit + miss)))
+        self.assertLess(fit[-1], fit[0])  # the critic's optimizer trains the regressor on reals
+        self.assertFalse(all(np.array_equal(a, b) for a, b in
+                             zip(before, model.regressor.get_weights())))
 
     def test_trains_under_mirrored_strategy_with_replicas_in_sync(self):
         from tfphys.training.distribute import Distribution

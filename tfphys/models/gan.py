@@ -119,6 +119,18 @@ def critic(labels=2, filters=64, blocks=2, dropout=0.25, name="rugan_critic"):
     return tf.keras.Model(inputs, tf.keras.layers.Dense(1, name="score")(x), name=name)
 
 
+def regressor(labels=2, filters=16, name="rugan_regressor"):
+    """Spins (batch, L, L, 1) -> labels (batch, labels) at any L: two periodic 3x3 ReLU
+    convolutions, a global average and a dense layer, which can represent E/N and m exactly
+    (s_i s_j = |s_i + s_j| - 1 for +-1 spins). The 2017 GAN's label regression as its own
+    network: the critic cannot regress labels it is given as input channels."""
+    x = spins = tf.keras.Input((None, None, 1), name="spins")
+    x = _conv(x, filters, 3, "conv0", activation="relu")
+    x = _conv(x, filters, 3, "conv1", activation="relu")
+    x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return tf.keras.Model(spins, tf.keras.layers.Dense(labels, name="labels")(x), name=name)
+
+
 def gradient_penalty(score, real, fake, weight):
     """Eq. 7b: mean over samples of (|grad_x score(x)| - 1)^2 at x = w real + (1 - w) fake,
     `weight` (batch,) uniform in [0, 1]; `score(x)` -> (batch, 1). The epsilon inside the square
@@ -173,12 +185,20 @@ class RUGAN(CriticGeneratorPair):
     `critic(spins, labels)`. Real batches are (spins (b, L, L, 1) in +-1, labels (b, k)); each
     step makes `critic_steps` critic updates on that batch with fresh latents, then one
     generator update. Loss (thesis Eq. 7): C(fake) - C(real) + lambda1 GP + lambda2 |C(real +
-    delta1) - C(real + delta2)| with delta from the critic's dropout."""
+    delta1) - C(real + delta2)| with delta from the critic's dropout.
+    With a `regressor_net` (not in the thesis; AC-GAN's auxiliary regression, the 2017 GAN's
+    label head) the critic's optimizer also fits it to the labels of real lattices, and the
+    generator's loss adds `label_weight` times its mean absolute label error on the signs of
+    the generated lattice (straight-through gradients): an explicit conditioning signal, which
+    the Wasserstein distance in pixel space barely gives (a lattice off by a few bonds is
+    close to one on the label)."""
 
     def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
-                 consistency_weight=2.0, learning_rate=1e-4, seed=0, **kwargs):
+                 consistency_weight=2.0, learning_rate=1e-4, seed=0, regressor_net=None,
+                 label_weight=0.0, **kwargs):
         super().__init__(learning_rate, seed=seed, **kwargs)
         self.generator, self.critic = generator_net, critic_net
+        self.regressor, self.label_weight = regressor_net, float(label_weight)
         self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
         self.consistency_weight = float(consistency_weight)
         self.latent_channels = int(generator_net.inputs[0].shape[-1])
@@ -210,12 +230,23 @@ class RUGAN(CriticGeneratorPair):
                 consistency = tf.reduce_mean(tf.abs(real_score - again))
                 loss = (-wasserstein + self.gp_weight * penalty
                         + self.consistency_weight * consistency)
+                variables = self.critic.trainable_variables
+                if self.regressor is not None:
+                    fit = tf.reduce_mean(tf.square(self.regressor(real, training=True) - labels))
+                    loss, variables = loss + fit, variables + self.regressor.trainable_variables
                 scaled = loss / replicas
-            self.critic_optimizer.minimize(scaled, self.critic.trainable_variables, tape=tape)
+            self.critic_optimizer.minimize(scaled, variables, tape=tape)
         with tf.GradientTape() as tape:
-            generator_loss = -tf.reduce_mean(
-                self.critic([self._fake(labels, size, self.critic_steps), labels], training=True))
+            fake = self._fake(labels, size, self.critic_steps)
+            generator_loss = -tf.reduce_mean(self.critic([fake, labels], training=True))
+            metrics = {}
+            if self.regressor is not None:
+                hard = fake + tf.stop_gradient(tf.where(fake >= 0, 1.0, -1.0) - fake)
+                miss = tf.reduce_mean(tf.abs(self.regressor(hard, training=False) - labels))
+                generator_loss += self.label_weight * miss
+                metrics = {"label_fit": fit, "label_miss": miss}
             scaled = generator_loss / replicas
         self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
         return {"wasserstein": wasserstein, "gradient_penalty": penalty,
-                "consistency": consistency, "critic_loss": loss, "generator_loss": generator_loss}
+                "consistency": consistency, "critic_loss": loss, "generator_loss": generator_loss,
+                **metrics}

@@ -35,6 +35,7 @@ class RuganPreset:
     latent_channels: int = 32
     filters: int = 64
     critic_steps: int = 10
+    label_weight: float = 0.0  # > 0: a label regressor steers the generator (not the thesis)
     learning_rate: float = 1e-4
     upscale: int = 4  # also generate at upscale * L
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
@@ -75,9 +76,14 @@ PRESETS = {p.name: p for p in [
                 latent_channels=8, critic_steps=5, learning_rate=1e-3, augment=True,
                 description="rugan_quick with twice the data and epochs and every training "
                 "configuration moved by a random lattice symmetry and spin flip each epoch"),
+    RuganPreset("rugan_quick_regressor", L=16, train_examples=4096, epochs=20, filters=16,
+                latent_channels=8, critic_steps=5, learning_rate=1e-3, label_weight=20.0,
+                description="rugan_quick plus a label regressor fitted to the real lattices "
+                "whose error on the generated ones joins the generator's loss, weight 20 "
+                "(AC-GAN style, not in the thesis)"),
 ]}
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "learning_rate", "filters", "augment", "region")
+             "label_weight", "learning_rate", "filters", "augment", "region")
 
 
 def preset_with(name, **overrides):
@@ -114,9 +120,11 @@ def labelled(preset, split, seed):
 
 def build(preset, seed=0):
     """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
+    regressor = gan.regressor(2, preset.filters) if preset.label_weight else None
     return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
-                     gan.critic(2, preset.filters), critic_steps=preset.critic_steps,
-                     learning_rate=preset.learning_rate, seed=seed)
+                     gan.critic(2, preset.filters),
+                     critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
+                     seed=seed, regressor_net=regressor, label_weight=preset.label_weight)
 
 
 def generate(generator, labels, L, seed=0, batch=64):
