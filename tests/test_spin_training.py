@@ -5,8 +5,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfphys.data import shards, spins
 from tfphys.errors import InputError
-from tfphys.training import export, spin_training
+from tfphys.training import export, run, spin_training
 
 
 class TrainPresetTest(tf.test.TestCase):
@@ -36,3 +37,49 @@ class TrainPresetTest(tf.test.TestCase):
             spin_training.preset_with("ednn_quick", "cnn")
         with self.assertRaisesRegex(InputError, "--noaugment"):
             spin_training.train_preset(spin_training.preset_with("ising4_quick"), stream=True)
+
+
+class OtherHamiltoniansTest(tf.test.TestCase):
+    """The screened Coulomb, sinusoidal and planar Potts presets (thesis Sec. 4-5)."""
+
+    def test_augmentation_keeps_every_models_exact_energy(self):
+        # translations, the 8 rotations / reflections and the flip (s -> -s; Potts s -> pi - s)
+        # are symmetries of each Hamiltonian: the exact energy of a moved lattice is its label
+        for name in ("screened_coulomb8_regress", "sinusoidal8_regress", "potts8_regress"):
+            preset = spin_training.preset_with(name, augment=True)
+            configs, energies = run.examples(preset, "train", seed=1, count=24)
+            moved = run.augmentation(preset, preset.L)(run.dataset(preset, configs, energies), 5)
+            x = np.stack([f.numpy()[::2, ::2, 0] for f, _ in moved])  # undo the 16x16 upscale
+            self.assertFalse(np.allclose(x, configs))
+            self.assertAllClose(run.source(preset).energy(x), energies, atol=1e-4)
+        # a global angle shift is not one for angles kept in [0, pi): not used
+        angles = configs.astype(np.float64)
+        self.assertGreater(np.abs(run.source(preset).energy((angles + 1.0) % np.pi)
+                                  - energies).max(), 1.0)
+
+    def test_presets_train_export_and_reload_and_potts_angles_round_trip_through_shards(self):
+        folder = os.path.join(self.get_temp_dir(), "potts")
+        source = spins.SpinSource("potts", 8)
+        writer = shards.ShardWriter(folder, {"model": "potts", "L": 8})
+        for k in range(2):
+            writer.write(k, **spins.generate(source, "uniform", 61, seed=k))
+        for name, data in (("sinusoidal8_regress", None), ("potts8_regress", folder)):
+            preset = spin_training.preset_with(name, train_examples=203, test_examples=37,
+                                               epochs=1, batch_size=50, optimizer="adam",
+                                               padding="periodic", augment=True)
+            model_dir = os.path.join(self.get_temp_dir(), name)
+            result = spin_training.train_preset(preset, data_dir=data, export_dir=model_dir,
+                                                verbose=0)
+            self.assertTrue(np.isfinite(result["figures"]["median_abs_error"]))
+            facts = export.metadata(model_dir)
+            self.assertEqual((facts["model"], facts["label"]), (preset.model, "energy"))
+            chunks = run.shard_chunks(preset, data, "test") if data else run.draws(preset, "test")
+            again = run.score_chunks(preset, export.load(model_dir), chunks)[0]
+            self.assertAllClose(again["median_abs_error"], result["figures"]["median_abs_error"],
+                                rtol=1e-5)  # the reloaded export predicts what was scored
+        stored = shards.field(folder, "spins")
+        self.assertEqual(stored.dtype, np.float32)  # angles, not +-1 spins
+        self.assertTrue(np.all((stored >= 0) & (stored < np.pi)))
+        with self.assertRaisesRegex(InputError, "generate_spins --model screened_coulomb"):
+            spin_training.train_preset(spin_training.preset_with("screened_coulomb8_regress"),
+                                       data_dir=folder)

@@ -30,14 +30,15 @@ def upscale(x, size):
 
 
 def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=True,
-               rotate=True, reflect=True):
+               rotate=True, reflect=True, flip_centre=0.0):
     """Each example (features (H, W, C), label) of an unbatched dataset moved by a random element
     of the periodic square lattice's symmetry group: a translation by whole sites (`block`
     pixels per site for upscaled lattices; `translate=False` for grids that are not periodic,
     e.g. potentials), one of the 8 rotations and reflections (`rotate=False`: the 4 reflections
     about the axes only, for images of rectangular cells; `reflect=False`: rotations only, for
     images whose mirror image is not one, e.g. digits), and with `spin_flip` the global
-    flip s -> -s. Labels must be invariant under all of them (Ising
+    flip s -> 2 `flip_centre` - s (s -> -s for spins; s -> pi - s for planar Potts angles in
+    [0, pi), centre pi / 2). Labels must be invariant under all of them (Ising
     energies and energy classes), except that `flip_signs` (one +-1 per label entry) says how
     a label vector changes under the spin flip (e.g. (E/N, m) -> (E/N, -m): [1, -1]).
 
@@ -63,7 +64,7 @@ def symmetries(ds, block=1, spin_flip=True, seed=0, flip_signs=None, translate=T
             x = tf.where(r // 4 % 2 == 1, tf.reverse(x, [1]), x)
         if spin_flip:
             flipped = r // 8 % 2 == 1
-            x = tf.where(flipped, -x, x)
+            x = tf.where(flipped, 2 * flip_centre - x, x)
             if flip_signs is not None:
                 y = tf.where(flipped, y * tf.constant(flip_signs, y.dtype), y)
         return x, y

@@ -18,6 +18,7 @@ class Preset:
     kind: str  # "cnn" | "ednn"
     L: int
     label: str  # "energy" | "magnetization" | "label" (energy class)
+    model: str = "ising"  # a `tfphys.data.spins.MODELS` Hamiltonian
     sampler: str = "targeted"
     train_examples: int = 100000
     test_examples: int = 50000
@@ -56,6 +57,17 @@ PRESETS = {p.name: p for p in [
            "padding, symmetry augmentation, Adam with cosine decay)",
            **{**_CNN, "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 100,
               "decay": "cosine", "padding": "periodic", "augment": True}),
+    Preset("screened_coulomb8_regress", L=8, label="energy", model="screened_coulomb",
+           sampler="uniform", test_examples=20000, epochs=1000,
+           description="8x8 screened Coulomb energy (r_cut 64), 100k random train / 20k test "
+           "(thesis: median |error| 0.640 J)", **_CNN),
+    Preset("sinusoidal8_regress", L=8, label="energy", model="sinusoidal", sampler="uniform",
+           test_examples=20000, epochs=1000, description="8x8 sinusoidal screened Coulomb "
+           "energy, 100k random train / 20k test (thesis: 0.253 J)", **_CNN),
+    Preset("potts8_regress", L=8, label="energy", model="potts", sampler="uniform",
+           train_examples=500000, test_examples=20000, epochs=1000,
+           description="8x8 planar Potts energy, angles uniform in [0, pi), 500k train / 20k "
+           "test (thesis: 0.542 J)", **_CNN),
     Preset("ednn_ising8", kind="ednn", L=8, label="energy",
            description="Ising EDNN f=1 c=1 (thesis: median |error| 0.028 J, 2.055 J at 128x128)"),
     Preset("ednn_ising8_c2", kind="ednn", L=8, label="energy", context=2,

@@ -18,7 +18,6 @@ from tfphys import checks, resources
 from tfphys.data import pipeline, shards, spins
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
-from tfphys.physics import ising
 from tfphys.training import evaluate
 
 UNITS = {"energy": "J", "magnetization": "spin sum", "label": "energy class"}
@@ -26,12 +25,12 @@ TILED = 1 << 16  # EDNN tiles per lattice above which inference goes slab by sla
 
 
 def source(preset, L=None):
-    return spins.SpinSource("ising", L or preset.L)
+    return spins.SpinSource(preset.model, L or preset.L)
 
 
 def facts(preset):
     """What an export of `preset`'s network is (stored in its tfphys.json)."""
-    return {"kind": preset.kind, "preset": preset.name, "model": "ising", "L": preset.L,
+    return {"kind": preset.kind, "preset": preset.name, "model": preset.model, "L": preset.L,
             "label": preset.label, "units": UNITS[preset.label], "focus": preset.focus,
             "context": preset.context, "padding": preset.padding}
 
@@ -39,7 +38,7 @@ def facts(preset):
 def check_model(preset, facts_, path):
     """InputError unless the export described by `facts_` predicts what `preset` scores."""
     for key in ("kind", "label", "model"):
-        if key in facts_ and facts_[key] != getattr(preset, key, "ising"):
+        if key in facts_ and facts_[key] != getattr(preset, key):
             raise InputError(f"the model at {path} is a {facts_.get('kind')} predicting "
                              f"{facts_.get('label')} (preset {facts_.get('preset')}), but preset "
                              f"{preset.name} is a {preset.kind} predicting {preset.label}: pass "
@@ -108,19 +107,20 @@ def examples(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_
 
 
 def check_dataset(preset, directory, L=None):
-    """InputError unless the dataset at `directory` holds Ising L x L configurations (default:
-    the preset's L) with the preset's label; returns a per-shard check of the values."""
+    """InputError unless the dataset at `directory` holds L x L configurations (default: the
+    preset's L) of the preset's model with its label; returns a per-shard check of the values."""
     L = L or preset.L
     manifest = shards.read_manifest(directory)
     made = manifest.get("metadata") or {}
     shape = (manifest.get("fields") or {}).get("spins", {}).get("shape")
-    if made.get("model", "ising") != "ising" or (shape and list(shape) != [L, L]):
+    if made.get("model", "ising") != preset.model or (shape and list(shape) != [L, L]):
         raise InputError(f"{directory} holds {made.get('model', '?')} configurations of shape "
-                         f"{shape}; preset {preset.name} needs Ising {L}x{L}: generate them with "
-                         f"bin/generate_spins --model ising --L {L}")
+                         f"{shape}; preset {preset.name} needs {preset.model} {L}x{L}: generate "
+                         f"them with bin/generate_spins --model {preset.model} --L {L}")
 
     def spins_are_binary(data, path):
-        checks.spins(f"the spins of {path}", data["spins"])
+        if not source(preset).continuous:
+            checks.spins(f"the spins of {path}", data["spins"])
         if preset.label == "label" and (np.any(data["label"] < 0)
                                         or np.any(data["label"] >= preset.outputs)):
             raise InputError(f"{path} has energy classes outside 0..{preset.outputs - 1}, the "
@@ -141,10 +141,11 @@ def shard_examples(preset, directory, split):
 
 
 def features(preset, configs):
-    """Float32 network inputs (batch, L, L, 1), upscaled for the CNN presets."""
+    """Float32 network inputs (batch, L, L, 1) (spins, or Potts angles), upscaled for the CNN
+    presets."""
     x = np.asarray(configs, np.float32)[..., None]
     if preset.kind == "cnn" and preset.upscale_to and x.shape[1] != preset.upscale_to:
-        x = ising.upscale(x[..., 0], preset.upscale_to)[..., None].astype(np.float32)
+        x = pipeline.upscale(x, preset.upscale_to).numpy()
     return x
 
 
@@ -158,7 +159,9 @@ def augmentation(preset, L):
         return None
     block = (preset.upscale_to or L) // L if preset.kind == "cnn" else 1
     flip = preset.label != "magnetization"
-    return lambda ds, seed: pipeline.symmetries(ds, block, spin_flip=flip, seed=seed)
+    centre = np.pi / 2 if source(preset).continuous else 0.0  # Potts: s -> pi - s
+    return lambda ds, seed: pipeline.symmetries(ds, block, spin_flip=flip, seed=seed,
+                                                flip_centre=centre)
 
 
 def dataset(preset, configs, labels):
