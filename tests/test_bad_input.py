@@ -142,7 +142,7 @@ class BadInputTableTest(tf.test.TestCase):
             ("ground_states", [f"--out={d}/user/notes.txt"], 2, "must name a .npz file"),
             ("train_gan", [f"--plot={d}/user/notes.txt"], 2, "must name a .png file"),
             ("thermodynamics", [f"--energy_model={self.magnet_model}", "--L=4"], 2,
-             "needs an Ising energy or label model"),
+             "needs a model of ising predicting energy or label"),
             ("thermodynamics", [f"--plot={d}/folder.png"], 2, "is a folder"),
             ("solve_schrodinger", [f"--potentials={d}/flat_potentials.npy", f"--out={d}/s.npz"],
              2, "expected (n, side, side)"),

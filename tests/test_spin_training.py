@@ -39,6 +39,21 @@ class TrainPresetTest(tf.test.TestCase):
             spin_training.train_preset(spin_training.preset_with("ising4_quick"), stream=True)
 
 
+class BoltzmannTestSetTest(tf.test.TestCase):
+    def test_holds_exactly_count_configurations_from_both_signs_of_j_labelled_exactly(self):
+        from tfphys.physics import ising
+
+        preset = spin_training.preset_with("ising8_classify")
+        parts = list(run.boltzmann_draws(preset, 101, seed=3))
+        configs = np.concatenate([c for c, _ in parts])
+        classes = np.concatenate([y for _, y in parts])
+        self.assertEqual(len(configs), 101)
+        energies = ising.energy(configs)
+        self.assertAllEqual(classes, ising.energy_class(energies, 8))
+        self.assertLess(energies.min(), -100)  # ferromagnetic runs at low T
+        self.assertGreater(energies.max(), 100)  # antiferromagnetic ones: high energies
+
+
 class OtherHamiltoniansTest(tf.test.TestCase):
     """The screened Coulomb, sinusoidal and planar Potts presets (thesis Sec. 4-5)."""
 

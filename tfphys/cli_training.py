@@ -50,6 +50,9 @@ def define_flags(kind, default_preset):
     flags.DEFINE_integer("seed", 0, "Seed for data generation, shuffling and initial weights.")
     flags.DEFINE_float("target", None, "Stop early once the training metric (mae, or accuracy "
                        "for classifiers) reaches this value.")
+    flags.DEFINE_integer("boltzmann_test", 0, "Also score this many Metropolis configurations "
+                         "(several temperatures, both signs of J) of the preset's model; 0 skips.",
+                         lower_bound=0)
     flags.DEFINE_enum("padding", None, ["periodic", "zeros"], "Override the convolution / tile "
                       "padding: periodic (wraps the lattice's edges) or zeros (the thesis's CNN).")
     flags.DEFINE_boolean("augment", None, "Override the preset: move each training example by a "
@@ -68,7 +71,8 @@ def main(argv):
     result = spin_training.train_preset(
         preset, data_dir=FLAGS.data, stream=FLAGS.stream, gpus=FLAGS.gpus, horovod=FLAGS.horovod,
         run_dir=FLAGS.run_dir, checkpoint_every=FLAGS.checkpoint_every, export_dir=FLAGS.export,
-        seed=FLAGS.seed, target=FLAGS.target, eval_L=FLAGS.eval_L if "eval_L" in FLAGS else 0)
+        seed=FLAGS.seed, target=FLAGS.target, eval_L=FLAGS.eval_L if "eval_L" in FLAGS else 0,
+        boltzmann_test=FLAGS.boltzmann_test)
     if not result["is_chief"]:
         return 0
     print(f"trained {preset.name} on {result['examples']} in {result['seconds']:.1f} s on "
@@ -77,6 +81,9 @@ def main(argv):
     if "eval_figures" in result:
         cli.print_figures(f"thermal T_c ({result['eval_L']}x{result['eval_L']})",
                           result["eval_figures"])
+    if "boltzmann_figures" in result:
+        cli.print_figures(f"Boltzmann ({FLAGS.boltzmann_test} Metropolis configurations)",
+                          result["boltzmann_figures"])
     if "export" in result:
         print(f"exported: {result['export']}")
     return 0

@@ -97,6 +97,32 @@ def draws(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_arg
                              "rounds; use another sampler")
 
 
+# Metropolis temperatures (kT / |J|) of the Boltzmann test sets: ordered to disordered
+THERMAL_TEMPERATURES = {"ising": (1.5, 2.27, 3.0, 5.0, 10.0, 50.0),
+                        "screened_coulomb": (0.2, 0.4, 0.7, 1.5, 5.0, 50.0),
+                        "sinusoidal": (0.2, 0.4, 0.7, 1.5, 5.0, 50.0),
+                        "potts": (0.2, 0.5, 1.0, 2.0, 5.0, 50.0)}
+
+
+def boltzmann_draws(preset, count, seed=0, t_corr=10):
+    """Chunks (configs, labels) of a Boltzmann test set: `count` configurations from Metropolis
+    at each of `THERMAL_TEMPERATURES[preset.model]` with both signs of J (ferro- and
+    antiferromagnetic, so high energies appear too), labelled with the preset's Hamiltonian.
+    A distribution check next to the SHA3 test split: thermal configurations are not split,
+    so the ordered ones may also be in a training set."""
+    temperatures = THERMAL_TEMPERATURES[preset.model]
+    runs = [(T, sign) for T in temperatures for sign in (1.0, -1.0)]
+    exact = source(preset)
+    for k, (T, sign) in enumerate(runs):
+        n = count // len(runs) + (k < count % len(runs))
+        if n:
+            sampler = spins.SpinSource(preset.model, preset.L, J=sign * exact.J,
+                                       screening=exact.screening)
+            configs = spins.generate(sampler, "thermal", n, seed=[seed, k], temperature=T,
+                                     t_corr=t_corr, n_equilibrate=500)["spins"]
+            yield configs, exact.labels(configs)[preset.label]
+
+
 def examples(preset, split, seed=0, count=None, L=None, sampler=None, **sampler_args):
     """(spins, labels) numpy arrays of one split ('train', 'test' or 'all' = whole 4x4 space)."""
     if split == "all":

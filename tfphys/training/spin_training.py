@@ -65,11 +65,12 @@ def _test_chunks(preset, data_dir, seed):
 
 def train_preset(preset, data_dir=None, stream=False, gpus=0, horovod=False, run_dir=None,
                  checkpoint_every=0, export_dir=None, seed=0, target=None, eval_L=0,
-                 verbose=None):
+                 boltzmann_test=0, verbose=None):
     """Train and score `preset` (a `presets.Preset`, e.g. from `preset_with`). Returns
     {"preset", "replicas", "seconds", "examples", "is_chief"} and, on the chief,
     {"split": "test" or "all", "L", "figures"}, {"eval_L", "eval_figures"} with `eval_L`
-    (thermal configurations at T_c) and {"export"} with `export_dir`."""
+    (thermal configurations at T_c), {"boltzmann_figures"} with `boltzmann_test` (that many
+    configurations of `run.boltzmann_draws`) and {"export"} with `export_dir`."""
     if stream and data_dir:
         raise InputError("--stream generates its data; drop --data or --stream")
     if stream and preset.augment:
@@ -103,6 +104,9 @@ def train_preset(preset, data_dir=None, stream=False, gpus=0, horovod=False, run
         chunks = run.draws(preset, "test", seed, count=64, L=eval_L, sampler="thermal",
                            temperature=2.269, n_equilibrate=1000)
         result.update(eval_L=eval_L, eval_figures=run.score_chunks(preset, model, chunks)[0])
+    if boltzmann_test:
+        chunks = run.boltzmann_draws(preset, boltzmann_test, seed)
+        result["boltzmann_figures"] = run.score_chunks(preset, model, chunks)[0]
     if export_dir:
         result["export"] = export.export(model, export_dir, run.facts(preset))
     return result
