@@ -17,7 +17,8 @@ current configuration is filed into its energy bin until the bin holds `cap` exa
    spectrum) and stays empty.
 
 Two departures from the thesis keep the bins diverse. A configuration is filed only if the
-chain has moved since it last filed one: a chain at its target with no zero-energy flip is
+chain has moved since it last filed one, and not if it is one of the last 16 filed in its bin
+(unless 16 repeats in a row say the level has no others, as the ground states): a chain at its target with no zero-energy flip is
 frozen at kT = 0.01 (every other move is refused), and used to fill its bin with copies of
 one lattice (8x8 Ising: 6 distinct configurations among 316 at E = -92; whole levels then fell
 on one side of the SHA3 split, leaving E = -100 with 3 training examples). And phase 3 runs at
@@ -41,15 +42,26 @@ from tfphys.physics.flips import below, flip, seed_states, uniform
 
 
 @numba.njit(cache=True)
+def _recent(filed, count, s, window=16):
+    """Whether s equals one of the last `window` configurations filed in a bin."""
+    for k in range(max(0, count - window), count):
+        if np.all(filed[k] == s):
+            return True
+    return False
+
+
+@numba.njit(cache=True)
 def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state, edges,
             configs, energies, counts, distinct):
     """One TS run of n_iter proposals on configuration s (energy e, flip table d); returns e.
     Files the configuration every t_corr proposals; with `distinct` only if it moved since the
-    last filing (or since the run began: a start taken from a bin is filed already)."""
+    last filing (or since the run began: a start taken from a bin is filed already) and is not
+    one of the last configurations filed in its bin (a chain stepping away and back), unless
+    16 such repeats in a row say the level has few configurations (the ground states)."""
     n = s.shape[0]
     n_bins = counts.shape[0]
     cap = configs.shape[1]
-    moved = not distinct
+    moved, skipped = not distinct, 0
     for it in range(1, n_iter + 1):
         i = below(state, 0, n)
         di = d[i]
@@ -59,7 +71,10 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
             moved = True
         if it % t_corr == 0 and moved and edges[0] <= e <= edges[n_bins]:
             b = min(np.searchsorted(edges, e, side="right") - 1, n_bins - 1)
-            if counts[b] < cap:
+            if counts[b] < cap and distinct and skipped < 16 and _recent(configs[b], counts[b], s):
+                skipped += 1  # a level of few configurations takes copies after 16 tries
+            elif counts[b] < cap:
+                skipped = 0
                 configs[b, counts[b]] = s
                 energies[b, counts[b]] = e
                 counts[b] += 1
