@@ -50,6 +50,9 @@ def define_flags(kind, default_preset):
     flags.DEFINE_integer("seed", 0, "Seed for data generation, shuffling and initial weights.")
     flags.DEFINE_float("target", None, "Stop early once the training metric (mae, or accuracy "
                        "for classifiers) reaches this value.")
+    flags.DEFINE_enum("sampler", None, ["uniform", "targeted"], "Override how the preset's "
+                      "configurations are drawn: uniform at random, or targeted sampling (a flat "
+                      "energy histogram, which reaches the low energies Metropolis visits).")
     flags.DEFINE_integer("boltzmann_test", 0, "Also score this many Metropolis configurations "
                          "(several temperatures, both signs of J) of the preset's model; 0 skips.",
                          lower_bound=0)

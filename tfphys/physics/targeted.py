@@ -16,15 +16,18 @@ current configuration is filed into its energy bin until the bin holds `cap` exa
    for `empty_rounds` rounds; if that finds nothing it holds no reachable energy (a gap of the
    spectrum) and stays empty.
 
-Two departures from the thesis keep the bins diverse. A configuration is filed only if the
-chain has moved since it last filed one, and not if it is one of the last 16 filed in its bin
-(unless 16 repeats in a row say the level has no others, as the ground states): a chain at its target with no zero-energy flip is
-frozen at kT = 0.01 (every other move is refused), and used to fill its bin with copies of
-one lattice (8x8 Ising: 6 distinct configurations among 316 at E = -92; whole levels then fell
-on one side of the SHA3 split, leaving E = -100 with 3 training examples). And phase 3 runs at
-kT = the median squared flip energy of a random configuration (16 for Ising, where a +-4 move
-is then accepted with probability 0.37), so a chain walks around its target and revisits it
-through new configurations.
+Two departures from the thesis keep the bins diverse. A chain at its target with no
+zero-energy flip is frozen at kT = 0.01 (every other move is refused) and used to fill its bin
+with copies of one lattice (8x8 Ising: 6 distinct configurations among 316 at E = -92; whole
+levels then fell on one side of the SHA3 split, leaving E = -100 with 3 training examples and
+the classifier calling that level -96). So a configuration the chain has not moved from, or
+one among the last 16 filed in its bin, is skipped (up to 16 times in a row, so that levels of
+few configurations, such as the ground states, still fill, with copies); and the first
+`WALK_ROUNDS` phase-3 rounds run at kT = the median squared flip energy of a random
+configuration (16 for Ising, where a +-4 move is then accepted with probability 0.37), so a
+chain walks around its target and revisits it through new configurations; later rounds keep
+the thesis's kT = 0.01, which holds a chain inside the narrow bins at the ends of the spectrum
+(few configurations, filled with copies as before).
 
 `sample` splits the work over processes with independent seeds and merges the bins.
 """
@@ -41,6 +44,9 @@ from tfphys.errors import InputError
 from tfphys.physics.flips import below, flip, seed_states, uniform
 
 
+WALK_ROUNDS = 12  # phase-3 rounds at the walking kT before the thesis's kT = 0.01
+
+
 @numba.njit(cache=True)
 def _recent(filed, count, s, window=16):
     """Whether s equals one of the last `window` configurations filed in a bin."""
@@ -54,10 +60,11 @@ def _recent(filed, count, s, window=16):
 def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state, edges,
             configs, energies, counts, distinct):
     """One TS run of n_iter proposals on configuration s (energy e, flip table d); returns e.
-    Files the configuration every t_corr proposals; with `distinct` only if it moved since the
-    last filing (or since the run began: a start taken from a bin is filed already) and is not
-    one of the last configurations filed in its bin (a chain stepping away and back), unless
-    16 such repeats in a row say the level has few configurations (the ground states)."""
+    Files the configuration every t_corr proposals. With `distinct`, a configuration the chain
+    has not moved from since the last filing (or since the run began: a start taken from a bin
+    is filed already), or one among the last 16 filed in its bin (a chain stepping away and
+    back), is skipped, up to 16 times in a row: a level with few configurations (the ground
+    states) or a chain frozen at its target still fills, with copies, 16x more slowly."""
     n = s.shape[0]
     n_bins = counts.shape[0]
     cap = configs.shape[1]
@@ -69,16 +76,18 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
             flip(s, d, i, indptr, indices, weights)
             e += di
             moved = True
-        if it % t_corr == 0 and moved and edges[0] <= e <= edges[n_bins]:
+        if it % t_corr == 0 and edges[0] <= e <= edges[n_bins]:
             b = min(np.searchsorted(edges, e, side="right") - 1, n_bins - 1)
-            if counts[b] < cap and distinct and skipped < 16 and _recent(configs[b], counts[b], s):
-                skipped += 1  # a level of few configurations takes copies after 16 tries
-            elif counts[b] < cap:
-                skipped = 0
-                configs[b, counts[b]] = s
-                energies[b, counts[b]] = e
-                counts[b] += 1
-                moved = not distinct
+            if counts[b] >= cap:
+                continue
+            if distinct and skipped < 16 and (not moved or _recent(configs[b], counts[b], s)):
+                skipped += 1
+                continue
+            skipped = 0
+            configs[b, counts[b]] = s
+            energies[b, counts[b]] = e
+            counts[b] += 1
+            moved = not distinct
     return e
 
 
@@ -177,7 +186,7 @@ def fill_bins(couplings, edges, cap, t_corr=None, n_iter=None, seed=None, max_ro
         for b in todo:
             if bins.counts[b]:
                 chain.set(bins.configs[b, rng.integers(bins.counts[b])])
-            chain.run(centers[b], fill_kT, iters, t_corr, bins)
+            chain.run(centers[b], fill_kT if round_ < WALK_ROUNDS else 0.01, iters, t_corr, bins)
         report(int(bins.counts.sum()))
         iters *= 2
     bins.configs = bins.configs.reshape((n_bins, cap) + tuple(couplings.shape))

@@ -21,7 +21,7 @@ from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
 
 OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "learning_rate",
-             "optimizer", "decay", "context", "padding", "augment")
+             "optimizer", "decay", "context", "padding", "augment", "sampler")
 
 
 def preset_with(name, kind=None, **overrides):
