@@ -29,7 +29,8 @@ flags.DEFINE_boolean("augment", None, "Override the presets' symmetry augmentati
 flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy (0: CPU).")
 flags.DEFINE_integer("eval_L", 128, "EDNN presets: also score at this size near T_c (0: skip).")
 flags.DEFINE_list("seeds", ["0"], "Training seeds (data, weights, shuffling), one run each.")
-flags.DEFINE_integer("boltzmann_test", 0, "Also score this many Metropolis configurations (0: skip).")
+flags.DEFINE_integer("boltzmann_test", 0, "Also score this many Metropolis configurations "
+                     "(0: skip).")
 FLAGS = flags.FLAGS
 
 THESIS = {
