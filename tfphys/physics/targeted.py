@@ -45,12 +45,13 @@ from tfphys.physics.flips import below, flip, seed_states, uniform
 
 
 WALK_ROUNDS = 12  # phase-3 rounds at the walking kT before the thesis's kT = 0.01
+REPEATS = 16  # recent filings a new one must differ from; skips in a row before a copy
 
 
 @numba.njit(cache=True)
-def _recent(filed, count, s, window=16):
-    """Whether s equals one of the last `window` configurations filed in a bin."""
-    for k in range(max(0, count - window), count):
+def _recent(filed, count, s):
+    """Whether s equals one of the last `REPEATS` configurations filed in a bin."""
+    for k in range(max(0, count - REPEATS), count):
         if np.all(filed[k] == s):
             return True
     return False
@@ -62,9 +63,9 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
     """One TS run of n_iter proposals on configuration s (energy e, flip table d); returns e.
     Files the configuration every t_corr proposals. With `distinct`, a configuration the chain
     has not moved from since the last filing (or since the run began: a start taken from a bin
-    is filed already), or one among the last 16 filed in its bin (a chain stepping away and
-    back), is skipped, up to 16 times in a row: a level with few configurations (the ground
-    states) or a chain frozen at its target still fills, with copies, 16x more slowly."""
+    is filed already), or one among the last `REPEATS` filed in its bin (a chain stepping away
+    and back), is skipped, up to `REPEATS` times in a row: a level with few configurations (the
+    ground states) or a chain frozen at its target still fills, with copies, more slowly."""
     n = s.shape[0]
     n_bins = counts.shape[0]
     cap = configs.shape[1]
@@ -80,7 +81,7 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
             b = min(np.searchsorted(edges, e, side="right") - 1, n_bins - 1)
             if counts[b] >= cap:
                 continue
-            if distinct and skipped < 16 and (not moved or _recent(configs[b], counts[b], s)):
+            if distinct and skipped < REPEATS and (not moved or _recent(configs[b], counts[b], s)):
                 skipped += 1
                 continue
             skipped = 0

@@ -35,6 +35,15 @@ def _plane_cell(atoms):
     return plane
 
 
+def _pixels(atoms, shape, gamma):
+    """(in-plane cell, atom centres in pixel units (atoms, 2), pixels a Gaussian reaches along
+    each image axis) of a sheet on an image of `shape`."""
+    plane = _plane_cell(atoms)
+    reciprocal = np.linalg.inv(plane)  # fractional = position @ reciprocal
+    frac = atoms.positions[:, :2] @ reciprocal * shape
+    return plane, frac, CUTOFF * gamma * np.linalg.norm(reciprocal, axis=0) * shape
+
+
 def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
     """The (n1, n2) float32 image of an `ase.Atoms` sheet (axis 0 along a1, axis 1 along a2);
     `rows=(start, stop)` gives only those rows (stop - start, n2), touching only the atoms near
@@ -49,10 +58,7 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
         k = int(np.argmax(z))
         raise InputError(f"atom {k} ({atoms[k].symbol}, Z = {z[k]}) is beyond the image scale "
                          f"(Z <= {z_max}); raise z_max to include it")
-    plane = _plane_cell(atoms)
-    reciprocal = np.linalg.inv(plane)  # fractional = position @ reciprocal
-    frac = atoms.positions[:, :2] @ reciprocal * (n1, n2)  # atom centres in pixel units
-    reach = CUTOFF * gamma * np.linalg.norm(reciprocal, axis=0) * (n1, n2)
+    plane, frac, reach = _pixels(atoms, (n1, n2), gamma)
     w1, w2 = (np.arange(-int(r) - 1, int(r) + 2) for r in reach)
     if rows:  # the atoms whose windows reach a row of the slab, across the periodic seam
         gap = (np.floor(frac[:, 0]) - start) % n1
@@ -77,9 +83,8 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
 def row_positions(atoms, shape, gamma=GAMMA):
     """(row coordinate of every atom's centre in [0, n1), rows an atom's Gaussian reaches on
     either side): what picks the atoms of one slab of a large sheet without scanning all."""
-    reciprocal = np.linalg.inv(_plane_cell(atoms))
-    rows = (atoms.positions[:, :2] @ reciprocal[:, 0]) * shape[0] % shape[0]
-    return rows, int(CUTOFF * gamma * np.linalg.norm(reciprocal[:, 0]) * shape[0]) + 2
+    _, frac, reach = _pixels(atoms, shape, gamma)
+    return frac[:, 0] % shape[0], int(reach[0]) + 2
 
 
 def images(structures, shape, gamma=GAMMA, z_max=Z_MAX):
