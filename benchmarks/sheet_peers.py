@@ -1,0 +1,87 @@
+"""Classical peers of the sheet EDNN on the same dataset and SHA3 split: composition alone (a
+linear fit on the count of each element) and a fitted pair potential (ridge regression on, for
+every pair of elements, the number of bonds and the sums of r, r^2 and r^3 over bonds shorter
+than --cutoff, from ASE's periodic neighbour list). What the structures alone explain, next
+to an exported EDNN or CNN (--model): median |error| per area in meV / Angstrom^2.
+
+Run: .venv/bin/python benchmarks/sheet_peers.py --data runs/hexagonal \\
+         --model runs/hexagonal/model_ednn
+"""
+
+import itertools
+import time
+
+import ase
+import numpy as np
+import sklearn.linear_model
+from ase.neighborlist import neighbor_list
+from absl import app, flags
+
+import common
+
+from tfphys.data import shards
+from tfphys.training import export, sheet_training
+
+flags.DEFINE_string("data", None, "Sheet dataset (bin/generate_sheets).")
+flags.DEFINE_list("model", [], "Exported sheet models (bin/train_sheets --export) to score too.")
+flags.DEFINE_float("cutoff", 1.8, "Bond cutoff in Angstrom (first neighbours only).")
+flags.DEFINE_float("alpha", 1e-6, "Ridge regularisation of the pair potential.")
+flags.mark_flag_as_required("data")
+FLAGS = flags.FLAGS
+
+POWERS = (0, 1, 2, 3)  # sum of r^k over bonds, per pair of elements
+
+
+def features(numbers, positions, cells, atoms, elements):
+    """(composition (n, elements), pair terms (n, pairs x POWERS)) of every stored sheet."""
+    pairs = list(itertools.combinations_with_replacement(elements, 2))
+    composition = np.zeros((len(atoms), len(elements)))
+    terms = np.zeros((len(atoms), len(pairs) * len(POWERS)))
+    for k, n in enumerate(atoms):
+        sheet = ase.Atoms(numbers[k, :n], positions[k, :n], cell=cells[k], pbc=[True, True, False])
+        composition[k] = [np.sum(sheet.numbers == z) for z in elements]
+        i, j, r = neighbor_list("ijd", sheet, FLAGS.cutoff)
+        first = i < j  # each bond once
+        zi, zj, r = np.minimum(sheet.numbers[i], sheet.numbers[j])[first], \
+            np.maximum(sheet.numbers[i], sheet.numbers[j])[first], r[first]
+        for p, (a, b) in enumerate(pairs):
+            bond = r[(zi == a) & (zj == b)]
+            terms[k, p * len(POWERS):(p + 1) * len(POWERS)] = [np.sum(bond ** q) for q in POWERS]
+    return composition, terms
+
+
+def fitted(x, label, test, alpha):
+    """Predictions on the test split of a ridge fit on the training split (scaled features)."""
+    scale = np.maximum(x[~test].std(0), 1e-12)
+    fit = sklearn.linear_model.Ridge(alpha=alpha).fit(x[~test] / scale, label[~test])
+    return fit.predict(x[test] / scale)
+
+
+def main(argv):
+    del argv
+    common.header()
+    label, area, test, numbers, positions, cells, atoms = shards.fields(
+        FLAGS.data, [sheet_training.LABEL, "area", "test", "numbers", "positions", "cell",
+                     "atoms"])
+    elements = sorted(set(np.unique(numbers)) - {0})
+    print(f"{FLAGS.data}: {len(label)} sheets ({int((~test).sum())} train / {int(test.sum())} "
+          f"test), elements {elements}, label std {label[~test].std():.2f} eV")
+    start = time.perf_counter()
+    composition, terms = features(numbers, positions, cells, atoms, elements)
+    print(f"features: {time.perf_counter() - start:.1f} s")
+    for name, x in (("composition", composition),
+                    ("pair potential", np.concatenate([composition, terms], 1))):
+        start = time.perf_counter()
+        predicted = fitted(x, label, test, FLAGS.alpha)
+        common_figures = sheet_training.figures(predicted, label[test], area[test])
+        print(f"{name}: {time.perf_counter() - start:.2f} s fit")
+        print(f"  {common_figures}")
+    for directory in FLAGS.model:
+        model = export.load(directory)
+        figures = sheet_training.figures(*sheet_training.predict(model, FLAGS.data, "test"),
+                                         area[test])
+        print(f"{directory} ({export.metadata(directory)['preset']}): {figures}")
+
+
+if __name__ == "__main__":
+    app.run(main)
