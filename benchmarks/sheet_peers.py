@@ -19,6 +19,7 @@ from absl import app, flags
 
 import common
 
+from tfphys import cli
 from tfphys.data import shards
 from tfphys.training import export, sheet_training
 
@@ -71,16 +72,12 @@ def main(argv):
     print(f"features: {time.perf_counter() - start:.1f} s")
     for name, x in (("composition", composition),
                     ("pair potential", np.concatenate([composition, terms], 1))):
-        start = time.perf_counter()
         predicted = fitted(x, label, test, FLAGS.alpha)
-        common_figures = sheet_training.figures(predicted, label[test], area[test])
-        print(f"{name}: {time.perf_counter() - start:.2f} s fit")
-        print(f"  {common_figures}")
+        cli.print_figures(name, sheet_training.figures(predicted, label[test], area[test]))
     for directory in FLAGS.model:
-        model = export.load(directory)
-        figures = sheet_training.figures(*sheet_training.predict(model, FLAGS.data, "test"),
-                                         area[test])
-        print(f"{directory} ({export.metadata(directory)['preset']}): {figures}")
+        predicted, true = sheet_training.predict(export.load(directory), FLAGS.data, "test")
+        cli.print_figures(f"{directory} ({export.metadata(directory)['preset']})",
+                          sheet_training.figures(predicted, true, area[test]))
 
 
 if __name__ == "__main__":
