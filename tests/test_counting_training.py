@@ -53,6 +53,12 @@ class CountingTest(tf.test.TestCase):
         grid[2, 2, 1] = 1.0  # a class-1 blob with no object in it
         objects = np.array([[0, 3, 5], [0, 30, 30], [1, 12, 3], [-1, -1, -1]], np.float32)
         self.assertEqual(training.localization(grid, objects, 8), (1, 3))
+        pulled = np.zeros((4, 4, 1), np.float32)
+        pulled[0, 0, 0] = 2.0  # two neighbours' mass on one of them: neither is localized
+        pair = np.array([[0, 4, 4], [0, 4, 20]], np.float32)
+        self.assertEqual(training.localization(pulled, pair, 8), (0, 2))
+        pulled[0, 0, 0], pulled[0, 2, 0] = 1.0, 1.0
+        self.assertEqual(training.localization(pulled, pair, 8), (2, 2))
 
     def test_short_run_scores_exports_and_maps_density(self):
         d = os.path.join(self.get_temp_dir(), "mnist2")

@@ -8,8 +8,8 @@ convolutions of 64 kernels, dense 1024, one output per class) runs as one slidin
 whole image (equal to explicit tiles, several times faster) and the contributions are summed;
 MSE on the counts; Adam 1e-4 until the loss is below 1e-3 (the paper: 100-500 epochs). The
 tile-contribution grid is the density map. A test image counts correctly for a class when its
-rounded count is exact; an object is localized when the region of the density map around it
-sums to the objects in it (`localization`).
+rounded count is exact; an object is localized when the density-map mass of the tiles nearest
+to it (within reach) rounds to 1 (`localization`).
 """
 
 import dataclasses
@@ -18,7 +18,6 @@ import os
 import time
 
 import numpy as np
-import scipy.ndimage
 import tensorflow as tf
 
 from tfphys.data import collages, pipeline, png_json, scenes, shards
@@ -121,26 +120,28 @@ def figures(predicted, true, classes):
     return out
 
 
-def localization(grid, objects, focus, threshold=0.1):
-    """(localized, objects) of one image: an object counts as localized when the connected
-    region of tiles with contribution > `threshold` (of its class's density map `grid`
-    (H/f, W/f, classes)) that holds its centre sums, rounded, to the number of that class's
-    objects whose centres lie in the region. `objects` (m, 3): class, row, col (class -1
-    pads)."""
+def localization(grid, objects, focus, reach=None):
+    """(localized, objects) of one image. Every tile of a class's density map `grid`
+    (H/f, W/f, classes) goes to the nearest object of that class whose centre is within
+    `reach` pixels of the tile's centre (default 2 f: half a digit plus half a tile); an object
+    is localized when the mass of its tiles rounds to 1. Mass split between neighbours, pulled
+    onto one of them or left on the background does not localize. `objects` (m, 3): class,
+    row, col (class -1 pads)."""
     objects = objects[objects[:, 0] >= 0]
+    reach = 2 * focus if reach is None else reach
+    rows, cols = np.meshgrid(*(focus * (np.arange(n) + 0.5) for n in grid.shape[:2]),
+                             indexing="ij")
+    centres = np.stack([rows.ravel(), cols.ravel()], 1)
     found = 0
     for k in range(grid.shape[-1]):
-        mine = objects[objects[:, 0] == k]
+        mine = objects[objects[:, 0] == k, 1:]
         if not len(mine):
             continue
-        regions, n = scipy.ndimage.label(grid[..., k] > threshold)
-        if not n:
-            continue
-        sums = np.rint(scipy.ndimage.sum(grid[..., k], regions, np.arange(1, n + 1)))
-        tiles = np.minimum((mine[:, 1:] // focus).astype(int), np.array(grid.shape[:2]) - 1)
-        where = regions[tiles[:, 0], tiles[:, 1]]
-        held = np.bincount(where, minlength=n + 1)
-        found += int(np.sum((where > 0) & (sums[np.maximum(where - 1, 0)] == held[where])))
+        distance = np.linalg.norm(centres[:, None, :] - mine[None, :, :], axis=-1)
+        nearest = np.argmin(distance, axis=1)
+        near = distance[np.arange(len(centres)), nearest] <= reach
+        mass = np.bincount(nearest[near], grid[..., k].ravel()[near], minlength=len(mine))
+        found += int(np.sum(np.rint(mass) == 1))
     return found, len(objects)
 
 
