@@ -22,12 +22,13 @@ with copies of one lattice (8x8 Ising: 6 distinct configurations among 316 at E 
 levels then fell on one side of the SHA3 split, leaving E = -100 with 3 training examples and
 the classifier calling that level -96). So a configuration the chain has not moved from, or
 one among the last 16 filed in its bin, is skipped (up to 16 times in a row, so that levels of
-few configurations, such as the ground states, still fill, with copies); and the first
-`WALK_ROUNDS` phase-3 rounds run at kT = the median squared flip energy of a random
-configuration (16 for Ising, where a +-4 move is then accepted with probability 0.37), so a
-chain walks around its target and revisits it through new configurations; later rounds keep
-the thesis's kT = 0.01, which holds a chain inside the narrow bins at the ends of the spectrum
-(few configurations, filled with copies as before).
+few configurations, such as the ground states, still fill, with copies); and phase 3 runs at
+kT = the median squared flip energy of a random configuration (16 for Ising, where a +-4 move
+is then accepted with probability 0.37), so a chain walks around its target and revisits it
+through new configurations. Only a bin that a walking run of round `WALK_ROUNDS` or later adds
+nothing to (the narrow bins at the ends of a long-range spectrum) is filled at the thesis's
+kT = 0.01, with copies: switching every bin to 0.01 filled the 8x8 Ising end levels with copies
+of a few lattices, which the SHA3 split then put on one side (E = +128 only in the test split).
 
 `sample` splits the work over processes with independent seeds and merges the bins.
 """
@@ -44,7 +45,7 @@ from tfphys.errors import InputError
 from tfphys.physics.flips import below, flip, seed_states, uniform
 
 
-WALK_ROUNDS = 12  # phase-3 rounds at the walking kT before the thesis's kT = 0.01
+WALK_ROUNDS = 12  # phase-3 rounds at the walking kT before a bin it stops filling gets 0.01
 REPEATS = 16  # recent filings a new one must differ from; skips in a row before a copy
 
 
@@ -178,6 +179,7 @@ def fill_bins(couplings, edges, cap, t_corr=None, n_iter=None, seed=None, max_ro
             chain.run(target, 0.01, n_iter, t_corr, bins)
         report(int(bins.counts.sum()))
     iters = 2 * t_corr  # phase III: bin filling
+    stalled = np.zeros(n_bins, bool)  # bins a long walking run no longer adds to
     for round_ in range(max_rounds):
         # partly filled bins until full; still-empty bins get `empty_rounds` tries from the
         # chain's current state before they count as holding no reachable energy
@@ -187,7 +189,9 @@ def fill_bins(couplings, edges, cap, t_corr=None, n_iter=None, seed=None, max_ro
         for b in todo:
             if bins.counts[b]:
                 chain.set(bins.configs[b, rng.integers(bins.counts[b])])
-            chain.run(centers[b], fill_kT if round_ < WALK_ROUNDS else 0.01, iters, t_corr, bins)
+            before = bins.counts[b]
+            chain.run(centers[b], 0.01 if stalled[b] else fill_kT, iters, t_corr, bins)
+            stalled[b] |= round_ >= WALK_ROUNDS and bins.counts[b] == before
         report(int(bins.counts.sum()))
         iters *= 2
     bins.configs = bins.configs.reshape((n_bins, cap) + tuple(couplings.shape))
