@@ -2,6 +2,8 @@
 cell corner, skewed hexagonal cells, windows wider than the cell), invariant under lattice
 translations of the sheet, and one-line refusals of what has no periodic image."""
 
+from unittest import mock
+
 import ase
 import ase.build
 import numpy as np
@@ -47,6 +49,18 @@ class ImageTest(tf.test.TestCase):
                                 whole[rows[0]:rows[1]], atol=1e-6)
         with self.assertRaisesRegex(InputError, "rows 5:200 are not inside"):
             images.image(sheet, (96, 70), rows=(5, 200))
+
+    def test_chunks_of_atoms_sum_to_the_brute_force_image(self):
+        # a sheet of more atoms than one chunk: its windows are summed chunk by chunk, atoms
+        # above the slab wrapping onto its first rows
+        sheet = sheets.hexagonal("hbn", (3, 2))
+        sheet.positions[0, :2] = [0.01, 1.0]
+        sheet.positions[5, :2] = [0.02, 7.0]
+        exact = brute_force(sheet, (96, 70))
+        with mock.patch.object(images, "CHUNK_VALUES", 1400):  # 2 atoms' windows per chunk
+            for rows in ((0, 96), (0, 5), (40, 60), (90, 96)):
+                self.assertAllClose(images.image(sheet, (96, 70), rows=rows),
+                                    exact[rows[0]:rows[1]], atol=1e-5)
 
     def test_peaks_sit_on_atoms_with_height_z(self):
         sheet = sheets.hexagonal("hbn")

@@ -69,22 +69,28 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
         z, frac = z[near], frac[near]
     height = stop - start
     base = np.floor(frac).astype(np.int64)
+    window = (w1, w2, plane, gamma, (n1, n2), start, height)
+    chunk = max(1, CHUNK_VALUES // (len(w1) * len(w2)))
+    if len(z) <= chunk:
+        index, values = _windows(z, frac, base, *window)
+        return np.bincount(index, values, height * n2).reshape(height, n2).astype(np.float32)
     row = (base[:, 0] - start) % n1
     order = np.lexsort((base[:, 1], row))  # by row, then column
     below = np.searchsorted(row[order], height)  # the rest sit above the slab's first row
     out = np.zeros(height * n2)
-    chunk = max(1, CHUNK_VALUES // (len(w1) * len(w2)))
     for group in (order[:below], order[below:]):
         for first in range(0, len(group), chunk):
             part = group[first:first + chunk]
-            _add_windows(out, z[part], frac[part], base[part], w1, w2, plane, gamma,
-                         (n1, n2), start, height)
+            index, values = _windows(z[part], frac[part], base[part], *window)
+            if len(index):  # neighbouring atoms: a short stretch of the slab
+                lo = index.min()
+                out[lo:index.max() + 1] += np.bincount(index - lo, values)
     return out.reshape(height, n2).astype(np.float32)
 
 
-def _add_windows(out, z, frac, base, w1, w2, plane, gamma, shape, start, height):
-    """Add some atoms' Gaussian windows to the flat slab `out` (height x n2, from row
-    `start`); the atoms lie close together, so the scatter touches a short range of `out`."""
+def _windows(z, frac, base, w1, w2, plane, gamma, shape, start, height):
+    """(flat pixel index in the slab (height x n2, from row `start`), value) of every pixel of
+    the atoms' Gaussian windows that falls inside the slab."""
     n1, n2 = shape
     p = base[:, 0, None, None] + w1[None, :, None]  # (atoms, window1, 1) pixel rows
     q = base[:, 1, None, None] + w2[None, None, :]  # (atoms, 1, window2) pixel columns
@@ -95,10 +101,7 @@ def _add_windows(out, z, frac, base, w1, w2, plane, gamma, shape, start, height)
     values = z[:, None, None] * np.exp(-r2 / (2 * gamma * gamma))
     row = np.broadcast_to((p % n1 - start) % n1, values.shape)  # >= height: outside the slab
     inside = row < height
-    index = row[inside] * n2 + np.broadcast_to(q % n2, values.shape)[inside]
-    if len(index):
-        lo = index.min()
-        out[lo:index.max() + 1] += np.bincount(index - lo, values[inside])
+    return row[inside] * n2 + np.broadcast_to(q % n2, values.shape)[inside], values[inside]
 
 
 def row_positions(atoms, shape, gamma=GAMMA):
