@@ -23,7 +23,7 @@ from tfphys import cli
 from tfphys.data import shards
 from tfphys.training import export, sheet_training
 
-flags.DEFINE_string("data", None, "Sheet dataset (bin/generate_sheets).")
+flags.DEFINE_string("data", None, "Sheet dataset directory written by bin/generate_sheets.")
 flags.DEFINE_list("model", [], "Exported sheet models (bin/train_sheets --export) to score too.")
 flags.DEFINE_float("cutoff", 1.8, "Bond cutoff in Angstrom (first neighbours only).")
 flags.DEFINE_float("alpha", 1e-6, "Ridge regularisation of the pair potential.")
