@@ -82,17 +82,19 @@ class OtherHamiltoniansTest(tf.test.TestCase):
         self.assertGreater(low[0], -20)
         self.assertLess(low[1], -23)
 
-    def test_ising8_targeted_splits_hold_every_level_flat(self):
+    def test_ising8_targeted_splits_hold_every_level(self):
         # at the thesis's size the end levels have few configurations (E = +128: the two Neel
         # states, one per split): filled with copies of one lattice, a level fell on one side
-        # of the SHA3 split (E = +128 only in test, E = -116 with 79 training examples)
+        # of the SHA3 split (seed 0: E = -116 with 79 training examples; seed 1: E = +128
+        # with 1, and 7,021 copies of the other Neel state in the test split)
         preset = spin_training.preset_with("ising8_classify")
-        (x, y), (_, y_test) = (run.examples(preset, split) for split in ("train", "test"))
-        energy = -(x * np.roll(x, 1, 1) + x * np.roll(x, 1, 2)).sum((1, 2))
-        levels, counts = np.unique(energy, return_counts=True)
-        self.assertAllEqual(levels, np.setdiff1d(np.arange(-128, 129, 4), [-124, 124]))
-        self.assertGreater(counts.min(), 0.9 * counts.mean())
-        self.assertEmpty(np.setdiff1d(y_test, y))  # every test class was trained on
+        for seed in (0, 1):
+            (x, y), (_, y_test) = (run.examples(preset, split, seed) for split in ("train", "test"))
+            energy = -(x * np.roll(x, 1, 1) + x * np.roll(x, 1, 2)).sum((1, 2))
+            levels, counts = np.unique(energy, return_counts=True)
+            self.assertAllEqual(levels, np.setdiff1d(np.arange(-128, 129, 4), [-124, 124]))
+            self.assertGreater(counts.min(), 0.4 * counts.mean())  # +128: half its copies
+            self.assertEmpty(np.setdiff1d(y_test, y))  # every test class was trained on
 
     def test_presets_train_export_and_reload_and_potts_angles_round_trip_through_shards(self):
         folder = os.path.join(self.get_temp_dir(), "potts")

@@ -60,13 +60,17 @@ def _recent(filed, count, s):
 
 @numba.njit(cache=True)
 def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state, edges,
-            configs, energies, counts, distinct):
+            configs, energies, counts, distinct, global_flip):
     """One TS run of n_iter proposals on configuration s (energy e, flip table d); returns e.
     Files the configuration every t_corr proposals. With `distinct`, a configuration the chain
     has not moved from since the last filing (or since the run began: a start taken from a bin
     is filed already), or one among the last `REPEATS` filed in its bin (a chain stepping away
     and back), is skipped, up to `REPEATS` times in a row: a level with few configurations (the
-    ground states) or a chain frozen at its target still fills, with copies, more slowly."""
+    ground states) or a chain frozen at its target still fills, with copies, more slowly.
+    With `global_flip` (no field: E(-s) = E(s), and the flip table is unchanged) every filing
+    chance first flips all spins with probability 1/2, so a level's copies are shared between
+    s and -s (8x8 Ising E = +128: both Neel states, which the SHA3 split puts on opposite
+    sides; a chain only ever revisits the one it found)."""
     n = s.shape[0]
     n_bins = counts.shape[0]
     cap = configs.shape[1]
@@ -79,6 +83,9 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
             e += di
             moved = True
         if it % t_corr == 0 and edges[0] <= e <= edges[n_bins]:
+            if global_flip and uniform(state, 0) < 0.5:
+                for k in range(n):
+                    s[k] = -s[k]
             b = min(np.searchsorted(edges, e, side="right") - 1, n_bins - 1)
             if counts[b] >= cap:
                 continue
@@ -141,7 +148,8 @@ class _Chain:
     def run(self, target, kT, n_iter, t_corr, bins, distinct=True):
         self.e = _ts_run(self.s, self.d, self.e, self.c.indptr, self.c.indices, self.c.weights,
                          float(target), float(kT), int(n_iter), int(t_corr), self.state,
-                         bins.edges, bins.configs, bins.energies, bins.counts, distinct)
+                         bins.edges, bins.configs, bins.energies, bins.counts, distinct,
+                         not np.any(self.c.field))
         bins.proposals += int(n_iter)
 
 
