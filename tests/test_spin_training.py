@@ -86,15 +86,18 @@ class OtherHamiltoniansTest(tf.test.TestCase):
         # at the thesis's size the end levels have few configurations (E = +128: the two Neel
         # states, one per split): filled with copies of one lattice, a level fell on one side
         # of the SHA3 split (seed 0: E = -116 with 79 training examples; seed 1: E = +128
-        # with 1, and 7,021 copies of the other Neel state in the test split)
+        # with 1, and 7,021 copies of the other Neel state in the test split, which now holds
+        # every configuration once)
         preset = spin_training.preset_with("ising8_classify")
         for seed in (0, 1):
-            (x, y), (_, y_test) = (run.examples(preset, split, seed) for split in ("train", "test"))
+            (x, y), (x_test, y_test) = (run.examples(preset, split, seed)
+                                        for split in ("train", "test"))
             energy = -(x * np.roll(x, 1, 1) + x * np.roll(x, 1, 2)).sum((1, 2))
             levels, counts = np.unique(energy, return_counts=True)
             self.assertAllEqual(levels, np.setdiff1d(np.arange(-128, 129, 4), [-124, 124]))
             self.assertGreater(counts.min(), 0.4 * counts.mean())  # +128: half its copies
             self.assertEmpty(np.setdiff1d(y_test, y))  # every test class was trained on
+            self.assertLen(np.unique(x_test.reshape(len(x_test), -1), axis=0), len(x_test))
 
     def test_presets_train_export_and_reload_and_potts_angles_round_trip_through_shards(self):
         folder = os.path.join(self.get_temp_dir(), "potts")
