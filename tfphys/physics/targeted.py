@@ -67,10 +67,11 @@ def _ts_run(s, d, e, indptr, indices, weights, target, kT, n_iter, t_corr, state
     is filed already), or one among the last `REPEATS` filed in its bin (a chain stepping away
     and back), is skipped, up to `REPEATS` times in a row: a level with few configurations (the
     ground states) or a chain frozen at its target still fills, with copies, more slowly.
-    With `global_flip` (no field: E(-s) = E(s), and the flip table is unchanged) every filing
-    chance first flips all spins with probability 1/2, so a level's copies are shared between
-    s and -s (8x8 Ising E = +128: both Neel states, which the SHA3 split puts on opposite
-    sides; a chain only ever revisits the one it found)."""
+    With `global_flip` (bin filling without a field: E(-s) = E(s), the flip table unchanged;
+    `around`'s time series keep their sign) every filing chance first flips all spins with
+    probability 1/2, so a level's copies are shared between s and -s (8x8 Ising E = +128: both
+    Neel states, which the SHA3 split puts on opposite sides; a chain only ever revisits the
+    one it found)."""
     n = s.shape[0]
     n_bins = counts.shape[0]
     cap = configs.shape[1]
@@ -149,7 +150,7 @@ class _Chain:
         self.e = _ts_run(self.s, self.d, self.e, self.c.indptr, self.c.indices, self.c.weights,
                          float(target), float(kT), int(n_iter), int(t_corr), self.state,
                          bins.edges, bins.configs, bins.energies, bins.counts, distinct,
-                         not np.any(self.c.field))
+                         distinct and not np.any(self.c.field))
         bins.proposals += int(n_iter)
 
 
