@@ -16,7 +16,7 @@ current configuration is filed into its energy bin until the bin holds `cap` exa
    for `empty_rounds` rounds; if that finds nothing it holds no reachable energy (a gap of the
    spectrum) and stays empty.
 
-Two departures from the thesis keep the bins diverse. A chain at its target with no
+Three departures from the thesis keep the bins diverse. A chain at its target with no
 zero-energy flip is frozen at kT = 0.01 (every other move is refused) and used to fill its bin
 with copies of one lattice (8x8 Ising: 6 distinct configurations among 316 at E = -92; whole
 levels then fell on one side of the SHA3 split, leaving E = -100 with 3 training examples and
@@ -29,6 +29,8 @@ through new configurations. Only a bin that a walking run of round `WALK_ROUNDS`
 nothing to (the narrow bins at the ends of a long-range spectrum) is filled at the thesis's
 kT = 0.01, with copies: switching every bin to 0.01 filled the 8x8 Ising end levels with copies
 of a few lattices, which the SHA3 split then put on one side (E = +128 only in the test split).
+And without a field, filing spins flip globally at random (E(-s) = E(s)), so the copies of a
+level of few configurations are shared between s and -s (the two Neel states at E = +128).
 
 `sample` splits the work over processes with independent seeds and merges the bins.
 """
