@@ -63,18 +63,17 @@ def image(atoms, shape, gamma=GAMMA, z_max=Z_MAX, rows=None):
                          f"(Z <= {z_max}); raise z_max to include it")
     plane, frac, reach = _pixels(atoms, (n1, n2), gamma)
     w1, w2 = (np.arange(-int(r) - 1, int(r) + 2) for r in reach)
-    if rows:  # the atoms whose windows reach a row of the slab, across the periodic seam
-        gap = (np.floor(frac[:, 0]) - start) % n1
-        near = (gap < stop - start + w1[-1]) | (gap >= n1 + w1[0])
-        z, frac = z[near], frac[near]
     height = stop - start
     base = np.floor(frac).astype(np.int64)
+    row = (base[:, 0] - start) % n1  # each atom's pixel row, counted from the slab's first
+    if rows:  # the atoms whose windows reach a row of the slab, across the periodic seam
+        near = (row < height + w1[-1]) | (row >= n1 + w1[0])
+        z, frac, base, row = z[near], frac[near], base[near], row[near]
     window = (w1, w2, plane, gamma, (n1, n2), start, height)
     chunk = max(1, CHUNK_VALUES // (len(w1) * len(w2)))
     if len(z) <= chunk:
         index, values = _windows(z, frac, base, *window)
         return np.bincount(index, values, height * n2).reshape(height, n2).astype(np.float32)
-    row = (base[:, 0] - start) % n1
     order = np.lexsort((base[:, 1], row))  # by row, then column
     below = np.searchsorted(row[order], height)  # the rest sit above the slab's first row
     out = np.zeros(height * n2)
