@@ -23,6 +23,8 @@ flags.DEFINE_list("presets", ["gan_low_quick", "gan_high_quick", "gan_bimodal_qu
 flags.DEFINE_list("seeds", ["0"], "Training seeds (data, weights, noise).")
 flags.DEFINE_integer("epochs", None, "Override every preset's epochs.")
 flags.DEFINE_string("decay", None, "Override every preset's learning-rate decay.")
+flags.DEFINE_float("feature_matching", None, "Override the label-matching weight.")
+flags.DEFINE_integer("batch_size", None, "Override every preset's batch size.")
 FLAGS = flags.FLAGS
 
 
@@ -30,7 +32,9 @@ def main(argv):
     del argv
     common.header()
     for name in FLAGS.presets:
-        preset = gan_training.preset_with(name, epochs=FLAGS.epochs, decay=FLAGS.decay)
+        preset = gan_training.preset_with(name, epochs=FLAGS.epochs, decay=FLAGS.decay,
+                                            feature_matching=FLAGS.feature_matching,
+                                            batch_size=FLAGS.batch_size)
         rows = []
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)
