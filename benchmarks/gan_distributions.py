@@ -25,6 +25,7 @@ flags.DEFINE_integer("epochs", None, "Override every preset's epochs.")
 flags.DEFINE_string("decay", None, "Override every preset's learning-rate decay.")
 flags.DEFINE_float("feature_matching", None, "Override the label-matching weight.")
 flags.DEFINE_integer("batch_size", None, "Override every preset's batch size.")
+flags.DEFINE_integer("minibatch_group", None, "Override the discriminator's spread groups.")
 FLAGS = flags.FLAGS
 
 
@@ -34,7 +35,8 @@ def main(argv):
     for name in FLAGS.presets:
         preset = gan_training.preset_with(name, epochs=FLAGS.epochs, decay=FLAGS.decay,
                                             feature_matching=FLAGS.feature_matching,
-                                            batch_size=FLAGS.batch_size)
+                                            batch_size=FLAGS.batch_size,
+                                            minibatch_group=FLAGS.minibatch_group)
         rows = []
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)
