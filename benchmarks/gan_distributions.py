@@ -25,7 +25,6 @@ flags.DEFINE_integer("epochs", None, "Override every preset's epochs.")
 flags.DEFINE_string("decay", None, "Override every preset's learning-rate decay.")
 flags.DEFINE_float("feature_matching", None, "Override the label-matching weight.")
 flags.DEFINE_integer("batch_size", None, "Override every preset's batch size.")
-flags.DEFINE_integer("minibatch_group", None, "Override the discriminator's spread groups.")
 FLAGS = flags.FLAGS
 
 
@@ -35,8 +34,7 @@ def main(argv):
     for name in FLAGS.presets:
         preset = gan_training.preset_with(name, epochs=FLAGS.epochs, decay=FLAGS.decay,
                                             feature_matching=FLAGS.feature_matching,
-                                            batch_size=FLAGS.batch_size,
-                                            minibatch_group=FLAGS.minibatch_group)
+                                            batch_size=FLAGS.batch_size)
         rows = []
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)

@@ -53,43 +53,6 @@ class NetworksTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "L = 4, 8, 16 or 32"):
             label_gan.generator(12)
 
-    def test_minibatch_stddev_appends_each_groups_spread(self):
-        x = np.random.default_rng(2).normal(size=(10, 5)).astype(np.float32)
-        out = label_gan.MinibatchStddev(4)(x).numpy()
-        self.assertAllClose(out[:, :5], x)
-        # groups 0-3 and 4-7, then the last two as their own group
-        expected = [np.sqrt(x[a:b].var(axis=0) + 1e-8).mean() for a, b in ((0, 4), (4, 8), (8, 10))]
-        self.assertAllClose(out[:, 5], np.repeat(expected, [4, 4, 2]), rtol=1e-5)
-        # a collapsed group has no spread; batches of exactly whole groups have finite gradients
-        self.assertAllClose(label_gan.MinibatchStddev(4)(np.ones((4, 5), np.float32))[:, 5],
-                            [1e-4] * 4)
-        v = tf.Variable(x[:8])
-        with tf.GradientTape() as tape:
-            total = tf.reduce_sum(label_gan.MinibatchStddev(4)(v))
-        self.assertTrue(np.all(np.isfinite(tape.gradient(total, v))))
-        d = label_gan.discriminator(8, 2, 4, minibatch_group=4)
-        self.assertLen(_layers(d, label_gan.MinibatchStddev), 1)
-        path = os.path.join(self.get_temp_dir(), "d")
-        export.export(d, path, {"kind": "gan_discriminator"})
-        spins = np.random.default_rng(3).choice([-1.0, 1.0], size=(8, 8, 8, 1)).astype(np.float32)
-        self.assertAllClose(export.load(path)(spins), d(spins), atol=1e-6)
-
-    def test_a_minibatch_discriminator_judges_each_lattice_among_real_ones(self):
-        model = label_gan.LabelGAN(label_gan.generator(8, filters=4),
-                                   label_gan.discriminator(8, 2, 4, minibatch_group=3))
-        rng = np.random.default_rng(4)
-        test, reference = (rng.choice([-1.0, 1.0], size=(n, 8, 8, 1)).astype(np.float32)
-                           for n in (5, 7))
-        labels, confidence = model.confidence(test, reference, seed=1)
-        picks = np.random.default_rng(1).integers(7, size=(5, 2))
-        for i in range(5):
-            group = np.concatenate([test[i:i + 1], reference[picks[i]]])
-            out = model.discriminator(group, training=False).numpy()[0]
-            self.assertAllClose(labels[i], out[1:], atol=1e-5)
-            self.assertAllClose(confidence[i], 1 / (1 + np.exp(-out[0])), atol=1e-5)
-        with self.assertRaisesRegex(Exception, "reference configurations"):
-            model.confidence(test)
-
     def test_export_and_safe_reload(self):
         model = tiny()
         noise = np.random.default_rng(1).normal(size=(2, 2, 2, 128)).astype(np.float32)

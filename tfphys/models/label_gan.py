@@ -15,10 +15,8 @@ after `switch_step` steps. Dropout masks and noise are stateless functions of se
 checkpointed counters (`CountedDropout`, `CriticGeneratorPair._seed`), so resume is exact.
 """
 
-import numpy as np
 import tensorflow as tf
 
-from tfphys.errors import InputError
 from tfphys.models.gan import CountedDropout, CriticGeneratorPair, _conv
 from tfphys.models.padding import PeriodicConv2DTranspose
 
@@ -44,46 +42,13 @@ def generator(L=8, filters=64, name="gan_generator"):
     return tf.keras.Model(noise, x, name=name)
 
 
-@tf.keras.utils.register_keras_serializable("tfphys")
-class MinibatchStddev(tf.keras.layers.Layer):
-    """Features (batch, d) -> (batch, d + 1): each sample also gets the spread of its group of
-    `group` consecutive samples (standard deviation over the group, averaged over the d
-    features; a last incomplete group is its own group). Minibatch discrimination in the form
-    of Karras et al. 2018: a generator collapsed onto one mode makes groups whose spread no
-    real group has, so the discriminator can see the collapse (not in the thesis)."""
-
-    def __init__(self, group=4, **kwargs):
-        super().__init__(**kwargs)
-        self.group = int(group)
-
-    def call(self, x):
-        full = tf.shape(x)[0] // self.group * self.group
-        groups = tf.reshape(x[:full], [-1, self.group, x.shape[-1]])
-        each = tf.repeat(spread(groups, 1), self.group)
-        rest = tf.fill([tf.shape(x)[0] - full], spread(x[full:], 0))
-        return tf.concat([x, tf.concat([each, rest], 0)[:, None]], axis=-1)
-
-    def get_config(self):
-        return {**super().get_config(), "group": self.group}
-
-
-def spread(v, axis):
-    """Standard deviation along `axis` averaged over the last axis; 0 members give 0, not NaN."""
-    n = tf.maximum(tf.cast(tf.shape(v)[axis], v.dtype), 1.0)
-    centred = v - tf.reduce_sum(v, axis, keepdims=True) / n
-    return tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(centred), axis) / n + 1e-8), axis=-1)
-
-
-def discriminator(L=8, labels=2, filters=32, minibatch_group=0, name="gan_discriminator"):
-    """Spins (batch, L, L, 1) -> (batch, 1 + labels): a real/fake logit, then the labels. With
-    `minibatch_group` > 0 the dense layers also see each group's spread (`MinibatchStddev`)."""
+def discriminator(L=8, labels=2, filters=32, name="gan_discriminator"):
+    """Spins (batch, L, L, 1) -> (batch, 1 + labels): a real/fake logit, then the labels."""
     x = spins = tf.keras.Input((L, L, 1), name="spins")
     for i in range(9):
         x = _conv(x, filters * 2 ** (i // 3), 3, f"conv{i}", activation="relu",
                   stride=2 if i in (2, 5) else 1)
     x = tf.keras.layers.Flatten(name="flatten")(x)
-    if minibatch_group:
-        x = MinibatchStddev(minibatch_group, name="minibatch_stddev")(x)
     x = tf.keras.layers.Dense(8 * filters, activation="relu", name="dense0")(x)
     x = CountedDropout(1 - KEEP, seed=200, name="dense_dropout")(x)
     return tf.keras.Model(spins, tf.keras.layers.Dense(1 + labels, name="out")(x), name=name)
@@ -126,21 +91,9 @@ class LabelGAN(CriticGeneratorPair):
     def noise(self, batch, draw):
         return NOISE_STDDEV * tf.random.stateless_normal([batch, *NOISE_SHAPE], self._seed(draw))
 
-    def confidence(self, spins, reference=None, seed=0):
-        """(labels (n, N), confidence (n,) in (0, 1)) the discriminator gives configurations
-        (n, L, L, 1). A discriminator with a `MinibatchStddev` layer judges each one in a group
-        with group - 1 real `reference` configurations drawn at random, as a real group."""
-        group = next((layer.group for layer in self.discriminator.layers
-                      if isinstance(layer, MinibatchStddev)), 1)
-        spins = np.asarray(spins, np.float32)
-        if group > 1:
-            if reference is None or not len(reference):
-                raise InputError("a minibatch-spread discriminator judges configurations among "
-                                 "real ones: pass reference configurations")
-            picks = np.random.default_rng(seed).integers(len(reference), size=(len(spins), group - 1))
-            spins = np.concatenate([spins[:, None], np.asarray(reference, np.float32)[picks]], 1)
-            spins = spins.reshape(-1, *spins.shape[2:])
-        out = self.discriminator(spins, training=False)[::group]
+    def confidence(self, spins):
+        """(labels (n, N), confidence (n,) in (0, 1)) the discriminator gives configurations."""
+        out = self.discriminator(spins, training=False)
         return out[:, 1:], tf.sigmoid(out[:, 0])
 
     def train_step(self, data):

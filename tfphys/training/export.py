@@ -107,7 +107,6 @@ def load(path):
     """The Keras model of a tfphys export, revived without executing code from the file."""
     import tfphys.models.ednn  # noqa: F401  (registers the EDNN layers)
     import tfphys.models.ednn_sliding  # noqa: F401  (registers ContextPadding)
-    import tfphys.models.label_gan  # noqa: F401  (registers the GAN layers)
     import tfphys.models.padding  # noqa: F401  (registers PeriodicPadding2D)
 
     metadata(path)

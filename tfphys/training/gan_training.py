@@ -49,8 +49,7 @@ class GanPreset:
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     decay: str = "constant"  # both learning rates; "cosine": to 0 over the run
-    feature_matching: float = 0.0  # weight of the sorted label matching term (0: the thesis)
-    minibatch_group: int = 0  # > 0: the discriminator sees each group's spread (not the thesis)
+    feature_matching: float = 0.0  # weight of the label-moment matching term (0: the thesis)
     description: str = ""
 
 
@@ -69,7 +68,7 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate", "augment", "decay", "beta_1", "feature_matching", "minibatch_group")
+             "learning_rate", "augment", "decay", "beta_1", "feature_matching")
 
 
 def preset_with(name, **overrides):
@@ -100,8 +99,7 @@ def configurations(dataset, L, count, seed=0, kT=8.0):
 
 def build(preset, switch_step, seed=0):
     return label_gan.LabelGAN(label_gan.generator(preset.L, preset.generator_filters),
-                              label_gan.discriminator(preset.L, 2, preset.discriminator_filters,
-                                                      preset.minibatch_group),
+                              label_gan.discriminator(preset.L, 2, preset.discriminator_filters),
                               switch_step=switch_step, learning_rate=preset.learning_rate,
                               beta_1=preset.beta_1, feature_matching=preset.feature_matching,
                               seed=seed)
@@ -146,15 +144,14 @@ def roc_auc(scores, positive):
     return float(u / (positive.sum() * (~positive).sum()))
 
 
-def anomaly_detection(model, test_spins, training_spins):
+def anomaly_detection(model, test_spins, training_energies):
     """The discriminator on a uniform-energy test set (thesis Fig. 4): {auc, median label
     errors inside and outside the training range, mean confidence inside and outside} and the
-    arrays (E/N, predicted E/N, confidence) for plotting. `training_spins` give the training
-    range and, for a minibatch-spread discriminator, the real company of each test lattice."""
+    arrays (E/N, predicted E/N, confidence) for plotting."""
     truth = ising.per_spin(test_spins)
     predicted, confidence = (np.asarray(t) for t in model.confidence(
-        test_spins[..., None], training_spins[..., None]))
-    mask = inside(truth[:, 0], ising.per_spin(training_spins)[:, 0])
+        test_spins[..., None].astype(np.float32)))
+    mask = inside(truth[:, 0], training_energies)
     error = np.abs(predicted[:, 0] - truth[:, 0])
     figures = {"auc": roc_auc(confidence, mask),
                "median_energy_error_inside": float(np.median(error[mask])),
@@ -219,7 +216,7 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     made = generate(model.generator, samples, seed + 1)
     test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
     result["distributions"] = distributions(made, train_spins)
-    result["anomaly"], arrays = anomaly_detection(model, test, train_spins)
+    result["anomaly"], arrays = anomaly_detection(model, test, train_labels[:, 0])
     result["arrays"] = {"training": train_labels, "generated": ising.per_spin(made), **arrays}
     if export_dir:
         facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
