@@ -145,18 +145,6 @@ def gradient_penalty(score, real, fake, weight):
     return tf.reduce_mean(tf.square(norm - 1))
 
 
-@tf.custom_gradient
-def signs_through_logits(values):
-    """The +-1 signs of tanh outputs `values`, with the straight-through gradient of the sign
-    taken on the tanh's input: the incoming gradient divided by the slope 1 - values^2 that
-    the tanh will multiply it by (floored at 1e-4), so a saturated site, which a sign can flip
-    as easily as an undecided one, still receives it (through the tanh's own slope, 94 % of a
-    trained generator's sites get under 2 % of it)."""
-    def grad(upstream):
-        return upstream / tf.maximum(1 - tf.square(values), 1e-4)
-    return tf.where(values >= 0, tf.ones_like(values), -tf.ones_like(values)), grad
-
-
 class CriticGeneratorPair(tf.keras.Model):
     """A critic (or discriminator) and a generator, each with its own Adam, the optimizer part
     of the `fit.train` protocol for models with their own train step. The critic learns at
@@ -201,9 +189,9 @@ class RUGAN(CriticGeneratorPair):
     With a `regressor_net` (not in the thesis; AC-GAN's auxiliary regression, the 2017 GAN's
     label head) the critic's optimizer also fits it to the labels of real lattices, and the
     generator's loss adds `label_weight` times its mean absolute label error on the signs of
-    the generated lattice (straight-through gradients, `signs_through_logits`): an explicit
-    conditioning signal, which the Wasserstein distance in pixel space barely gives (a lattice
-    off by a few bonds is close to one on the label)."""
+    the generated lattice (straight-through gradients): an explicit conditioning signal, which
+    the Wasserstein distance in pixel space barely gives (a lattice off by a few bonds is
+    close to one on the label)."""
 
     def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
                  consistency_weight=2.0, learning_rate=1e-4, seed=0, regressor_net=None,
@@ -253,8 +241,8 @@ class RUGAN(CriticGeneratorPair):
             generator_loss = -tf.reduce_mean(self.critic([fake, labels], training=True))
             metrics = {}
             if self.regressor is not None:
-                miss = tf.reduce_mean(tf.abs(self.regressor(signs_through_logits(fake),
-                                                            training=False) - labels))
+                hard = fake + tf.stop_gradient(tf.where(fake >= 0, 1.0, -1.0) - fake)
+                miss = tf.reduce_mean(tf.abs(self.regressor(hard, training=False) - labels))
                 generator_loss += self.label_weight * miss
                 metrics = {"label_fit": fit, "label_miss": miss}
             scaled = generator_loss / replicas
