@@ -49,7 +49,7 @@ class GanPreset:
     kT: float = 8.0  # width of the low/high targeted-sampling envelope
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     decay: str = "constant"  # both learning rates; "cosine": to 0 over the run
-    feature_matching: float = 0.0  # weight of the label-moment matching term (0: the thesis)
+    feature_matching: float = 0.0  # weight of the sorted label matching term (0: the thesis)
     description: str = ""
 
 
