@@ -7,7 +7,6 @@ training size and at --size, with the time per image.
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 """
 
-import dataclasses
 import time
 
 import numpy as np
@@ -36,7 +35,7 @@ def main(argv):
     pool = collages.pools(images, labels, spec.classes)
     classes = [str(c) for c in spec.classes]
     for size in (collages.SIZE, FLAGS.size):
-        scaled = dataclasses.replace(spec, l_max=round(spec.l_max * (size / collages.SIZE) ** 2))
+        scaled = collages.at_size(spec, size)
         made = collages.examples(scaled, FLAGS.count, FLAGS.seed, pool, test_fraction=1.0,
                                  size=size)
         start = time.perf_counter()

@@ -158,6 +158,8 @@ class BadInputTableTest(tf.test.TestCase):
             ("generate_counting", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("generate_counting", [f"--out={d}/c", f"--mnist_dir={d}/absent"], 2,
              "no train-images-idx3-ubyte"),
+            ("generate_counting", [f"--out={d}/c", "--dataset=rd1", "--size=128"], 2,
+             "--size applies to the MNIST collages"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]

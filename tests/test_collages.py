@@ -1,7 +1,8 @@
 """MNIST counting collages: the counts equal the digits placed (separate blobs without
 occlusion, clipped sums with it), test collages use only test digits and no digit is in both
-splits, scaling changes digit sizes, seeding, and the PNG+JSON format round trip through
-the streaming reader with one-line refusals of bad images and labels."""
+splits, scaling changes digit sizes, other image sizes keep the digit density, seeding, and
+the PNG+JSON format round trip through the streaming reader with one-line refusals of bad
+images and labels."""
 
 import dataclasses
 import json
@@ -57,6 +58,21 @@ class CollageTest(tf.test.TestCase):
         self.assertGreater(max(sides) - min(sides), 6)
         with self.assertRaisesRegex(InputError, "unknown collage dataset 'mnist3'"):
             collages.dataset("mnist3")
+
+    def test_other_sizes_keep_the_papers_digit_density(self):
+        spec = collages.DATASETS["mnist1"]
+        self.assertEqual(collages.at_size(spec, 256).l_max, 25)
+        self.assertEqual(collages.at_size(spec, 128).l_max, 6)  # 25 / 4, rounded
+        self.assertEqual(collages.at_size(spec, 1024).l_max, 400)
+        self.assertEqual(collages.at_size(collages.DATASETS["mnist10"], 40).l_max, 1)  # never 0
+        small = collages.at_size(dataclasses.replace(spec, classes=(4, 8)), 72)
+        made = collages.examples(small, 9, 2, blocks(), size=72)
+        self.assertEqual(made["image"].shape, (9, 72, 72))
+        for image, counts in zip(made["image"], made["counts"]):
+            self.assertLessEqual(counts.max(), small.l_max)
+            self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
+        with self.assertRaisesRegex(InputError, "size must be >= 32"):
+            collages.at_size(spec, 16)
 
 
 class PngJsonTest(tf.test.TestCase):

@@ -1,5 +1,5 @@
 """Labelled sheet datasets: fields and padding, the stored structure remakes the stored image,
-the same seed gives the same sheets, and bin/generate_sheets writes, resumes and refuses."""
+the same seed gives the same sheets, crystalline sheets sit on the lattice, and bin/generate_sheets writes, resumes and refuses."""
 
 import os
 import subprocess
@@ -12,6 +12,7 @@ import tensorflow as tf
 from tfphys.data import shards, sheets
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images
+from tfphys.physics.atoms import sheets as lattice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,6 +32,21 @@ class SheetDataTest(tf.test.TestCase):
         self.assertAllEqual([len(a) for a in again], got["atoms"])
         with self.assertRaisesRegex(InputError, "unknown sheet kind 'cubic'"):
             sheets.structures("cubic", 1, np.random.default_rng())
+
+    def test_crystalline_sheets_keep_lattice_sites_and_carry_defects(self):
+        made = sheets.structures("hexagonal", 40, np.random.default_rng(3), displacement=0)
+        crystals = [lattice.hexagonal(material).positions for material in ("graphene", "hbn")]
+        for atoms in made:
+            off = [np.linalg.norm(atoms.positions[:, None] - crystal[None], axis=-1).min(axis=1)
+                   .max() for crystal in crystals]  # every atom on a site of one crystal
+            self.assertLess(min(off), 1e-9)
+        pristine = [a for a in made if len(a) == 60 and len(set(a.get_chemical_symbols())) < 3
+                    and a.get_chemical_symbols().count("C") in (0, 60)]
+        self.assertLess(len(pristine), 8)  # no half-pristine rule: crystals would repeat
+        moved = sheets.structures("hexagonal", 4, np.random.default_rng(3), displacement=0.1)
+        self.assertGreater(np.abs(moved[0].positions[:, 2] - lattice.VACUUM / 2).max(), 0)
+        with self.assertRaisesRegex(InputError, "displacement must be"):
+            sheets.structures("hexagonal", 1, np.random.default_rng(), displacement=-1.0)
 
     def test_bin_generate_sheets_writes_and_resumes(self):
         out = os.path.join(self.get_temp_dir(), "hex")

@@ -46,6 +46,14 @@ def dataset(name):
     return DATASETS[name]
 
 
+def at_size(spec, size):
+    """`spec` on size x size images with L_max scaled by the area (at least 1), so the digit
+    density matches the paper's 256 x 256 collages: smaller training images for the
+    size-agnostic EDNN, larger test images for counting at scale."""
+    checks.integer("size", size, low=32)
+    return dataclasses.replace(spec, l_max=max(1, round(spec.l_max * (size / SIZE) ** 2)))
+
+
 def pools(images, labels, classes):
     """{"train": [digits of class 0, ...], "test": [...]}: each class's digits split by the
     SHA3 hash of their pixels."""

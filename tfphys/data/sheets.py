@@ -14,6 +14,7 @@ import os
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from tfphys import checks
 from tfphys.data import split
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, labeller, sheets
@@ -25,31 +26,36 @@ SHAPES = {"hexagonal": (256, 256), "porous": (512, 512)}
 CAPACITY = {"hexagonal": 60, "porous": 4 * 60}  # atoms of the pristine cell
 
 
-def structures(kind, count, rng):
-    """`count` new sheets of `kind`: hexagonal ones are graphene or hBN with equal odds, half
-    of them without defects; porous ones carry holes; every sheet is displaced by a Gaussian of
-    sigma ~ U[0, 0.1] Angstrom (so no two sheets are the same)."""
+def structures(kind, count, rng, displacement=0.1):
+    """`count` new sheets of `kind`: hexagonal ones are graphene or hBN with equal odds and up
+    to 3 vacancies and 3 substitutions (half of them pristine when displaced); porous ones
+    carry holes. Every sheet is displaced by a Gaussian of sigma ~ U[0, `displacement`]
+    Angstrom (so no two sheets are the same); `displacement` 0 keeps the crystal positions,
+    as the thesis's hexagonal dataset (crystalline and defect sheets)."""
     if kind not in KINDS:
         raise InputError(f"unknown sheet kind {kind!r}; choose from {', '.join(KINDS)}")
+    displacement = checks.real("displacement", displacement, low=0)
     made = []
     for _ in range(count):
         if kind == "hexagonal":
             material = ("graphene", "hbn")[int(rng.integers(2))]
-            limit = 0 if rng.random() < 0.5 else 3
+            pristine = rng.random() < 0.5 and displacement > 0  # else crystals would repeat
+            limit = 0 if pristine else 3
             sheet = sheets.defected(rng, material, vacancies=(0, limit),
                                     substitutions=(0, limit))
         else:
             sheet = sheets.porous(rng)
-        made.append(sheets.displaced(sheet, rng, rng.uniform(0, 0.1)))
+        made.append(sheets.displaced(sheet, rng, rng.uniform(0, displacement))
+                    if displacement else sheet)
     return made
 
 
-def examples(kind, count, seed=None, method="gfn1", workers=None):
+def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1):
     """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
     eV, "area" Angstrom^2, "atoms", "numbers"
     and "positions" (padded), "cell" (count, 3, 3), "temperature" K (electronic, the one that
-    converged), "test"} of `count` new labelled sheets of `kind`."""
-    made = structures(kind, count, np.random.default_rng(seed))
+    converged), "test"} of `count` new labelled sheets of `kind` (`structures`)."""
+    made = structures(kind, count, np.random.default_rng(seed), displacement)
     with threadpool_limits(1), concurrent.futures.ThreadPoolExecutor(
             workers or os.cpu_count() or 1) as pool:  # tblite releases the GIL
         labels = list(pool.map(lambda atoms: labeller.label(atoms, method), made))
