@@ -1,10 +1,12 @@
 """Counting on images larger than trained on (the paper: 1920 x 1080 scenes from a 256 x 256
 model): test collages of the model's MNIST set at --size (default 1024 x 1024) with L_max
 scaled by the area, so the digit density matches the training set, drawn from the test digits
-only; prints the share of exact rounded counts and the median |error| per class at the
-training size and at --size, with the time per image.
+only; prints per class the share of exact rounded counts, the median |error| and the mean
+(signed) error, and the share of digits localized (`counting_training.localization`), at
+256 x 256 and at --size, with the time per image.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
+(a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way)
 """
 
 import time
@@ -30,6 +32,8 @@ def main(argv):
     del argv
     common.header()
     model = export.load(FLAGS.model)
+    maps = counting_training.density(model)
+    focus = export.metadata(FLAGS.model)["focus"]
     spec = collages.dataset(FLAGS.dataset)
     images, labels, _ = mnist.digits()
     pool = collages.pools(images, labels, spec.classes)
@@ -43,6 +47,12 @@ def main(argv):
                                     .numpy() for k in range(FLAGS.count)])
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
+        found = [counting_training.localization(maps(image[None, ..., None].astype(np.float32))
+                                                .numpy()[0], objects, focus)
+                 for image, objects in zip(made["image"], made["objects"])]
+        for k, name in enumerate(classes):  # a bias shows as a mean error growing with size
+            figures[f"mean_error_{name}"] = float(np.mean(predicted[:, k] - made["counts"][:, k]))
+        figures["localized"] = sum(f for f, _ in found) / max(1, sum(n for _, n in found))
         print(f"{size}x{size} (L_max {scaled.l_max}, mean count {made['counts'].mean():.1f}, "
               f"{1000 * seconds:.0f} ms per image): {figures}", flush=True)
 
