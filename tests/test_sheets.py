@@ -1,5 +1,6 @@
 """Labelled sheet datasets: fields and padding, the stored structure remakes the stored image,
-the same seed gives the same sheets, crystalline sheets sit on the lattice, and bin/generate_sheets writes, resumes and refuses."""
+the same seed gives the same sheets, crystalline sheets sit on the lattice, and
+bin/generate_sheets writes, resumes and refuses."""
 
 import os
 import subprocess
