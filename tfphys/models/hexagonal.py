@@ -1,0 +1,80 @@
+"""Hexagonal convolution on the torus, as a Keras layer (HexagDLY's semantics, which exist only
+for PyTorch): data on a triangular (hexagonal-pixel) lattice stored as a rectangular array whose
+odd columns sit half a pixel lower (the layout of `tfphys.physics.atoms.zigzag`); a kernel of
+radius k holds one weight per site within k hexagonal steps (1 + 3k(k + 1) of them: 7 at
+k = 1, 19 at k = 2), the same weights for every site whatever its column's parity.
+
+Implementation: the neighbour at axial offset (dq, dr) sits dq columns and dr + floor(dq / 2)
+rows away from a centre in an even column, dr + floor((dq + 1) / 2) from one in an odd column,
+so the layer scatters its weights into two (2k + 1)^2 rectangular kernels, runs both as
+ordinary convolutions over the periodically padded input and keeps each column's own. The
+width must be even (otherwise the wrap would join two columns of one parity).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.errors import InputError
+from tfphys.models.padding import PeriodicPadding2D
+
+
+def offsets(radius):
+    """The axial offsets (dq, dr) within `radius` hexagonal steps, centre first."""
+    near = [(dq, dr) for dq in range(-radius, radius + 1) for dr in range(-radius, radius + 1)
+            if max(abs(dq), abs(dr), abs(dq + dr)) <= radius]
+    return sorted(near, key=lambda o: (max(abs(o[0]), abs(o[1]), abs(o[0] + o[1])), o))
+
+
+def placements(radius):
+    """(2, 2k + 1, 2k + 1, n_offsets) 0/1: where each offset's weight goes in the rectangular
+    kernel of a centre in an even (0) and an odd (1) column."""
+    near = offsets(radius)
+    out = np.zeros((2, 2 * radius + 1, 2 * radius + 1, len(near)), np.float32)
+    for parity in (0, 1):
+        for k, (dq, dr) in enumerate(near):
+            out[parity, radius + dr + (dq + parity) // 2, radius + dq, k] = 1.0
+    return out
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class HexConv2D(tf.keras.layers.Layer):
+    """(batch, H, W, C) -> (batch, H, W, filters): a periodic hexagonal convolution of
+    `radius` (HexagDLY's kernel_size) with bias and optional activation; W even."""
+
+    def __init__(self, filters, radius=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.radius, self.use_bias = int(filters), int(radius), bool(use_bias)
+        if self.radius < 1:
+            raise InputError(f"a hexagonal kernel needs radius >= 1, got {radius}")
+        self.activation = tf.keras.activations.get(activation)
+        self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
+        self.pad = PeriodicPadding2D(2 * self.radius + 1)
+
+    def build(self, input_shape):
+        if input_shape[2] is not None and input_shape[2] % 2:
+            raise InputError(f"a hexagonal lattice stored with offset columns needs an even "
+                             f"width on the torus, got {input_shape[2]}")
+        n = len(offsets(self.radius))
+        self.kernel = self.add_weight(name="kernel", shape=(n, input_shape[-1], self.filters),
+                                      initializer=self.kernel_initializer)
+        self.bias = (self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+                     if self.use_bias else None)
+        self.placements = tf.constant(placements(self.radius))
+
+    def call(self, x):
+        padded = self.pad(x)
+        kernels = tf.einsum("phwk,kio->phwio", tf.cast(self.placements, x.dtype),
+                            tf.cast(self.kernel, x.dtype))
+        even, odd = (tf.nn.conv2d(padded, kernels[p], 1, "VALID") for p in (0, 1))
+        odd_column = tf.range(tf.shape(x)[2]) % 2 == 1
+        out = tf.where(odd_column[None, None, :, None], odd, even)
+        if self.bias is not None:
+            out = out + tf.cast(self.bias, x.dtype)
+        return self.activation(out)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "radius": self.radius,
+                "activation": tf.keras.activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": tf.keras.initializers.serialize(self.kernel_initializer)}
