@@ -160,6 +160,8 @@ class BadInputTableTest(tf.test.TestCase):
              "no train-images-idx3-ubyte"),
             ("generate_counting", [f"--out={d}/c", "--dataset=rd1", "--size=128"], 2,
              "--size applies to the MNIST collages"),
+            ("generate_counting", [f"--out={d}/c", "--size=1920by1080"], 2,
+             "is not SIDE or WIDTHxHEIGHT"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]

@@ -71,8 +71,25 @@ class CollageTest(tf.test.TestCase):
         for image, counts in zip(made["image"], made["counts"]):
             self.assertLessEqual(counts.max(), small.l_max)
             self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
-        with self.assertRaisesRegex(InputError, "size must be >= 32"):
+        with self.assertRaisesRegex(InputError, "height must be >= 32"):
             collages.at_size(spec, 16)
+
+    def test_frames_of_any_shape_written_as_width_x_height(self):
+        self.assertEqual(collages.shape("1920x1080"), (1080, 1920))
+        self.assertEqual(collages.shape("128"), (128, 128))
+        self.assertEqual(collages.shape((40, 96)), (40, 96))
+        self.assertEqual(collages.at_size(collages.DATASETS["mnist1"], "1920x1080").l_max,
+                         round(25 * 1920 * 1080 / 256 ** 2))  # 791: the paper's digit density
+        spec = dataclasses.replace(collages.at_size(collages.DATASETS["mnist1"], (40, 96)),
+                                   classes=(4, 8))
+        made = collages.examples(spec, 5, 3, blocks(), size="96x40")
+        self.assertEqual(made["image"].shape, (5, 40, 96))
+        for image, counts in zip(made["image"], made["counts"]):
+            self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
+        for bad, message in (("1920x", "not SIDE or WIDTHxHEIGHT"), ("2x3x4", "not SIDE"),
+                             ("1920x16", "height must be >= 32")):
+            with self.assertRaisesRegex(InputError, message):
+                collages.shape(bad)
 
 
 class PngJsonTest(tf.test.TestCase):

@@ -46,12 +46,27 @@ def dataset(name):
     return DATASETS[name]
 
 
+def shape(size):
+    """(height, width) of `size`: a side, a (height, width) pair or a "WIDTHxHEIGHT" string as
+    image sizes are written ("1920x1080", "128"); every side at least 32."""
+    if isinstance(size, str):
+        try:
+            sides = [int(side) for side in size.lower().split("x")]
+        except ValueError:
+            sides = []
+        if len(sides) not in (1, 2):
+            raise InputError(f"size {size!r} is not SIDE or WIDTHxHEIGHT (e.g. 256 or 1920x1080)")
+        size = sides * 2 if len(sides) == 1 else sides[::-1]
+    height, width = (size, size) if np.ndim(size) == 0 else size
+    return checks.integer("height", height, low=32), checks.integer("width", width, low=32)
+
+
 def at_size(spec, size):
-    """`spec` on size x size images with L_max scaled by the area (at least 1), so the digit
-    density matches the paper's 256 x 256 collages: smaller training images for the
-    size-agnostic EDNN, larger test images for counting at scale."""
-    checks.integer("size", size, low=32)
-    return dataclasses.replace(spec, l_max=max(1, round(spec.l_max * (size / SIZE) ** 2)))
+    """`spec` on images of `size` (see `shape`) with L_max scaled by the area (at least 1), so
+    the digit density matches the paper's 256 x 256 collages: smaller training images for the
+    size-agnostic EDNN, larger ones (1024 x 1024, 1920 x 1080) for counting at scale."""
+    height, width = shape(size)
+    return dataclasses.replace(spec, l_max=max(1, round(spec.l_max * height * width / SIZE ** 2)))
 
 
 def pools(images, labels, classes):
@@ -78,20 +93,21 @@ def _scaled(digit, rng):
 
 
 def collage(rng, digits, spec, size=SIZE):
-    """(image (size, size) uint8, counts (classes,) int, objects [(class, row, col)] centres)
-    from `digits` (one class's digit array per class), or None when a layout without overlap
-    was not found (the caller draws again)."""
+    """(image (height, width) uint8 of `size` (see `shape`), counts (classes,) int, objects
+    [(class, row, col)] centres) from `digits` (one class's digit array per class), or None
+    when a layout without overlap was not found (the caller draws again)."""
+    height, width = shape(size)
     counts = rng.integers(0, spec.l_max + 1, len(spec.classes))
     order = rng.permutation(np.repeat(np.arange(len(spec.classes)), counts))
-    canvas = np.zeros((size, size), np.int32)
-    taken = np.zeros((size, size), bool)
+    canvas = np.zeros((height, width), np.int32)
+    taken = np.zeros((height, width), bool)
     objects = []
     for c in order:
         digit = digits[c][rng.integers(len(digits[c]))]
         digit = _tight(_scaled(digit, rng) if spec.scaling else digit)
         h, w = digit.shape
         for _ in range(ATTEMPTS):
-            r, q = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+            r, q = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
             if spec.occlusion or not taken[max(r - 1, 0):r + h + 1, max(q - 1, 0):q + w + 1].any():
                 break
         else:
@@ -125,6 +141,6 @@ def assemble(spec, count, seed, test_fraction, shape, draw):
 
 
 def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE):
-    """`assemble`d collages, each drawn from its split's digits."""
-    return assemble(spec, count, seed, test_fraction, (size, size), lambda rng, test: collage(
+    """`assemble`d collages of `size` (see `shape`), each drawn from its split's digits."""
+    return assemble(spec, count, seed, test_fraction, shape(size), lambda rng, test: collage(
         rng, pool["test" if test else "train"], spec, size))
