@@ -61,7 +61,7 @@ class CountedDropout(tf.keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-def _inputs(maps, labels):
+def label_inputs(maps, labels):
     """The model inputs ([maps] or [maps, labels]) and the maps with the labels as channels."""
     if not labels:
         return [maps], maps
@@ -99,7 +99,7 @@ def _down_block(x, filters, name, dropout=0.0):
 
 def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
     """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins (batch, 4l, 4l, 1)."""
-    inputs, x = _inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
+    inputs, x = label_inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
     for i in range(UPSAMPLINGS):
         x = _up_block(x, filters, f"up{i}")
@@ -111,7 +111,7 @@ def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
 def critic(labels=2, filters=64, blocks=2, dropout=0.25, name="rugan_critic"):
     """Spins (batch, L, L, 1) and labels (batch, labels) -> one score each, at any L divisible
     by 2^blocks; `dropout` on the first two blocks (the consistency term's perturbations)."""
-    inputs, x = _inputs(tf.keras.Input((None, None, 1), name="spins"), labels)
+    inputs, x = label_inputs(tf.keras.Input((None, None, 1), name="spins"), labels)
     for i in range(blocks):
         x = _down_block(x, filters, f"down{i}", dropout if i < 2 else 0.0)
     x = tf.keras.layers.LeakyReLU(0.2, name="head_act")(x)
@@ -195,9 +195,10 @@ class RUGAN(CriticGeneratorPair):
 
     def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
                  consistency_weight=2.0, learning_rate=1e-4, seed=0, regressor_net=None,
-                 label_weight=0.0, **kwargs):
+                 label_weight=0.0, upscale=2 ** UPSAMPLINGS, **kwargs):
         super().__init__(learning_rate, seed=seed, **kwargs)
         self.generator, self.critic = generator_net, critic_net
+        self.upscale = int(upscale)  # lattice side / latent side
         self.regressor, self.label_weight = regressor_net, float(label_weight)
         self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
         self.consistency_weight = float(consistency_weight)
@@ -206,20 +207,21 @@ class RUGAN(CriticGeneratorPair):
     def call(self, inputs):
         return self.generator(inputs)
 
-    def _fake(self, labels, size, draw):
+    def _fake(self, labels, shape, draw):
         batch = tf.shape(labels)[0]
-        latent = tf.random.stateless_normal([batch, size // 4, size // 4, self.latent_channels],
-                                            self._seed(draw))
+        latent = tf.random.stateless_normal(
+            [batch, shape[0] // self.upscale, shape[1] // self.upscale, self.latent_channels],
+            self._seed(draw))
         return self.generator([latent, labels], training=True)
 
     def train_step(self, data):
         real, labels = data
         real = tf.cast(real, self.compute_dtype)
-        size = real.shape[1] or tf.shape(real)[1]
+        shape = [real.shape[k] or tf.shape(real)[k] for k in (1, 2)]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         for k in range(self.critic_steps):
             weight = tf.random.stateless_uniform([tf.shape(real)[0]], self._seed(32 + k))
-            fake = self._fake(labels, size, k)
+            fake = self._fake(labels, shape, k)
             with tf.GradientTape() as tape:
                 real_score = self.critic([real, labels], training=True)
                 again = self.critic([real, labels], training=True)  # other dropout masks
@@ -237,7 +239,7 @@ class RUGAN(CriticGeneratorPair):
                 scaled = loss / replicas
             self.critic_optimizer.minimize(scaled, variables, tape=tape)
         with tf.GradientTape() as tape:
-            fake = self._fake(labels, size, self.critic_steps)
+            fake = self._fake(labels, shape, self.critic_steps)
             generator_loss = -tf.reduce_mean(self.critic([fake, labels], training=True))
             metrics = {}
             if self.regressor is not None:

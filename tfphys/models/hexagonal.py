@@ -9,12 +9,16 @@ rows away from a centre in an even column, dr + floor((dq + 1) / 2) from one in 
 so the layer scatters its weights into two (2k + 1)^2 rectangular kernels, runs both as
 ordinary convolutions over the periodically padded input and keeps each column's own. The
 width must be even (otherwise the wrap would join two columns of one parity).
+
+`generator` and `critic` are the thesis's RUGAN for porous sheets (section 4.3) on these
+layers; they train with `tfphys.models.gan.RUGAN` (upscale 1: the latent is lattice-sized).
 """
 
 import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
+from tfphys.models.gan import CountedDropout, label_inputs
 from tfphys.models.padding import PeriodicPadding2D
 
 
@@ -78,3 +82,54 @@ class HexConv2D(tf.keras.layers.Layer):
                 "activation": tf.keras.activations.serialize(self.activation),
                 "use_bias": self.use_bias,
                 "kernel_initializer": tf.keras.initializers.serialize(self.kernel_initializer)}
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class HoneycombMask(tf.keras.layers.Layer):
+    """Sets the hexagon centres of a zig-zag encoding (`tfphys.physics.atoms.zigzag.mask`:
+    row % 3 == 1 + column % 2) to -1, the empty site, at any lattice size."""
+
+    def call(self, x):
+        rows = tf.range(tf.shape(x)[1])[:, None]
+        cols = tf.range(tf.shape(x)[2])[None, :]
+        centre = tf.equal(rows % 3, 1 + cols % 2)[None, :, :, None]
+        return tf.where(centre, -tf.ones_like(x), x)
+
+
+def _block(x, filters, name, dropout=0.0, seed=0):
+    """Residual block of two radius-1 hexagonal convolutions (a 1-site projection on the skip
+    when the channels change), optional dropout between them."""
+    h = HexConv2D(filters, 1, name=f"{name}_conv1")(tf.keras.layers.LeakyReLU(0.2)(x))
+    if dropout:
+        h = CountedDropout(dropout, seed=seed, name=f"{name}_dropout")(h)
+    h = HexConv2D(filters, 1, name=f"{name}_conv2")(tf.keras.layers.LeakyReLU(0.2)(h))
+    skip = x if x.shape[-1] == filters else tf.keras.layers.Conv2D(
+        filters, 1, name=f"{name}_skip")(x)
+    return tf.keras.layers.Add(name=f"{name}_sum")([skip, h])
+
+
+def generator(noise_channels=63, labels=1, filters=64, name="hexagonal_generator"):
+    """The thesis's sheet generator: noise (batch, H, W, noise_channels) and labels (batch,
+    labels) as extra channels -> encoding (batch, H, W, 1) in [-1, 1] with the hexagon centres
+    -1. Three residual hexagonal blocks, one batch normalization, a final hexagonal
+    convolution, tanh; every operation periodic and translation-equivariant, so any H multiple
+    of 3 and W even works (24 x 28 trained, 48 x 56 is four times the area)."""
+    inputs, x = label_inputs(tf.keras.Input((None, None, noise_channels), name="latent"), labels)
+    x = HexConv2D(filters, 1, name="stem")(x)
+    for i in range(3):
+        x = _block(x, filters, f"res{i}")
+    x = tf.keras.layers.BatchNormalization(name="norm")(x)
+    x = HexConv2D(1, 1, activation="tanh", name="head")(tf.keras.layers.LeakyReLU(0.2)(x))
+    return tf.keras.Model(inputs, HoneycombMask(name="mask")(x), name=name)
+
+
+def critic(labels=1, filters=64, blocks=3, dropout=0.25, name="hexagonal_critic"):
+    """Encoding (batch, H, W, 1) and labels (batch, labels) -> one score each: residual
+    hexagonal blocks without batch normalization (the gradient penalty needs per-sample
+    gradients), `dropout` in the first two (the consistency term), a lattice average, dense."""
+    inputs, x = label_inputs(tf.keras.Input((None, None, 1), name="encoding"), labels)
+    x = HexConv2D(filters, 1, name="stem")(x)
+    for i in range(blocks):
+        x = _block(x, filters, f"res{i}", dropout=dropout if i < 2 else 0.0, seed=i + 1)
+    x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(tf.keras.layers.LeakyReLU(0.2)(x))
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(1, name="score")(x), name=name)
