@@ -98,7 +98,8 @@ def _down_block(x, filters, name, dropout=0.0):
 
 
 def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
-    """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins (batch, 4l, 4l, 1)."""
+    """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins
+    (batch, 4l, 4l, 1)."""
     inputs, x = label_inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
     for i in range(UPSAMPLINGS):
