@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tfphys.data import shards, sheets
 from tfphys.errors import InputError
-from tfphys.physics.atoms import images
+from tfphys.physics.atoms import images, zigzag
 from tfphys.physics.atoms import sheets as lattice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +33,16 @@ class SheetDataTest(tf.test.TestCase):
         self.assertAllEqual([len(a) for a in again], got["atoms"])
         with self.assertRaisesRegex(InputError, "unknown sheet kind 'cubic'"):
             sheets.structures("cubic", 1, np.random.default_rng())
+        self.assertNotIn("encoding", got)
+
+    def test_porous_sheets_carry_their_zig_zag_encoding(self):
+        got = sheets.examples("porous", 1, seed=2, workers=2)
+        self.assertEqual(got["encoding"].shape, (1, 18, 20))
+        n = got["atoms"][0]
+        self.assertEqual(int((got["encoding"][0] > 0).sum()), n)
+        atoms = ase.Atoms(numbers=got["numbers"][0, :n], positions=got["positions"][0, :n],
+                          cell=got["cell"][0], pbc=[True, True, False])
+        self.assertAllEqual(zigzag.encode(atoms), got["encoding"][0])
 
     def test_crystalline_sheets_keep_lattice_sites_and_carry_defects(self):
         made = sheets.structures("hexagonal", 40, np.random.default_rng(3), displacement=0)

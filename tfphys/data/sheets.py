@@ -1,8 +1,9 @@
 """Labelled sheet datasets for the atomistic EDNN: hexagonal sheets (graphene and hBN in the
 thesis's 60-atom cell, with and without vacancies and substitutions) or porous graphene, each
 with its electronic-structure energy (`physics.atoms.labeller`), its image, the structure
-itself (padded to the pristine cell's atom count, atomic number 0 = no atom) and the SHA3
-train/test flag of its image (20 %).
+itself (padded to the pristine cell's atom count, atomic number 0 = no atom), the SHA3
+train/test flag of its image (20 %) and, for porous graphene, its zig-zag encoding
+(`physics.atoms.zigzag`: what the sheet RUGAN generates).
 
 `examples(kind, count, seed, method)` makes one shard's worth; bin/generate_sheets seeds shard
 k with (seed, k), so a resumed dataset is remade identically.
@@ -17,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from tfphys import checks
 from tfphys.data import split
 from tfphys.errors import InputError
-from tfphys.physics.atoms import images, labeller, sheets
+from tfphys.physics.atoms import images, labeller, sheets, zigzag
 
 TEST_FRACTION = 0.2
 KINDS = ("hexagonal", "porous")
@@ -52,9 +53,9 @@ def structures(kind, count, rng, displacement=0.1):
 
 def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1):
     """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
-    eV, "area" Angstrom^2, "atoms", "numbers"
-    and "positions" (padded), "cell" (count, 3, 3), "temperature" K (electronic, the one that
-    converged), "test"} of `count` new labelled sheets of `kind` (`structures`)."""
+    eV, "area" Angstrom^2, "atoms", "numbers" and "positions" (padded), "cell" (count, 3, 3),
+    "temperature" K (electronic, the one that converged), "test", porous only "encoding"
+    (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`)."""
     made = structures(kind, count, np.random.default_rng(seed), displacement)
     with threadpool_limits(1), concurrent.futures.ThreadPoolExecutor(
             workers or os.cpu_count() or 1) as pool:  # tblite releases the GIL
@@ -64,7 +65,8 @@ def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0
     for k, atoms in enumerate(made):
         numbers[k, :len(atoms)], positions[k, :len(atoms)] = atoms.numbers, atoms.positions
     picture = images.images(made, SHAPES[kind])
-    return {"image": picture, "energy": np.array([e for e, _ in labels]),
+    encodings = {"encoding": np.stack([zigzag.encode(a) for a in made])} if kind == "porous" else {}
+    return {**encodings, "image": picture, "energy": np.array([e for e, _ in labels]),
             "cohesive_energy": np.array([labeller.cohesive(a, e, method)
                                          for a, (e, _) in zip(made, labels)]),
             "temperature": np.array([t for _, t in labels]),
