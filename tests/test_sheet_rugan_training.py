@@ -1,0 +1,82 @@
+"""Sheet RUGAN training: a porous dataset's encodings and energies per area through
+`fit.train`, scored by a real exported sheet EDNN at the training lattice and twice its sides,
+novelty, a safe export that generates masked sheets at 4x the area, and one-line refusals.
+The energies here are a bond count (no electronic structure in a unit test): the test checks
+the machinery, the benchmarks the physics."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfphys.data import sheets as sheet_data
+from tfphys.data import shards
+from tfphys.errors import InputError
+from tfphys.physics.atoms import images, zigzag
+from tfphys.training import export, inference, sheet_training
+from tfphys.training import sheet_rugan_training as training
+
+
+def porous_dataset(directory, count=9, seed=0, **changes):
+    """A porous sheet dataset as bin/generate_sheets writes it, labelled by bonds: -2.5 eV per
+    bond (pairs within 1.7 A), `changes` replacing fields."""
+    made = sheet_data.structures("porous", count, np.random.default_rng(seed), displacement=0)
+    bonds = np.array([((a.get_all_distances(mic=True) < 1.7).sum() - len(a)) / 2 for a in made])
+    picture = images.images(made, sheet_data.SHAPES["porous"])
+    fields = {"image": picture, "encoding": np.stack([zigzag.encode(a) for a in made]),
+              "cohesive_energy": -2.5 * bonds, "area": np.array([images.area(a) for a in made]),
+              "atoms": np.array([len(a) for a in made]),
+              "cell": np.stack([np.asarray(a.cell) for a in made]),
+              "test": np.arange(count) % 3 == 0, **changes}
+    writer = shards.ShardWriter(directory, {"kind": "porous", "count": count,
+                                            "shape": list(sheet_data.SHAPES["porous"]),
+                                            "labeller": {"method": "bond count (test)"}})
+    writer.write(0, **{k: v for k, v in fields.items() if v is not None})
+    return directory
+
+
+class SheetRuganTrainingTest(tf.test.TestCase):
+    def test_trains_scores_with_a_sheet_ednn_and_exports(self):
+        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"))
+        per_area, test, area = training.labels(d)
+        self.assertEqual(test.sum(), 3)
+        self.assertAllClose(per_area * area / 1000, shards.fields(d, ["cohesive_energy"])[0])
+        ednn = os.path.join(self.get_temp_dir(), "ednn")
+        sheet_training.train_preset(sheet_training.preset_with("ednn_porous_quick", epochs=1,
+                                                               batch_size=4), d,
+                                    export_dir=ednn, verbose=0)
+        path = os.path.join(self.get_temp_dir(), "generator")
+        preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=4, filters=4)
+        result = training.train_sheet_rugan(preset, d, energy_model=ednn, export_dir=path,
+                                            verbose=0, count=3)
+        self.assertEqual(result["examples"], 6)
+        self.assertIn(result["best_epoch"], (1, 2))
+        self.assertEqual(sorted(result["figures"]), [(18, 20), (36, 40)])
+        facts = export.metadata(path)
+        standard = (facts["label_mean"], facts["label_scale"])
+        requested = per_area[test]
+        made = training.generate(export.load(path), requested, (18, 20), standard)
+        energy = [1000 * inference.sheet_energy(export.load(ednn), export.metadata(ednn), a)
+                  / images.area(a) for a in map(zigzag.decode, made)]  # by hand
+        figures = result["figures"][(18, 20)]
+        self.assertEqual((figures["count"], figures["empty"]), (3, 0))
+        self.assertAllClose(figures["median_abs_deviation_meV_per_A2"],
+                            np.median(np.abs(np.array(energy) - requested)), rtol=1e-4)
+        self.assertBetween(result["novelty"]["median_nearest_training_distance"], 0.0, 1.0)
+        made = training.generate(export.load(path), per_area[:2], (36, 40), standard)
+        self.assertEqual(made.shape, (2, 36, 40))
+        self.assertTrue(np.all(made[:, zigzag.mask(36, 40)] == -1))
+
+    def test_refusals_are_one_line(self):
+        base = self.get_temp_dir()
+        cases = ((dict(encoding=None), "holds no zig-zag encodings"),
+                 (dict(area=np.arange(9.0) + 600), "mixes cells"),
+                 (dict(cohesive_energy=np.r_[np.nan, np.zeros(8)]), "1 non-finite energies"))
+        for k, (changes, message) in enumerate(cases):
+            d = porous_dataset(os.path.join(base, f"bad{k}"), **changes)
+            with self.assertRaisesRegex(InputError, message):
+                training.train_sheet_rugan(training.PRESETS["rugan_hexagonal_quick"], d)
+        with self.assertRaisesRegex(InputError, "give --data DIR"):
+            training.train_sheet_rugan(training.PRESETS["rugan_hexagonal_quick"], None)
+        with self.assertRaisesRegex(InputError, "breaks the zig-zag period"):
+            training.generate(None, [1.0], (18, 21), (0.0, 1.0))

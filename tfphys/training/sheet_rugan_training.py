@@ -1,0 +1,182 @@
+"""Train a RUGAN on porous graphene sheets (thesis section 4.3) and score what it generates.
+
+The data are the zig-zag encodings of a porous sheet dataset (bin/generate_sheets --kind
+porous), streamed through `pipeline.shard_examples`, each conditioned on its cohesive energy
+per area in meV / A^2 (every cell of a dataset has one area, so this is the thesis's total
+energy normalised by the area), standardised with the training split's mean and spread.
+`models.hexagonal` networks train as `gan.RUGAN` (upscale 1: the noise is lattice-sized)
+through `fit.train`. An exported sheet EDNN (`energy_model`, bin/train_sheets) scores the
+generated sheets as the thesis did: requested vs EDNN energy per area at the training size
+and at 4x the area, and it picks the epoch that conditions best (the RUGAN paper's model
+selection). Without one, training keeps the last epoch and scores nothing but novelty.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfphys.data import pipeline, shards
+from tfphys.errors import InputError
+from tfphys.models import gan, hexagonal
+from tfphys.physics.atoms import images, zigzag
+from tfphys.training import export, inference, presets
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, claim_outputs, train
+
+LABEL = "cohesive_energy"
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetRuganPreset:
+    name: str
+    epochs: int
+    batch_size: int = 64
+    noise_channels: int = 63
+    filters: int = 64
+    critic_steps: int = 10
+    learning_rate: float = 1e-4
+    description: str = ""
+
+
+PRESETS = {p.name: p for p in [
+    SheetRuganPreset("rugan_hexagonal", epochs=1000, description="the thesis: 63 noise + 1 "
+                     "label channels, 10 critic steps, Adam 1e-4 (0, 0.9), 1000 epochs (it "
+                     "trained on 32,768 sheets of 24 x 28 sites)"),
+    SheetRuganPreset("rugan_hexagonal_quick", epochs=40, noise_channels=15, filters=16,
+                     critic_steps=5, learning_rate=1e-3, description="CPU-sized"),
+]}
+OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters")
+
+
+def preset_with(name, **overrides):
+    return presets.overridden(PRESETS, name, "sheet RUGAN", **overrides)
+
+
+def labels(data_dir):
+    """(energy per area in meV / A^2, test flag, cell area) of every sheet of a porous dataset
+    in stored order; refuses datasets without encodings, with mixed cells or NaN energies."""
+    manifest = shards.read_manifest(data_dir)
+    if "encoding" not in (manifest["fields"] or {}):
+        raise InputError(f"{data_dir} holds no zig-zag encodings; make porous sheets with "
+                         "bin/generate_sheets --kind porous")
+    energy, area, test = shards.fields(data_dir, [LABEL, "area", "test"])
+    if not np.allclose(area, area[0], rtol=1e-6):
+        raise InputError(f"{data_dir} mixes cells of {np.unique(area.round(3))} A^2; the "
+                         "sheet RUGAN trains on one cell size")
+    if not np.all(np.isfinite(energy)):
+        raise InputError(f"{data_dir} has {np.sum(~np.isfinite(energy))} non-finite energies")
+    return 1000 * energy / area[0], test.astype(bool), float(area[0])
+
+
+def build(preset, seed=0):
+    return gan.RUGAN(hexagonal.generator(preset.noise_channels, 1, preset.filters),
+                     hexagonal.critic(1, preset.filters), critic_steps=preset.critic_steps,
+                     learning_rate=preset.learning_rate, seed=seed, upscale=1)
+
+
+def generate(generator, requested, shape, standard, seed=0, batch=64):
+    """Encodings (n, H, W) in {-1, +1} from `generator` at `requested` energies per area
+    (meV / A^2; `standard` = (mean, scale) of its training labels) on an H x W lattice."""
+    zigzag.check_shape(*shape)
+    wanted = ((np.asarray(requested, np.float32) - standard[0]) / standard[1])[:, None]
+    channels = int(generator.inputs[0].shape[-1])
+    rng = np.random.default_rng(seed)
+    parts = []
+    for start in range(0, len(wanted), batch):
+        part = wanted[start:start + batch].astype(np.float32)
+        noise = rng.normal(size=(len(part), *shape, channels)).astype(np.float32)
+        parts.append(np.where(generator([noise, part], training=False).numpy()[..., 0] > 0,
+                              1.0, -1.0).astype(np.float32))
+    return np.concatenate(parts)
+
+
+def energies(energy_model, facts, encodings):
+    """EDNN energy per area (meV / A^2) of each encoded sheet; an empty sheet is NaN."""
+    out = []
+    for encoding in encodings:
+        atoms = zigzag.decode(encoding)
+        out.append(1000 * inference.sheet_energy(energy_model, facts, atoms) / images.area(atoms)
+                   if len(atoms) else np.nan)
+    return np.array(out)
+
+
+def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0):
+    """{median_abs_deviation_meV_per_A2, correlation, empty, count}: requested vs the EDNN
+    energy per area of the sheets generated at `requested` on a `shape` lattice."""
+    made = energies(energy_model, facts, generate(generator, requested, shape, standard, seed))
+    ok = np.isfinite(made)
+    return {"median_abs_deviation_meV_per_A2": float(np.median(np.abs(made[ok] - requested[ok])))
+            if ok.any() else float("nan"),
+            "correlation": float(np.corrcoef(made[ok], requested[ok])[0, 1])
+            if ok.sum() > 2 else float("nan"),
+            "empty": int((~ok).sum()), "count": int(len(requested))}
+
+
+def novelty(generator, requested, data_dir, shape, standard, seed=0):
+    """{median_nearest_training_distance}: over sheets generated at `requested`, the median
+    share of the non-masked sites that differ from the nearest training encoding (the
+    training split streamed shard by shard)."""
+    free = ~zigzag.mask(*shape)
+    made = generate(generator, requested, shape, standard, seed)[:, free]
+    nearest = np.full(len(made), np.inf)
+    for encodings, _ in pipeline.shard_arrays(data_dir, LABEL, "train", features="encoding"):
+        differ = (free.sum() - made @ encodings[:, free].T) / 2
+        nearest = np.minimum(nearest, differ.min(axis=1, initial=np.inf))
+    return {"median_nearest_training_distance": float(np.median(nearest) / free.sum())}
+
+
+def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False, run_dir=None,
+                      checkpoint_every=0, export_dir=None, seed=0, verbose=None, count=256):
+    """Train `preset` on the porous dataset `data_dir`; returns {"seconds", "examples",
+    "is_chief", "best_epoch"} and, on the chief, {"figures": {shape: `conditioning`}} at the
+    training lattice and at twice its sides (with `energy_model`, an exported sheet EDNN
+    directory), {"novelty"} and {"export"} (the generator; the critic beside it as
+    `<export_dir>_critic`). Requested energies: `count` held-out (test split) labels."""
+    if not data_dir:
+        raise InputError("give --data DIR (bin/generate_sheets --kind porous --out DIR)")
+    per_area, test, area = labels(data_dir)
+    model_facts = export.metadata(energy_model) if energy_model else None
+    ednn = export.load(energy_model) if energy_model else None
+    dist = Distribution(gpus, horovod)
+    claim_outputs(run_dir, (export_dir, f"{export_dir}_critic") if export_dir else ())
+    standard = (float(per_area[~test].mean()), float(max(per_area[~test].std(), 1e-3)))
+    tf.keras.utils.set_random_seed(seed)
+    data = pipeline.shard_examples(data_dir, LABEL, "train", features="encoding").map(
+        lambda x, y: (x, tf.reshape((tf.cast(y, tf.float32) * (1000 / area) - standard[0])
+                                    / standard[1], [1])))
+    shape = tuple(shards.read_manifest(data_dir)["fields"]["encoding"]["shape"])
+    requested = per_area[test][:count] if test.any() else per_area[:count]
+    select = None
+    if ednn is not None:
+        def select(model):
+            return conditioning(model.generator, ednn, model_facts, requested[:64], shape,
+                                standard, seed)["median_abs_deviation_meV_per_A2"]
+    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
+                         learning_rate=preset.learning_rate, run_dir=run_dir,
+                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+    if dist.is_chief:
+        logging.info("sheet RUGAN %s on %d replica(s): %s", preset.name, dist.replicas, preset)
+    start = time.perf_counter()
+    model, history = train(lambda: build(preset, seed * 1000 + dist.rank), data, config, dist,
+                           select=select)
+    result = {"seconds": time.perf_counter() - start, "examples": int(data.cardinality()),
+              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
+    if not dist.is_chief:
+        return result
+    result["novelty"] = novelty(model.generator, requested, data_dir, shape, standard, seed)
+    if ednn is not None:
+        result["figures"] = {size: conditioning(model.generator, ednn, model_facts, requested,
+                                                size, standard, seed)
+                             for size in (shape, (2 * shape[0], 2 * shape[1]))}
+    if export_dir:
+        facts = {"kind": "sheet_rugan_generator", "preset": preset.name, "label": "encoding",
+                 "conditioning": ["cohesive energy per area (meV/A^2)"], "shape": list(shape),
+                 "label_mean": standard[0], "label_scale": standard[1], "area": area,
+                 "noise_channels": preset.noise_channels}
+        result["export"] = export.export(model.generator, export_dir, facts)
+        export.export(model.critic, f"{export_dir}_critic",
+                      {**facts, "kind": "sheet_rugan_critic"})
+    return result
