@@ -5,7 +5,10 @@ The energies here are a bond count (no electronic structure in a unit test): the
 the machinery, the benchmarks the physics."""
 
 import os
+import subprocess
+import sys
 
+import ase.io
 import numpy as np
 import tensorflow as tf
 
@@ -15,6 +18,8 @@ from tfphys.errors import InputError
 from tfphys.physics.atoms import images, zigzag
 from tfphys.training import export, inference, sheet_training
 from tfphys.training import sheet_rugan_training as training
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def porous_dataset(directory, count=9, seed=0, **changes):
@@ -63,9 +68,23 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.assertAllClose(figures["median_abs_deviation_meV_per_A2"],
                             np.median(np.abs(np.array(energy) - requested)), rtol=1e-4)
         self.assertBetween(result["novelty"]["median_nearest_training_distance"], 0.0, 1.0)
-        made = training.generate(export.load(path), per_area[:2], (36, 40), standard)
-        self.assertEqual(made.shape, (2, 36, 40))
-        self.assertTrue(np.all(made[:, zigzag.mask(36, 40)] == -1))
+        out = os.path.join(self.get_temp_dir(), "made", "sheets.npz")
+        command = [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={path}",
+                   f"--energy={per_area[0]}", "--count=3", f"--energy_model={ednn}"]
+        done = subprocess.run(command + ["--size=36x40", f"--out={out}", f"--plot={out}.png"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        self.assertIn("median_abs_deviation_meV_per_A2", done.stdout)
+        made = np.load(out)["encoding"]
+        self.assertEqual((made.shape, made.dtype), ((3, 36, 40), np.int8))
+        self.assertTrue(np.all(made[:, zigzag.mask(36, 40)] == -1))  # 4x the area, masked
+        structures = ase.io.read(out[:-4] + ".extxyz", index=":")
+        self.assertAllEqual([zigzag.encode(a) for a in structures], made)
+        self.assertTrue(os.path.exists(f"{out}.png"))
+        bad = subprocess.run(command + ["--size=36x41"], capture_output=True, text=True,
+                             timeout=300)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("breaks the zig-zag period", bad.stderr.strip().splitlines()[-1])
 
     def test_refusals_are_one_line(self):
         base = self.get_temp_dir()

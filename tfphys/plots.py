@@ -326,3 +326,24 @@ def curves(x, named, path, title="", xlabel="", ylabel=""):
     ax.set_title(title)
     ax.legend()
     return _save(fig, path)
+
+
+def sheets(structures, path, title="", columns=4):
+    """A grid of periodic sheets seen from above: atoms as dots coloured by element, bonds
+    (pairs within 1.7 A, not across the cell edge) as lines, the cell outlined."""
+    rows = -(-len(structures) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, atoms in zip(axes.ravel(), structures):
+        xy = atoms.positions[:, :2]
+        near = np.linalg.norm(xy[:, None] - xy[None], axis=-1) < 1.7
+        for i, j in zip(*np.nonzero(np.triu(near, 1))):
+            ax.plot(*xy[[i, j]].T, color="0.6", lw=0.6)
+        ax.scatter(*xy.T, s=6, c=atoms.numbers, cmap="viridis", vmin=5, vmax=7, zorder=3)
+        width, height = np.diag(np.asarray(atoms.cell))[:2]
+        ax.plot([0, width, width, 0, 0], [0, 0, height, height, 0], color="k", lw=0.8)
+        ax.set_aspect("equal")
+        ax.set_title(f"{len(atoms)} atoms", fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -175,6 +175,7 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
         facts = {"kind": "sheet_rugan_generator", "preset": preset.name, "label": "encoding",
                  "conditioning": ["cohesive energy per area (meV/A^2)"], "shape": list(shape),
                  "label_mean": standard[0], "label_scale": standard[1], "area": area,
+                 "label_range": [float(per_area[~test].min()), float(per_area[~test].max())],
                  "noise_channels": preset.noise_channels}
         result["export"] = export.export(model.generator, export_dir, facts)
         export.export(model.critic, f"{export_dir}_critic",
