@@ -149,11 +149,9 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
                                     / standard[1], [1])))
     shape = tuple(shards.read_manifest(data_dir)["fields"]["encoding"]["shape"])
     requested = per_area[test][:count] if test.any() else per_area[:count]
-    select = None
-    if ednn is not None:
-        def select(model):
-            return conditioning(model.generator, ednn, model_facts, requested[:64], shape,
-                                standard, seed)["median_abs_deviation_meV_per_A2"]
+    def select(model):  # the RUGAN paper's model selection, on the EDNN's energies
+        return conditioning(model.generator, ednn, model_facts, requested[:64], shape,
+                            standard, seed)["median_abs_deviation_meV_per_A2"]
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          learning_rate=preset.learning_rate, run_dir=run_dir,
                          checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
@@ -161,7 +159,7 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
         logging.info("sheet RUGAN %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
     model, history = train(lambda: build(preset, seed * 1000 + dist.rank), data, config, dist,
-                           select=select)
+                           select=select if ednn is not None else None)
     result = {"seconds": time.perf_counter() - start, "examples": int(data.cardinality()),
               "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
