@@ -127,6 +127,8 @@ class BadInputTableTest(tf.test.TestCase):
              "no exported model"),
             ("train_rugan", [f"--export={d}/user"], 2, "not a tfphys model export"),
             ("train_rugan", ["--preset=rugan_hexagonal_quick"], 2, "give --data DIR"),
+            ("train_rugan", ["--preset=rugan_hexagonal_quick", "--region=fig6"], 2,
+             "--region applies to the Ising presets"),
             ("train_rugan", [f"--data={d}/user"], 2, "apply to the rugan_hexagonal presets"),
             ("train_gan", [f"--export={d}/user"], 2, "not a tfphys model export"),
             ("ground_states", [f"--instances={d}/absent.npz", f"--out={d}/g.npz"], 2,
