@@ -16,6 +16,7 @@ dropout masks) is a stateless function of a seed and checkpointed counters, so a
 repeats an uninterrupted one exactly.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfphys.models.padding import PeriodicPadding2D
@@ -130,6 +131,19 @@ def regressor(labels=2, filters=16, name="rugan_regressor"):
     x = _conv(x, filters, 3, "conv1", activation="relu")
     x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
     return tf.keras.Model(spins, tf.keras.layers.Dense(labels, name="labels")(x), name=name)
+
+
+def sample_batches(generator, labels, latent_shape, seed=0, batch=64):
+    """Yield the generator's raw output (b, H, W) for successive `batch` rows of `labels`
+    (n, k), each row with a latent of `latent_shape` (spatial) drawn from one stream seeded by
+    `seed`: the same seed gives the same samples; callers threshold each batch as it comes."""
+    labels = np.asarray(labels, np.float32)
+    channels = int(generator.inputs[0].shape[-1])
+    rng = np.random.default_rng(seed)
+    for start in range(0, len(labels), batch):
+        part = labels[start:start + batch]
+        latent = rng.normal(size=(len(part), *latent_shape, channels)).astype(np.float32)
+        yield generator([latent, part], training=False).numpy()[..., 0]
 
 
 def gradient_penalty(score, real, fake, weight):

@@ -129,19 +129,11 @@ def build(preset, seed=0):
 
 def generate(generator, labels, L, seed=0, batch=64):
     """+-1 lattices (n, L, L) int8 from `generator` at the requested (E/N, m) `labels`."""
-    labels = np.asarray(labels, np.float32)
     if L % 4:
         raise InputError(f"the generator makes lattices of 4l x 4l sites; L={L} is not a "
                          f"multiple of 4 (try {4 * max(1, L // 4)} or {4 * (L // 4 + 1)})")
-    channels = int(generator.inputs[0].shape[-1])
-    rng = np.random.default_rng(seed)
-    parts = []
-    for start in range(0, len(labels), batch):
-        part = labels[start:start + batch]
-        latent = rng.normal(size=(len(part), L // 4, L // 4, channels)).astype(np.float32)
-        out = generator([latent, part], training=False).numpy()[..., 0]
-        parts.append(np.where(out >= 0, 1, -1).astype(np.int8))
-    return np.concatenate(parts)
+    return np.concatenate([np.where(out >= 0, 1, -1).astype(np.int8) for out in
+                           gan.sample_batches(generator, labels, (L // 4, L // 4), seed, batch)])
 
 
 def conditioning(generator, labels, L, seed=0):

@@ -82,31 +82,21 @@ def generate(generator, requested, shape, standard, seed=0, batch=64):
     (meV / A^2; `standard` = (mean, scale) of its training labels) on an H x W lattice."""
     zigzag.check_shape(*shape)
     wanted = ((np.asarray(requested, np.float32) - standard[0]) / standard[1])[:, None]
-    channels = int(generator.inputs[0].shape[-1])
-    rng = np.random.default_rng(seed)
-    parts = []
-    for start in range(0, len(wanted), batch):
-        part = wanted[start:start + batch].astype(np.float32)
-        noise = rng.normal(size=(len(part), *shape, channels)).astype(np.float32)
-        parts.append(np.where(generator([noise, part], training=False).numpy()[..., 0] > 0,
-                              1.0, -1.0).astype(np.float32))
-    return np.concatenate(parts)
+    return np.concatenate([np.where(out > 0, 1.0, -1.0).astype(np.float32) for out in
+                           gan.sample_batches(generator, wanted, shape, seed, batch)])
 
 
-def energies(energy_model, facts, encodings):
-    """EDNN energy per area (meV / A^2) of each encoded sheet; an empty sheet is NaN."""
-    out = []
-    for encoding in encodings:
-        atoms = zigzag.decode(encoding)
-        out.append(1000 * inference.sheet_energy(energy_model, facts, atoms) / images.area(atoms)
-                   if len(atoms) else np.nan)
-    return np.array(out)
+def energies(energy_model, facts, structures):
+    """EDNN energy per area (meV / A^2) of each sheet (ase.Atoms); an empty sheet is NaN."""
+    return np.array([1000 * inference.sheet_energy(energy_model, facts, atoms)
+                     / images.area(atoms) if len(atoms) else np.nan for atoms in structures])
 
 
 def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0):
     """{median_abs_deviation_meV_per_A2, correlation, empty, count}: requested vs the EDNN
     energy per area of the sheets generated at `requested` on a `shape` lattice."""
-    made = energies(energy_model, facts, generate(generator, requested, shape, standard, seed))
+    made = energies(energy_model, facts, map(zigzag.decode, generate(generator, requested,
+                                                                      shape, standard, seed)))
     ok = np.isfinite(made)
     return {"median_abs_deviation_meV_per_A2": float(np.median(np.abs(made[ok] - requested[ok])))
             if ok.any() else float("nan"),
