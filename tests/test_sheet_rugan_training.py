@@ -85,6 +85,26 @@ class SheetRuganTrainingTest(tf.test.TestCase):
                              timeout=300)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("breaks the zig-zag period", bad.stderr.strip().splitlines()[-1])
+        self.per_atom_model(d, ednn)
+
+    def per_atom_model(self, d, ednn):
+        """The thesis's second model: the same data conditioned on energy per atom."""
+        per_atom, test, _ = training.labels(d, "per_atom")
+        energy, atoms = shards.fields(d, ["cohesive_energy", "atoms"])
+        self.assertAllClose(per_atom, 1000 * energy / atoms)
+        path = os.path.join(self.get_temp_dir(), "per_atom")
+        preset = training.preset_with("rugan_hexagonal_quick", epochs=1, batch_size=4, filters=4,
+                                      quantity="per_atom")
+        result = training.train_sheet_rugan(preset, d, energy_model=ednn, export_dir=path,
+                                            verbose=0, count=3)
+        facts = export.metadata(path)
+        self.assertEqual(facts["quantity"], "per_atom")
+        made = training.generate(export.load(path), per_atom[test], (18, 20),
+                                 (facts["label_mean"], facts["label_scale"]))
+        energy = [1000 * inference.sheet_energy(export.load(ednn), export.metadata(ednn), a)
+                  / len(a) for a in map(zigzag.decode, made)]  # by hand
+        self.assertAllClose(result["figures"][(18, 20)]["median_abs_deviation_meV_per_atom"],
+                            np.median(np.abs(np.array(energy) - per_atom[test])), rtol=1e-4)
 
     def test_refusals_are_one_line(self):
         base = self.get_temp_dir()

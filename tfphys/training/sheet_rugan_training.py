@@ -3,7 +3,8 @@
 The data are the zig-zag encodings of a porous sheet dataset (bin/generate_sheets --kind
 porous), streamed through `pipeline.shard_examples`, each conditioned on its cohesive energy
 per area in meV / A^2 (every cell of a dataset has one area, so this is the thesis's total
-energy normalised by the area), standardised with the training split's mean and spread.
+energy normalised by the area) or, as the thesis's second model, per atom in meV / atom,
+standardised with the training split's mean and spread.
 `models.hexagonal` networks train as `gan.RUGAN` (upscale 1: the noise is lattice-sized)
 through `fit.train`. An exported sheet EDNN (`energy_model`, bin/train_sheets) scores the
 generated sheets as the thesis did: requested vs EDNN energy per area at the training size
@@ -27,6 +28,8 @@ from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
 
 LABEL = "cohesive_energy"
+QUANTITIES = {"per_area": ("cohesive energy per area", "meV/A^2"),
+              "per_atom": ("cohesive energy per atom", "meV/atom")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +41,7 @@ class SheetRuganPreset:
     filters: int = 64
     critic_steps: int = 10
     learning_rate: float = 1e-4
+    quantity: str = "per_area"  # the conditioning label: a key of QUANTITIES
     description: str = ""
 
 
@@ -48,27 +52,41 @@ PRESETS = {p.name: p for p in [
     SheetRuganPreset("rugan_hexagonal_quick", epochs=40, noise_channels=15, filters=16,
                      critic_steps=5, learning_rate=1e-3, description="CPU-sized"),
 ]}
-OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters")
+OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters", "quantity")
 
 
 def preset_with(name, **overrides):
     return presets.overridden(PRESETS, name, "sheet RUGAN", **overrides)
 
 
-def labels(data_dir):
-    """(energy per area in meV / A^2, test flag, cell area) of every sheet of a porous dataset
-    in stored order; refuses datasets without encodings, with mixed cells or NaN energies."""
+def per(quantity, energy, atoms, area):
+    """Cohesive energies `energy` (eV) of sheets of `atoms` atoms on `area` A^2 as the
+    conditioning `quantity` (meV / A^2 or meV / atom); numpy or TensorFlow values."""
+    if quantity not in QUANTITIES:
+        raise InputError(f"unknown quantity {quantity!r}; use {' or '.join(QUANTITIES)}")
+    return 1000 * energy / (area if quantity == "per_area" else atoms)
+
+
+def deviation_key(quantity):
+    """The name of the median |requested - made| figure, unit included."""
+    return "median_abs_deviation_" + QUANTITIES[quantity][1].replace("/", "_per_").replace("^", "")
+
+
+def labels(data_dir, quantity="per_area"):
+    """(`quantity` in meV per A^2 or per atom, test flag, cell area) of every sheet of a porous
+    dataset in stored order; refuses datasets without encodings, with mixed cells or NaN
+    energies."""
     manifest = shards.read_manifest(data_dir)
     if "encoding" not in (manifest["fields"] or {}):
         raise InputError(f"{data_dir} holds no zig-zag encodings; make porous sheets with "
                          "bin/generate_sheets --kind porous")
-    energy, area, test = shards.fields(data_dir, [LABEL, "area", "test"])
+    energy, area, test, atoms = shards.fields(data_dir, [LABEL, "area", "test", "atoms"])
     if not np.allclose(area, area[0], rtol=1e-6):
         raise InputError(f"{data_dir} mixes cells of {np.unique(area.round(3))} A^2; the "
                          "sheet RUGAN trains on one cell size")
     if not np.all(np.isfinite(energy)):
         raise InputError(f"{data_dir} has {np.sum(~np.isfinite(energy))} non-finite energies")
-    return 1000 * energy / area[0], test.astype(bool), float(area[0])
+    return per(quantity, energy, atoms, area[0]), test.astype(bool), float(area[0])
 
 
 def build(preset, seed=0):
@@ -78,27 +96,29 @@ def build(preset, seed=0):
 
 
 def generate(generator, requested, shape, standard, seed=0, batch=64):
-    """Encodings (n, H, W) in {-1, +1} from `generator` at `requested` energies per area
-    (meV / A^2; `standard` = (mean, scale) of its training labels) on an H x W lattice."""
+    """Encodings (n, H, W) in {-1, +1} from `generator` at `requested` labels (`standard` =
+    (mean, scale) of its training labels) on an H x W lattice."""
     zigzag.check_shape(*shape)
     wanted = ((np.asarray(requested, np.float32) - standard[0]) / standard[1])[:, None]
     return np.concatenate([np.where(out > 0, 1.0, -1.0).astype(np.float32) for out in
                            gan.sample_batches(generator, wanted, shape, seed, batch)])
 
 
-def energies(energy_model, facts, structures):
-    """EDNN energy per area (meV / A^2) of each sheet (ase.Atoms); an empty sheet is NaN."""
-    return np.array([1000 * inference.sheet_energy(energy_model, facts, atoms)
-                     / images.area(atoms) if len(atoms) else np.nan for atoms in structures])
+def energies(energy_model, facts, structures, quantity="per_area"):
+    """EDNN energy of each sheet (ase.Atoms) as `quantity`; an empty sheet is NaN."""
+    return np.array([per(quantity, inference.sheet_energy(energy_model, facts, atoms),
+                         len(atoms), images.area(atoms)) if len(atoms) else np.nan
+                     for atoms in structures])
 
 
-def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0):
-    """{median_abs_deviation_meV_per_A2, correlation, empty, count}: requested vs the EDNN
-    energy per area of the sheets generated at `requested` on a `shape` lattice."""
-    made = energies(energy_model, facts, map(zigzag.decode, generate(generator, requested,
-                                                                      shape, standard, seed)))
+def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0,
+                 quantity="per_area"):
+    """{median_abs_deviation_<unit>, correlation, empty, count}: requested vs the EDNN
+    energy (`quantity`) of the sheets generated at `requested` on a `shape` lattice."""
+    made = energies(energy_model, facts, map(zigzag.decode, generate(
+        generator, requested, shape, standard, seed)), quantity)
     ok = np.isfinite(made)
-    return {"median_abs_deviation_meV_per_A2": float(np.median(np.abs(made[ok] - requested[ok])))
+    return {deviation_key(quantity): float(np.median(np.abs(made[ok] - requested[ok])))
             if ok.any() else float("nan"),
             "correlation": float(np.corrcoef(made[ok], requested[ok])[0, 1])
             if ok.sum() > 2 else float("nan"),
@@ -127,21 +147,25 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     `<export_dir>_critic`). Requested energies: `count` held-out (test split) labels."""
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_sheets --kind porous --out DIR)")
-    per_area, test, area = labels(data_dir)
+    quantity = preset.quantity
+    label, test, area = labels(data_dir, quantity)
     model_facts = export.metadata(energy_model) if energy_model else None
     ednn = export.load(energy_model) if energy_model else None
     dist = Distribution(gpus, horovod)
     claim_outputs(run_dir, (export_dir, f"{export_dir}_critic") if export_dir else ())
-    standard = (float(per_area[~test].mean()), float(max(per_area[~test].std(), 1e-3)))
+    standard = (float(label[~test].mean()), float(max(label[~test].std(), 1e-3)))
     tf.keras.utils.set_random_seed(seed)
+    def standardised(x, y):  # atoms counted from the encoding (+1 where an atom sits)
+        value = per(quantity, tf.cast(y, tf.float32),
+                    tf.reduce_sum(tf.cast(x > 0, tf.float32)), area)
+        return x, tf.reshape((value - standard[0]) / standard[1], [1])
     data = pipeline.shard_examples(data_dir, LABEL, "train", features="encoding").map(
-        lambda x, y: (x, tf.reshape((tf.cast(y, tf.float32) * (1000 / area) - standard[0])
-                                    / standard[1], [1])))
+        standardised)
     shape = tuple(shards.read_manifest(data_dir)["fields"]["encoding"]["shape"])
-    requested = per_area[test][:count] if test.any() else per_area[:count]
+    requested = label[test][:count] if test.any() else label[:count]
     def select(model):  # the RUGAN paper's model selection, on the EDNN's energies
         return conditioning(model.generator, ednn, model_facts, requested[:64], shape,
-                            standard, seed)["median_abs_deviation_meV_per_A2"]
+                            standard, seed, quantity)[deviation_key(quantity)]
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          learning_rate=preset.learning_rate, run_dir=run_dir,
                          checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
@@ -157,13 +181,14 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     result["novelty"] = novelty(model.generator, requested, data_dir, shape, standard, seed)
     if ednn is not None:
         result["figures"] = {size: conditioning(model.generator, ednn, model_facts, requested,
-                                                size, standard, seed)
+                                                size, standard, seed, quantity)
                              for size in (shape, (2 * shape[0], 2 * shape[1]))}
     if export_dir:
         facts = {"kind": "sheet_rugan_generator", "preset": preset.name, "label": "encoding",
-                 "conditioning": ["cohesive energy per area (meV/A^2)"], "shape": list(shape),
-                 "label_mean": standard[0], "label_scale": standard[1], "area": area,
-                 "label_range": [float(per_area[~test].min()), float(per_area[~test].max())],
+                 "conditioning": ["{} ({})".format(*QUANTITIES[quantity])], "shape": list(shape),
+                 "quantity": quantity, "label_mean": standard[0], "label_scale": standard[1],
+                 "area": area,
+                 "label_range": [float(label[~test].min()), float(label[~test].max())],
                  "noise_channels": preset.noise_channels}
         result["export"] = export.export(model.generator, export_dir, facts)
         export.export(model.critic, f"{export_dir}_critic",
