@@ -125,7 +125,8 @@ class TrainAndGenerateTest(tf.test.TestCase):
                               ([], "needs --energy and --magnetization"),
                               (["--energy=2.5"], "outside the Ising model's range"),
                               (["--magnetization=nan"], "--magnetization must be a finite"),
-                              (["--count=0"], "--count must be >= 1")):
+                              (["--count=0"], "--count must be >= 1"),
+                              (["--calculator=gfn1"], "score sheets")):
             proc = run(*(args if not args else ["--energy=-1", "--magnetization=0", *args]))
             self.assertEqual(proc.returncode, 2, proc.stderr)
             self.assertLen(proc.stderr.strip().splitlines(), 1, proc.stderr)

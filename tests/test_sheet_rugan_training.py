@@ -15,7 +15,7 @@ import tensorflow as tf
 from tfphys.data import sheets as sheet_data
 from tfphys.data import shards
 from tfphys.errors import InputError
-from tfphys.physics.atoms import images, zigzag
+from tfphys.physics.atoms import images, sheets, zigzag
 from tfphys.training import export, inference, sheet_training
 from tfphys.training import sheet_rugan_training as training
 
@@ -105,6 +105,23 @@ class SheetRuganTrainingTest(tf.test.TestCase):
                   / len(a) for a in map(zigzag.decode, made)]  # by hand
         self.assertAllClose(result["figures"][(18, 20)]["median_abs_deviation_meV_per_atom"],
                             np.median(np.abs(np.array(energy) - per_atom[test])), rtol=1e-4)
+
+    def test_calculated_energies_per_area_and_per_atom(self):
+        """GFN1-xTB on a graphene cell: the same energy after a rigid translation (wrapped;
+        Gamma-point sampling keeps that symmetry), bound, the two quantities related by the
+        atom count and area; empty sheets are NaN."""
+        small = sheets.hexagonal("graphene", (2, 2))
+        moved = small.copy()
+        moved.translate([0.7, 0.3, 0.0])
+        moved.wrap()
+        for quantity in training.QUANTITIES:
+            made = training.calculated([small, small[[]], moved], "gfn1", quantity, workers=2)
+            self.assertTrue(np.isnan(made[1]))
+            self.assertAllClose(made[0], made[2], rtol=1e-6)
+            self.assertLess(made[0], 0)
+        per_atom = training.calculated([small], "gfn1", "per_atom")[0]
+        per_area = training.calculated([small], "gfn1", "per_area")[0]
+        self.assertAllClose(per_area, per_atom * len(small) / images.area(small))
 
     def test_refusals_are_one_line(self):
         base = self.get_temp_dir()

@@ -9,11 +9,7 @@ train/test flag of its image (20 %) and, for porous graphene, its zig-zag encodi
 k with (seed, k), so a resumed dataset is remade identically.
 """
 
-import concurrent.futures
-import os
-
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from tfphys import checks
 from tfphys.data import split
@@ -57,9 +53,7 @@ def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0
     "temperature" K (electronic, the one that converged), "test", porous only "encoding"
     (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`)."""
     made = structures(kind, count, np.random.default_rng(seed), displacement)
-    with threadpool_limits(1), concurrent.futures.ThreadPoolExecutor(
-            workers or os.cpu_count() or 1) as pool:  # tblite releases the GIL
-        labels = list(pool.map(lambda atoms: labeller.label(atoms, method), made))
+    labels = labeller.label_many(made, method, workers)
     capacity = CAPACITY[kind]
     numbers, positions = np.zeros((count, capacity), np.int8), np.zeros((count, capacity, 3))
     for k, atoms in enumerate(made):

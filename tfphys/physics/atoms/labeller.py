@@ -10,11 +10,14 @@ returns the temperature that converged with the energy; `provenance` is what a d
 the extensive quantity the EDNN learns, without the ~50 eV per atom that only counts atoms.
 """
 
+import concurrent.futures
 import functools
 import importlib.metadata
+import os
 
 import ase
 from tblite.ase import TBLite
+from threadpoolctl import threadpool_limits
 
 from tfphys.errors import InputError, JobFailed
 
@@ -49,6 +52,14 @@ def label(atoms, method):
             failures.append(f"{temperature:g} K: {str(error).splitlines()[0][:80]}")
     raise JobFailed(f"{METHODS[method]} did not converge for {atoms.get_chemical_formula()} "
                     f"({'; '.join(failures)})")
+
+
+def label_many(structures, method, workers=None):
+    """`label` of every structure, `workers` threads (default: every core) of one BLAS thread
+    each (tblite releases the GIL)."""
+    with threadpool_limits(1), concurrent.futures.ThreadPoolExecutor(
+            workers or os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda atoms: label(atoms, method), structures))
 
 
 @functools.lru_cache(maxsize=None)
