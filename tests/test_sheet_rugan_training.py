@@ -4,6 +4,7 @@ novelty, a safe export that generates masked sheets at 4x the area, and one-line
 The energies here are a bond count (no electronic structure in a unit test): the test checks
 the machinery, the benchmarks the physics."""
 
+import json
 import os
 import subprocess
 import sys
@@ -81,6 +82,16 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         structures = ase.io.read(out[:-4] + ".extxyz", index=":")
         self.assertAllEqual([zigzag.encode(a) for a in structures], made)
         self.assertTrue(os.path.exists(f"{out}.png"))
+        done = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                               f"--model={path}", f"--data={d}", f"--energy_model={ednn}",
+                               "--count=3", f"--plot={out}.eval.png"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])  # the run's figure, again
+        line = next(x for x in done.stdout.splitlines() if "EDNN energy at 18x20" in x)
+        again = json.loads(line[line.index("{"):])
+        self.assertAllClose(again["median_abs_deviation_meV_per_A2"],
+                            figures["median_abs_deviation_meV_per_A2"], rtol=1e-4)
+        self.assertTrue(os.path.exists(f"{out}.eval.png"))
         bad = subprocess.run(command + ["--size=36x41"], capture_output=True, text=True,
                              timeout=300)
         self.assertEqual(bad.returncode, 2)

@@ -347,3 +347,27 @@ def sheets(structures, path, title="", columns=4):
         ax.set_title(f"{len(atoms)} atoms", fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def conditioning(results, path, title="", unit=""):
+    """Requested against made energies, one column per lattice (the sheet RUGAN paper's
+    Fig. 4): their density on the diagonal above, the two distributions below. `results`
+    maps a column title to (made, requested)."""
+    fig, axes = plt.subplots(2, len(results), figsize=(5 * len(results), 7.5), squeeze=False)
+    for column, (name, (made, requested)) in enumerate(results.items()):
+        made, requested = np.asarray(made), np.asarray(requested)
+        ok = np.isfinite(made)
+        top, bottom = axes[0, column], axes[1, column]
+        lo = min(made[ok].min(), requested.min()) if ok.any() else requested.min()
+        hi = max(made[ok].max(), requested.max()) if ok.any() else requested.max()
+        top.hexbin(requested[ok], made[ok], gridsize=30, mincnt=1, cmap="viridis",
+                   extent=(lo, hi, lo, hi))
+        top.plot([lo, hi], [lo, hi], "w--", lw=0.8)
+        top.set(title=name, xlabel=f"requested  [{unit}]", ylabel=f"made  [{unit}]")
+        bins = np.linspace(lo, hi, 30)
+        bottom.hist(requested, bins, alpha=0.6, label="requested")
+        bottom.hist(made[ok], bins, alpha=0.6, label="made")
+        bottom.set(xlabel=f"energy  [{unit}]", ylabel="sheets")
+        bottom.legend()
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -119,18 +119,49 @@ def calculated(structures, method, quantity="per_area", workers=None):
                          images.area(a)) if len(a) else np.nan for a in structures])
 
 
-def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0,
-                 quantity="per_area"):
-    """{median_abs_deviation_<unit>, correlation, empty, count}: requested vs the EDNN
-    energy (`quantity`) of the sheets generated at `requested` on a `shape` lattice."""
-    made = energies(energy_model, facts, map(zigzag.decode, generate(
+def scored(generator, energy_model, facts, requested, shape, standard, seed=0,
+           quantity="per_area"):
+    """The EDNN energy (`quantity`) of each sheet generated at `requested` on a `shape`
+    lattice."""
+    return energies(energy_model, facts, map(zigzag.decode, generate(
         generator, requested, shape, standard, seed)), quantity)
+
+
+def summary(made, requested, quantity="per_area"):
+    """{median_abs_deviation_<unit>, correlation, empty, count} of made vs requested energies
+    (empty sheets, NaN, left out)."""
+    made, requested = np.asarray(made), np.asarray(requested)
     ok = np.isfinite(made)
     return {deviation_key(quantity): float(np.median(np.abs(made[ok] - requested[ok])))
             if ok.any() else float("nan"),
             "correlation": float(np.corrcoef(made[ok], requested[ok])[0, 1])
             if ok.sum() > 2 else float("nan"),
             "empty": int((~ok).sum()), "count": int(len(requested))}
+
+
+def conditioning(generator, energy_model, facts, requested, shape, standard, seed=0,
+                 quantity="per_area"):
+    """`summary` of the sheets generated at `requested` on a `shape` lattice, EDNN-scored."""
+    return summary(scored(generator, energy_model, facts, requested, shape, standard, seed,
+                          quantity), requested, quantity)
+
+
+def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0):
+    """{shape: (`summary`, EDNN energies, requested)} of an exported sheet generator (`facts`
+    its tfphys.json) asked for the held-out labels of `data_dir` (its first `count`) at the
+    training lattice and at twice its sides, scored by the exported sheet EDNN directory
+    `energy_model`: the training run's figures, again, from the exports alone."""
+    quantity = facts.get("quantity", "per_area")
+    label, test, area = labels(data_dir, quantity)
+    if not np.isclose(area, facts["area"], rtol=1e-6):
+        raise InputError(f"{data_dir} holds {area:.1f} A^2 cells; this generator was trained on "
+                         f"{facts['area']:.1f} A^2 cells")
+    requested = label[test][:count] if test.any() else label[:count]
+    ednn, ednn_facts = export.load(energy_model), export.metadata(energy_model)
+    shape, standard = tuple(facts["shape"]), (facts["label_mean"], facts["label_scale"])
+    made = {size: scored(generator, ednn, ednn_facts, requested, size, standard, seed, quantity)
+            for size in (shape, (2 * shape[0], 2 * shape[1]))}
+    return {size: (summary(e, requested, quantity), e, requested) for size, e in made.items()}
 
 
 def novelty(generator, requested, data_dir, shape, standard, seed=0):
