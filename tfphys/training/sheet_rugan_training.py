@@ -119,6 +119,11 @@ def calculated(structures, method, quantity="per_area", workers=None):
                          images.area(a)) if len(a) else np.nan for a in structures])
 
 
+def lattices(shape):
+    """Where generators are scored: the training lattice and twice its sides (4x the area)."""
+    return tuple(shape), (2 * shape[0], 2 * shape[1])
+
+
 def scored(generator, energy_model, facts, requested, shape, standard, seed=0,
            quantity="per_area"):
     """The EDNN energy (`quantity`) of each sheet generated at `requested` on a `shape`
@@ -160,7 +165,7 @@ def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0):
     ednn, ednn_facts = export.load(energy_model), export.metadata(energy_model)
     shape, standard = tuple(facts["shape"]), (facts["label_mean"], facts["label_scale"])
     made = {size: scored(generator, ednn, ednn_facts, requested, size, standard, seed, quantity)
-            for size in (shape, (2 * shape[0], 2 * shape[1]))}
+            for size in lattices(shape)}
     return {size: (summary(e, requested, quantity), e, requested) for size, e in made.items()}
 
 
@@ -221,7 +226,7 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     if ednn is not None:
         result["figures"] = {size: conditioning(model.generator, ednn, model_facts, requested,
                                                 size, standard, seed, quantity)
-                             for size in (shape, (2 * shape[0], 2 * shape[1]))}
+                             for size in lattices(shape)}
     if export_dir:
         facts = {"kind": "sheet_rugan_generator", "preset": preset.name, "label": "encoding",
                  "conditioning": ["{} ({})".format(*QUANTITIES[quantity])], "shape": list(shape),
