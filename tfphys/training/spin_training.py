@@ -67,7 +67,8 @@ def train_preset(preset, data_dir=None, stream=False, gpus=0, horovod=False, run
                  checkpoint_every=0, export_dir=None, seed=0, target=None, eval_L=0,
                  boltzmann_test=0, verbose=None):
     """Train and score `preset` (a `presets.Preset`, e.g. from `preset_with`). Returns
-    {"preset", "replicas", "seconds", "examples", "is_chief"} and, on the chief,
+    {"preset", "replicas", "seconds", "epochs_trained", "examples", "is_chief"} (epochs_trained
+    is 0 when a resumed run had nothing left) and, on the chief,
     {"split": "test" or "all", "L", "figures"}, {"eval_L", "eval_figures"} with `eval_L`
     (thermal configurations at T_c), {"boltzmann_figures"} with `boltzmann_test` (that many
     configurations of `run.boltzmann_draws`) and {"export"} with `export_dir`."""
@@ -90,9 +91,10 @@ def train_preset(preset, data_dir=None, stream=False, gpus=0, horovod=False, run
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
-    model, _ = train(lambda: run.build(preset), data, config, dist, transform=transform)
+    model, history = train(lambda: run.build(preset), data, config, dist, transform=transform)
     result = {"preset": preset, "replicas": dist.replicas, "is_chief": dist.is_chief,
               "seconds": time.perf_counter() - start,
+              "epochs_trained": len(history.epoch) if history is not None else 0,
               "examples": (f"{int(data.cardinality())} examples" if not callable(data)
                            else f"{steps * preset.batch_size} streamed examples an epoch")}
     if not dist.is_chief:
