@@ -80,6 +80,26 @@ class SheetTrainingTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("give --structures", proc.stderr)
 
+    def test_the_reference_is_the_least_squares_fit_on_pixel_sums_and_stays_extensive(self):
+        data = _dataset(os.path.join(self.get_temp_dir(), "hex"), 13)
+        image, label, test = shards.fields(data, ["image", training.LABEL, "test"])
+        sums = image[~test].astype(np.float64).sum(axis=(1, 2))
+        slope, intercept = np.polyfit(sums, label[~test], 1)
+        per_pixel, fitted, spread = training.reference_fit(data)
+        self.assertAllClose((per_pixel, fitted), (slope, intercept), rtol=1e-6)
+        self.assertAllClose(spread, np.std(label[~test] - slope * sums - intercept), rtol=1e-6)
+        preset = training.preset_with("ednn_hexagonal_quick", reference=True, epochs=1,
+                                      batch_size=3)
+        model = training.build(preset, (256, 256), fitted, spread, per_pixel)
+        self.assertAllClose(model(image[..., None])[:, 0], per_pixel * image.astype(
+            np.float64).sum(axis=(1, 2)) + fitted, rtol=1e-5)  # it starts at the fit exactly
+        path = os.path.join(self.get_temp_dir(), "model")
+        result = training.train_preset(preset, data, export_dir=path, verbose=0)
+        loaded = export.load(path)
+        cell = image[:1, ..., None]
+        self.assertAllClose(loaded(cell), result["model"](cell), rtol=1e-5)
+        self.assertAllClose(loaded(np.tile(cell, (1, 2, 2, 1))), 4 * loaded(cell), rtol=1e-4)
+
     def test_cnn_baseline_and_refusals(self):
         preset = training.PRESETS["cnn_hexagonal"]
         model = training.build(preset, (256, 256), -500.0, 10.0)
