@@ -13,12 +13,15 @@ import ase.io
 import numpy as np
 import tensorflow as tf
 
-from tfphys.data import sheets as sheet_data
+from tfphys import testing
+from tfphys.data import pipeline, sheets as sheet_data
 from tfphys.data import shards
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, sheets, zigzag
 from tfphys.training import export, inference, sheet_training
 from tfphys.training import sheet_rugan_training as training
+from tfphys.training.distribute import Distribution
+from tfphys.training.fit import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -147,3 +150,47 @@ class SheetRuganTrainingTest(tf.test.TestCase):
             training.train_sheet_rugan(training.PRESETS["rugan_hexagonal_quick"], None)
         with self.assertRaisesRegex(InputError, "breaks the zig-zag period"):
             training.generate(None, [1.0], (18, 21), (0.0, 1.0))
+
+
+class DistributedTest(tf.test.TestCase):
+    """The sheet RUGAN (hexagonal networks, batch normalization in the generator) through the
+    one entry point on two replicas: MirroredStrategy on two logical CPUs, and two Horovod
+    ranks under a real horovodrun, each with an odd number of sheets. Batch normalization's
+    moving statistics are each Horovod rank's own, as in Horovod's Keras examples (the chief's
+    are exported); every trained weight is identical."""
+
+    def test_two_mirrored_replicas_apply_the_same_updates(self):
+        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11)
+        data = pipeline.shard_examples(d, "cohesive_energy", "train", features="encoding").map(
+            lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32) / 100.0, [1])))
+        self.assertEqual(int(data.cardinality()), 7)
+        preset = training.preset_with("rugan_hexagonal_quick", filters=4)
+        dist = Distribution(devices=testing.use_logical_cpus(2))
+        model, history = train(lambda: training.build(preset), data, TrainConfig(
+            epochs=1, batch_size=4, learning_rate=1e-3, verbose=0), dist)
+        self.assertEqual(dist.replicas, 2)
+        self.assertEqual(int(model.generator_optimizer.iterations.numpy()), 2)  # ceil(7 / 4)
+        self.assertTrue(np.all(np.isfinite(history.history["wasserstein"])))
+        for variable in model.trainable_weights:  # moving statistics: each replica's own
+            copies = dist.strategy.experimental_local_results(variable)
+            self.assertLen(copies, 2)
+            self.assertAllEqual(copies[0], copies[1])
+
+    def test_two_horovod_ranks_end_with_identical_networks(self):
+        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11)
+        out = self.get_temp_dir()
+        testing.horovodrun([sys.executable, os.path.join(ROOT, "tests", "jobs",
+                                                         "horovod_sheet_rugan.py"), d, out],
+                           np=2, timeout=300)
+        ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        self.assertEqual([int(r["examples"]) for r in ranks], [7, 7])
+        steps = [r["steps"].tolist() for r in ranks]
+        self.assertEqual(steps[0], steps[1])
+        self.assertEqual(steps[0][1], 4)  # 3 sheets per rank (one left over), batches of 2, 2 epochs
+        self.assertEqual({name.split("/")[-1] for name in ranks[0]["local"]},
+                         {"moving_mean:0", "moving_variance:0", "calls:0"})  # dropout counters
+        trained = [key for key in ranks[0].files if key.startswith("arr_")]
+        self.assertLen(trained, len(training.build(training.preset_with(
+            "rugan_hexagonal_quick", filters=4)).trainable_weights))
+        for key in trained:
+            np.testing.assert_array_equal(ranks[0][key], ranks[1][key])

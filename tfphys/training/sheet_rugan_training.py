@@ -184,8 +184,8 @@ def novelty(generator, requested, data_dir, shape, standard, seed=0):
 
 def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False, run_dir=None,
                       checkpoint_every=0, export_dir=None, seed=0, verbose=None, count=256):
-    """Train `preset` on the porous dataset `data_dir`; returns {"seconds", "examples",
-    "is_chief", "best_epoch"} and, on the chief, {"figures": {shape: `conditioning`}} at the
+    """Train `preset` on the porous dataset `data_dir`; returns {"model" (the trained
+    `gan.RUGAN`), "seconds", "examples", "rank", "is_chief", "best_epoch"} and, on the chief, {"figures": {shape: `conditioning`}} at the
     training lattice and at twice its sides (with `energy_model`, an exported sheet EDNN
     directory), {"novelty"} and {"export"} (the generator; the critic beside it as
     `<export_dir>_critic`). Requested energies: `count` held-out (test split) labels."""
@@ -218,8 +218,9 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     start = time.perf_counter()
     model, history = train(lambda: build(preset, seed * 1000 + dist.rank), data, config, dist,
                            select=select if ednn is not None else None)
-    result = {"seconds": time.perf_counter() - start, "examples": int(data.cardinality()),
-              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
+    result = {"model": model, "seconds": time.perf_counter() - start,
+              "examples": int(data.cardinality()), "rank": dist.rank, "is_chief": dist.is_chief,
+              "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
         return result
     result["novelty"] = novelty(model.generator, requested, data_dir, shape, standard, seed)
