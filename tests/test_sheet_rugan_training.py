@@ -164,7 +164,7 @@ class DistributedTest(tf.test.TestCase):
         data = pipeline.shard_examples(d, "cohesive_energy", "train", features="encoding").map(
             lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32) / 100.0, [1])))
         self.assertEqual(int(data.cardinality()), 7)
-        preset = training.preset_with("rugan_hexagonal_quick", filters=4)
+        preset = training.preset_with("rugan_hexagonal_quick", filters=4, critic_steps=2)
         dist = Distribution(devices=testing.use_logical_cpus(2))
         model, history = train(lambda: training.build(preset), data, TrainConfig(
             epochs=1, batch_size=4, learning_rate=1e-3, verbose=0), dist)

@@ -12,7 +12,8 @@ import numpy as np
 from tfphys.training import sheet_rugan_training as training
 
 data, out = sys.argv[1:3]
-preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=2, filters=4)
+preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=2, filters=4,
+                               critic_steps=2)
 result = training.train_sheet_rugan(preset, data, horovod=True, verbose=0, seed=3)
 model = result["model"]
 np.savez(f"{out}/rank{result['rank']}.npz", examples=result["examples"],
