@@ -111,3 +111,6 @@ class SheetTrainingTest(tf.test.TestCase):
             training.build(training.PRESETS["ednn_hexagonal_quick"], (256, 250), 0.0, 1.0)
         with self.assertRaisesRegex(InputError, "give --data DIR"):
             training.train_preset(preset, None)
+        with self.assertRaisesRegex(InputError, "drop --reference"):
+            training.train_preset(training.preset_with("cnn_hexagonal_quick", reference=True),
+                                  None)

@@ -228,6 +228,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
                  checkpoint_every=0, verbose=None):
     """Train `preset` on a sheet dataset and score its test split; returns {"preset",
     "seconds", "examples", "is_chief"} and on the chief {"model", "figures"[, "export"]}."""
+    if preset.reference and preset.model != "ednn":
+        raise InputError("--reference is a per-tile path of the EDNN; the CNN presets have no "
+                         "tiles: drop --reference")
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_sheets --kind KIND --out DIR)")
     metadata = _check_dataset(preset, data_dir)
@@ -237,7 +240,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         raise InputError(f"{data_dir} has {np.sum(~np.isfinite(label))} non-finite energies")
     mean, scale = float(label[~test].mean()), float(max(label[~test].std(), 1e-3))
     per_pixel = 0.0
-    if preset.reference and preset.model == "ednn":
+    if preset.reference:
         per_pixel, mean, scale = reference_fit(data_dir)
     shape = tuple(metadata["shape"])
     dist = Distribution(gpus, horovod)
