@@ -186,7 +186,7 @@ class DistributedTest(tf.test.TestCase):
         self.assertEqual([int(r["examples"]) for r in ranks], [7, 7])
         steps = [r["steps"].tolist() for r in ranks]
         self.assertEqual(steps[0], steps[1])
-        self.assertEqual(steps[0][1], 4)  # 3 sheets per rank (one left over), batches of 2, 2 epochs
+        self.assertEqual(steps[0][1], 4)  # 3 sheets a rank (one left over), batches of 2, 2 epochs
         self.assertEqual({name.split("/")[-1] for name in ranks[0]["local"]},
                          {"moving_mean:0", "moving_variance:0", "calls:0"})  # dropout counters
         trained = [key for key in ranks[0].files if key.startswith("arr_")]

@@ -2,8 +2,8 @@
 --horovod runs) on each rank over the porous dataset DATA, whose train split has an odd size.
 Each rank builds its networks from its own seed, so only the broadcast can make them agree;
 every rank saves its trainable weights, the names of its non-trainable ones (batch
-normalization's moving statistics, each rank's own, and dropout call counters) and both optimizers' step counts to
-OUT/rank{r}.npz."""
+normalization's moving statistics, each rank's own, and dropout call counters) and both
+optimizers' step counts to OUT/rank{r}.npz."""
 
 import sys
 

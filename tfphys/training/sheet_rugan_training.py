@@ -186,9 +186,10 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
                       checkpoint_every=0, export_dir=None, seed=0, verbose=None, count=256):
     """Train `preset` on the porous dataset `data_dir`; returns {"model" (the trained
     `gan.RUGAN`), "seconds", "examples", "rank", "is_chief", "best_epoch"} and, on the chief,
-    {"figures": {shape: `conditioning`}} at the training lattice and at twice its sides (with `energy_model`, an exported sheet EDNN
-    directory), {"novelty"} and {"export"} (the generator; the critic beside it as
-    `<export_dir>_critic`). Requested energies: `count` held-out (test split) labels."""
+    {"figures": {shape: `conditioning`}} at the training lattice and at twice its sides (with
+    `energy_model`, an exported sheet EDNN directory), {"novelty"} and {"export"} (the
+    generator; the critic beside it as `<export_dir>_critic`). Requested energies: `count`
+    held-out (test split) labels."""
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_sheets --kind porous --out DIR)")
     quantity = preset.quantity

@@ -81,8 +81,9 @@ def _presets():
                                     description=f"CPU recipe: {model} on {kind} sheets averaged "
                                     "4x4, f = 16, c = 8, "
                                     + ("symmetries, " if settings["augment"] else "")
-                                    + f"Adam {rate['learning_rate']:g} {rate['decay']}"
-                                    + (", pixel-sum reference" if rate.get("reference") else ""),
+                                    + f"Adam {settings['learning_rate']:g} {settings['decay']}"
+                                    + (", pixel-sum reference" if settings.get("reference")
+                                       else ""),
                                     **settings))
     return {p.name: p for p in made}
 
