@@ -1,12 +1,13 @@
 """Counting on images larger than trained on (the paper: 1920 x 1080 scenes from a 256 x 256 model):
-test collages of the model's MNIST set at --size (default 1024 x 1024; 1920x1080 is the paper's
-frame) with L_max scaled by the area, so the digit density matches the training set, drawn from the
-test digits only; prints per class the share of exact rounded counts, the median |error| and the
-mean (signed) error, and the share of digits localized (`counting_training.localization`), at 256 x
-256 and at --size, with the time per image.
+test images of the model's set at --size (default 1024 x 1024; 1920x1080 is the paper's frame)
+with L_max scaled by the area, so the object density matches the training set: MNIST collages of
+the test digits only, or fresh procedural RGB scenes (square sizes); prints per class the share of
+exact rounded counts, the median |error| and the mean (signed) error, and the share of objects
+localized (`counting_training.localization`), at 256 x 256 and at --size, with the time per image.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
-(a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way)
+(a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
+--dataset rd1 or rd2 for the scenes)
 """
 
 import time
@@ -16,16 +17,29 @@ from absl import app, flags
 
 import common
 
-from tfphys.data import collages, mnist
+from tfphys.data import collages, mnist, scenes
 from tfphys.training import counting_training, export
 
 flags.DEFINE_string("model", None, "Exported counting EDNN (bin/train_counting --export).")
-flags.DEFINE_enum("dataset", "mnist1", list(collages.DATASETS), "The MNIST set it was trained on.")
+flags.DEFINE_enum("dataset", "mnist1", list(collages.DATASETS) + list(scenes.DATASETS),
+                  "The set it was trained on.")
 flags.DEFINE_string("size", "1024", "Side or WIDTHxHEIGHT of the large test images.")
 flags.DEFINE_integer("count", 20, "Test images per size.", lower_bound=1)
 flags.DEFINE_integer("seed", 11, "Seed of the test collages.")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
+
+
+def test_images(spec, shape):
+    """`collages.assemble`d test images of `spec` at (height, width)."""
+    if isinstance(spec, scenes.SceneSet):
+        if shape[0] != shape[1]:
+            raise SystemExit(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
+        return scenes.examples(spec, FLAGS.count, FLAGS.seed, test_fraction=1.0, size=shape[0])
+    images, labels, _ = mnist.digits()
+    return collages.examples(spec, FLAGS.count, FLAGS.seed,
+                             collages.pools(images, labels, spec.classes), test_fraction=1.0,
+                             size=shape)
 
 
 def main(argv):
@@ -34,23 +48,21 @@ def main(argv):
     model = export.load(FLAGS.model)
     maps = counting_training.density(model)
     focus = export.metadata(FLAGS.model)["focus"]
-    spec = collages.dataset(FLAGS.dataset)
-    images, labels, _ = mnist.digits()
-    pool = collages.pools(images, labels, spec.classes)
+    spec = scenes.DATASETS.get(FLAGS.dataset) or collages.dataset(FLAGS.dataset)
     classes = [str(c) for c in spec.classes]
     for size in (collages.SIZE, FLAGS.size):
         height, width = collages.shape(size)
         scaled = collages.at_size(spec, size)
-        made = collages.examples(scaled, FLAGS.count, FLAGS.seed, pool, test_fraction=1.0,
-                                 size=size)
+        made = test_images(scaled, (height, width))
+        images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
-        predicted = np.concatenate([model(made["image"][k:k + 1, ..., None].astype(np.float32))
-                                    .numpy() for k in range(FLAGS.count)])
+        predicted = np.concatenate([model(images[k:k + 1].astype(np.float32)).numpy()
+                                    for k in range(FLAGS.count)])
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
-        found = [counting_training.localization(maps(image[None, ..., None].astype(np.float32))
-                                                .numpy()[0], objects, focus)
-                 for image, objects in zip(made["image"], made["objects"])]
+        found = [counting_training.localization(maps(image[None].astype(np.float32)).numpy()[0],
+                                                objects, focus)
+                 for image, objects in zip(images, made["objects"])]
         for k, name in enumerate(classes):  # a bias shows as a mean error growing with size
             figures[f"mean_error_{name}"] = float(np.mean(predicted[:, k] - made["counts"][:, k]))
         figures["localized"] = sum(f for f, _ in found) / max(1, sum(n for _, n in found))
