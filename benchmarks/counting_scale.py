@@ -50,6 +50,7 @@ def main(argv):
     focus = export.metadata(FLAGS.model)["focus"]
     spec = scenes.DATASETS.get(FLAGS.dataset) or collages.dataset(FLAGS.dataset)
     classes = [str(c) for c in spec.classes]
+    reach = counting_training.reach(FLAGS.dataset, focus)
     for size in (collages.SIZE, FLAGS.size):
         height, width = collages.shape(size)
         scaled = collages.at_size(spec, size)
@@ -61,7 +62,7 @@ def main(argv):
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
         found = [counting_training.localization(maps(image[None].astype(np.float32)).numpy()[0],
-                                                objects, focus)
+                                                objects, focus, reach)
                  for image, objects in zip(images, made["objects"])]
         for k, name in enumerate(classes):  # a bias shows as a mean error growing with size
             figures[f"mean_error_{name}"] = float(np.mean(predicted[:, k] - made["counts"][:, k]))

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfphys.data import collages, mnist, shards
+from tfphys.data import collages, mnist, scenes, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.models.ednn_sliding import sliding
@@ -59,6 +59,17 @@ class CountingTest(tf.test.TestCase):
         self.assertEqual(training.localization(pulled, pair, 8), (0, 2))
         pulled[0, 0, 0], pulled[0, 2, 0] = 1.0, 1.0
         self.assertEqual(training.localization(pulled, pair, 8), (2, 2))
+
+    def test_a_large_ducks_mass_is_localized_within_the_scenes_reach(self):
+        # one object of the largest radius: its mass spread evenly over the tiles within it
+        centres = 8 * (np.arange(10) + 0.5)
+        inside = np.hypot(*np.meshgrid(centres - 40, centres - 40, indexing="ij")) <= \
+            scenes.RADIUS[1]
+        grid = (inside / inside.sum())[..., None].astype(np.float32)
+        duck = np.array([[0, 40, 40]], np.float32)
+        self.assertEqual(training.localization(grid, duck, 8), (0, 1))  # the digits' 2 f
+        self.assertEqual(training.reach("mnist2", 8), 16)
+        self.assertEqual(training.localization(grid, duck, 8, training.reach("rd1", 8)), (1, 1))
 
     def test_short_run_scores_exports_and_maps_density(self):
         d = os.path.join(self.get_temp_dir(), "mnist2")

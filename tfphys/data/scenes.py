@@ -19,6 +19,7 @@ SIZE = 256
 SCENES = ("water", "grass", "sand", "mountains", "tiles")
 VISIBLE = 0.5  # least visible share of every object
 ATTEMPTS = 100
+RADIUS = (12, 28)  # least and largest object radius in pixels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _shape(rng, kind, radius, size):
 def _paint(rng, image, owner, areas, kind, size):
     """Paint one object over `image` unless an earlier object (full pixel counts `areas`)
     would keep less than VISIBLE of itself in sight; returns its centre or None."""
-    radius = rng.uniform(12, 28)
+    radius = rng.uniform(*RADIUS)
     mask, depth, centre = _shape(rng, kind, radius, size)
     kept = np.where(mask, len(areas), owner)
     left = np.bincount(kept[kept >= 0], minlength=len(areas) + 1)[:len(areas)]

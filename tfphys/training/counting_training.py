@@ -123,10 +123,10 @@ def figures(predicted, true, classes):
 def localization(grid, objects, focus, reach=None):
     """(localized, objects) of one image. Every tile of a class's density map `grid`
     (H/f, W/f, classes) goes to the nearest object of that class whose centre is within
-    `reach` pixels of the tile's centre (default 2 f: half a digit plus half a tile); an object
-    is localized when the mass of its tiles rounds to 1. Mass split between neighbours, pulled
-    onto one of them or left on the background does not localize. `objects` (m, 3): class,
-    row, col (class -1 pads)."""
+    `reach` pixels of the tile's centre (default 2 f: half a digit plus half a tile; see
+    `reach` for the scenes' larger objects); an object is localized when the mass of its tiles
+    rounds to 1. Mass split between neighbours, pulled onto one of them or left on the
+    background does not localize. `objects` (m, 3): class, row, col (class -1 pads)."""
     objects = objects[objects[:, 0] >= 0]
     reach = 2 * focus if reach is None else reach
     rows, cols = np.meshgrid(*(focus * (np.arange(n) + 0.5) for n in grid.shape[:2]),
@@ -145,20 +145,29 @@ def localization(grid, objects, focus, reach=None):
     return found, len(objects)
 
 
+def reach(dataset, focus):
+    """`localization`'s reach for a counting set: the largest object's half-size plus half a
+    tile; 2 f for digits (half of a 28-pixel digit is 14), the largest radius + f / 2 for the
+    scenes (a duck's tiles lie up to its radius from its centre)."""
+    return scenes.RADIUS[1] + focus / 2 if dataset in scenes.DATASETS else 2 * focus
+
+
 def localized_share(model, data_dir, focus, batch_size=16):
     """The share of the test split's objects that `localization` finds (shard datasets of
-    bin/generate_counting, which store the digits' centres); None for other datasets."""
-    fields = shards.read_manifest(data_dir)["fields"] if not os.path.exists(
-        os.path.join(data_dir, png_json.LABELS)) else {}
-    if "objects" not in (fields or {}):
+    bin/generate_counting, which store the objects' centres); None for other datasets."""
+    if os.path.exists(os.path.join(data_dir, png_json.LABELS)):
         return None
+    manifest = shards.read_manifest(data_dir)
+    if "objects" not in manifest["fields"]:
+        return None
+    distance = reach(manifest["metadata"]["dataset"], focus)
     maps, found, total = density(model), 0, 0
     for images, objects in pipeline.shard_arrays(data_dir, "objects", "test", features="image"):
         for start in range(0, len(images), batch_size):
             batch = images[start:start + batch_size].astype(np.float32)
             grids = maps(batch if batch.ndim == 4 else batch[..., None])
             for grid, placed in zip(grids.numpy(), objects[start:start + batch_size]):
-                done = localization(grid, placed, focus)
+                done = localization(grid, placed, focus, distance)
                 found, total = found + done[0], total + done[1]
     return found / max(total, 1)
 
