@@ -30,16 +30,18 @@ flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
 
-def test_images(spec, shape):
-    """`collages.assemble`d test images of `spec` at (height, width)."""
+def test_images(spec):
+    """A function (scaled set, (height, width)) -> `collages.assemble`d test images of `spec`:
+    fresh scenes (square sides), or collages of the test digits (pools made once)."""
     if isinstance(spec, scenes.SceneSet):
-        if shape[0] != shape[1]:
+        if len(set(collages.shape(FLAGS.size))) != 1:
             raise SystemExit(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
-        return scenes.examples(spec, FLAGS.count, FLAGS.seed, test_fraction=1.0, size=shape[0])
+        return lambda scaled, shape: scenes.examples(scaled, FLAGS.count, FLAGS.seed,
+                                                     test_fraction=1.0, size=shape[0])
     images, labels, _ = mnist.digits()
-    return collages.examples(spec, FLAGS.count, FLAGS.seed,
-                             collages.pools(images, labels, spec.classes), test_fraction=1.0,
-                             size=shape)
+    pool = collages.pools(images, labels, spec.classes)
+    return lambda scaled, shape: collages.examples(scaled, FLAGS.count, FLAGS.seed, pool,
+                                                   test_fraction=1.0, size=shape)
 
 
 def main(argv):
@@ -51,10 +53,11 @@ def main(argv):
     spec = scenes.DATASETS.get(FLAGS.dataset) or collages.dataset(FLAGS.dataset)
     classes = [str(c) for c in spec.classes]
     reach = counting_training.reach(FLAGS.dataset, focus)
+    draw = test_images(spec)
     for size in (collages.SIZE, FLAGS.size):
         height, width = collages.shape(size)
         scaled = collages.at_size(spec, size)
-        made = test_images(scaled, (height, width))
+        made = draw(scaled, (height, width))
         images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
         predicted = np.concatenate([model(images[k:k + 1].astype(np.float32)).numpy()
