@@ -18,6 +18,7 @@ from tfphys.training import counting_training as training
 from tfphys.training import export
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIGITS = training.reach("mnist1", 8)  # 2 f: half a digit plus half a tile
 
 
 def hand_made_counter(focus, context, mass):
@@ -46,19 +47,19 @@ class CountingTest(tf.test.TestCase):
             grid = ednn.contributions(counter)(x).numpy()
             self.assertAllClose(grid.sum(axis=(1, 2)), made["counts"], atol=1e-3)
             for one, objects in zip(grid, made["objects"]):  # the exact counter localizes all
-                found, total = training.localization(one, objects, 8)
+                found, total = training.localization(one, objects, 8, DIGITS)
                 self.assertEqual(found, total)
         grid = np.zeros((4, 4, 2), np.float32)
         grid[0, 0, 0], grid[0, 1, 0], grid[3, 3, 0] = 0.5, 0.5, 0.4  # one split object, a faint one
         grid[2, 2, 1] = 1.0  # a class-1 blob with no object in it
         objects = np.array([[0, 3, 5], [0, 30, 30], [1, 12, 3], [-1, -1, -1]], np.float32)
-        self.assertEqual(training.localization(grid, objects, 8), (1, 3))
+        self.assertEqual(training.localization(grid, objects, 8, DIGITS), (1, 3))
         pulled = np.zeros((4, 4, 1), np.float32)
         pulled[0, 0, 0] = 2.0  # two neighbours' mass on one of them: neither is localized
         pair = np.array([[0, 4, 4], [0, 4, 20]], np.float32)
-        self.assertEqual(training.localization(pulled, pair, 8), (0, 2))
+        self.assertEqual(training.localization(pulled, pair, 8, DIGITS), (0, 2))
         pulled[0, 0, 0], pulled[0, 2, 0] = 1.0, 1.0
-        self.assertEqual(training.localization(pulled, pair, 8), (2, 2))
+        self.assertEqual(training.localization(pulled, pair, 8, DIGITS), (2, 2))
 
     def test_a_large_ducks_mass_is_localized_within_the_scenes_reach(self):
         # one object of the largest radius: its mass spread evenly over the tiles within it
@@ -67,7 +68,7 @@ class CountingTest(tf.test.TestCase):
             scenes.RADIUS[1]
         grid = (inside / inside.sum())[..., None].astype(np.float32)
         duck = np.array([[0, 40, 40]], np.float32)
-        self.assertEqual(training.localization(grid, duck, 8), (0, 1))  # the digits' 2 f
+        self.assertEqual(training.localization(grid, duck, 8, DIGITS), (0, 1))  # the digits' 2 f
         self.assertEqual(training.reach("mnist2", 8), 16)
         self.assertEqual(training.localization(grid, duck, 8, training.reach("rd1", 8)), (1, 1))
 

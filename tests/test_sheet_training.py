@@ -4,6 +4,7 @@ is predicted at exactly 4x the energy of its cell), evaluates structure files, a
 Carlo energy re-evaluating only touched tiles equals the full model; the CNN baseline and
 refusals."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from tfphys.data import sheets as sheet_data, shards
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, metropolis, sheets
-from tfphys.training import export, operators
+from tfphys.training import export, inference, operators
 from tfphys.training import sheet_training as training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,13 +86,13 @@ class SheetTrainingTest(tf.test.TestCase):
         image, label, test = shards.fields(data, ["image", training.LABEL, "test"])
         sums = image[~test].astype(np.float64).sum(axis=(1, 2))
         slope, intercept = np.polyfit(sums, label[~test], 1)
-        per_pixel, fitted, spread = training.reference_fit(data)
-        self.assertAllClose((per_pixel, fitted), (slope, intercept), rtol=1e-6)
+        weights, fitted, spread = training.reference_fit(data, downsample=4)
+        self.assertAllClose((weights[0] / 16, fitted), (slope, intercept), rtol=1e-6)  # 4x4 means
         self.assertAllClose(spread, np.std(label[~test] - slope * sums - intercept), rtol=1e-6)
         preset = training.preset_with("ednn_hexagonal_quick", reference=True, epochs=1,
                                       batch_size=3)
-        model = training.build(preset, (256, 256), fitted, spread, per_pixel)
-        self.assertAllClose(model(image[..., None])[:, 0], per_pixel * image.astype(
+        model = training.build(preset, (256, 256), fitted, spread, weights)
+        self.assertAllClose(model(image[..., None])[:, 0], slope * image.astype(
             np.float64).sum(axis=(1, 2)) + fitted, rtol=1e-5)  # it starts at the fit exactly
         path = os.path.join(self.get_temp_dir(), "model")
         result = training.train_preset(preset, data, export_dir=path, verbose=0)
@@ -99,6 +100,44 @@ class SheetTrainingTest(tf.test.TestCase):
         cell = image[:1, ..., None]
         self.assertAllClose(loaded(cell), result["model"](cell), rtol=1e-5)
         self.assertAllClose(loaded(np.tile(cell, (1, 2, 2, 1))), 4 * loaded(cell), rtol=1e-4)
+
+    def test_three_moments_give_one_reference_energy_per_species(self):
+        # labels that are sums of per-species energies: V's pixel sum alone cannot fit them
+        # (hBN's mean Z is graphene's 6), V, V^2 and V^3 fit them exactly, on the test sheets
+        # too; B, C, N at random on graphene's sites, with vacancies (one cell: one pixel area)
+        rng, made = np.random.default_rng(4), []
+        for _ in range(16):
+            sheet = sheets.hexagonal("graphene")
+            sheet.numbers = rng.choice([5, 6, 7], len(sheet), p=rng.dirichlet([1, 1, 1]))
+            del sheet[rng.choice(len(sheet), rng.integers(4), replace=False).tolist()]
+            made.append(sheet)
+        per_species = {5: -6.1, 6: -7.4, 7: -8.3}
+        label = np.array([sum(per_species[z] for z in sheet.numbers) for sheet in made])
+        pictures = images.images(made, (256, 256))
+        data = os.path.join(self.get_temp_dir(), "species")
+        shards.ShardWriter(data, {"kind": "hexagonal", "shape": [256, 256]}).write(
+            0, image=pictures, cohesive_energy=label, test=np.arange(16) % 4 == 0)
+        self.assertGreater(training.reference_fit(data, 4, 1)[2], 1.0)
+        weights, intercept, spread = training.reference_fit(data, 4, 3)
+        self.assertLess(spread, 0.01)
+        preset = training.preset_with("ednn_hexagonal_quick", reference=True, moments=3)
+        model = training.build(preset, (256, 256), intercept, spread, weights)
+        predicted = model(pictures[..., None]).numpy()[:, 0]
+        self.assertAllClose(predicted, label, atol=0.05)
+        # the code that feeds the body directly pools the same moments as the model's layers
+        facts = {"preset": preset.name, "settings": dataclasses.asdict(preset),
+                 "spacing": 0.05, "shape": [256, 256]}
+        sheet = made[1]
+        self.assertAllClose(inference.sheet_energy(model, facts, sheet, slab_rows=72),
+                            predicted[1], rtol=1e-5)
+        self.assertAllClose(training.energy_map(model)(pictures[1:2, ..., None]).numpy().sum(),
+                            predicted[1], rtol=1e-5)
+        energy = operators.SheetEnergy(model, facts, sheet)
+        self.assertAllClose(energy.reset(sheet.positions), predicted[1], rtol=1e-5)
+        moved = sheet.copy()
+        moved.positions[3] += (0.4, -0.3, 0.0)
+        self.assertAllClose(energy.trial(3, moved.positions[3]), model(images.image(
+            moved, (256, 256))[None, ..., None]).numpy()[0, 0], rtol=1e-5)
 
     def test_cnn_baseline_and_refusals(self):
         preset = training.PRESETS["cnn_hexagonal"]

@@ -120,15 +120,13 @@ def figures(predicted, true, classes):
     return out
 
 
-def localization(grid, objects, focus, reach=None):
+def localization(grid, objects, focus, reach):
     """(localized, objects) of one image. Every tile of a class's density map `grid`
     (H/f, W/f, classes) goes to the nearest object of that class whose centre is within
-    `reach` pixels of the tile's centre (default 2 f: half a digit plus half a tile; see
-    `reach` for the scenes' larger objects); an object is localized when the mass of its tiles
-    rounds to 1. Mass split between neighbours, pulled onto one of them or left on the
-    background does not localize. `objects` (m, 3): class, row, col (class -1 pads)."""
+    `reach` pixels of the tile's centre (the function `reach` gives it per counting set); an
+    object is localized when the mass of its tiles rounds to 1. Mass split between neighbours,
+    pulled onto one of them or left on the background does not localize. `objects` (m, 3): class, row, col (class -1 pads)."""
     objects = objects[objects[:, 0] >= 0]
-    reach = 2 * focus if reach is None else reach
     rows, cols = np.meshgrid(*(focus * (np.arange(n) + 0.5) for n in grid.shape[:2]),
                              indexing="ij")
     centres = np.stack([rows.ravel(), cols.ravel()], 1)

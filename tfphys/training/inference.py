@@ -31,25 +31,25 @@ def sheet_energy(model, facts, atoms, distribution=None, slab_rows=1024, max_til
         raise InputError(f"{facts['preset']} is a CNN of fixed input size; only an EDNN "
                          "evaluates sheets of any size")
     shape = sheet_training.image_shape(facts, atoms)
-    d = facts["settings"]["downsample"]
+    d, moments = facts["settings"]["downsample"], facts["settings"].get("moments", 1)
     step = max(d, slab_rows // d * d)
     starts = list(range(0, shape[0], step))
     rank, size = (0, 1) if distribution is None or distribution.hvd is None else (
         distribution.rank, distribution.size)
     rows, reach = images.row_positions(atoms, shape)
     order = np.argsort(rows)
-    parts = [np.zeros((0, shape[1] // d), np.float32)]
+    parts = [np.zeros((0, shape[1] // d, moments), np.float32)]
     for start in starts[rank * len(starts) // size:(rank + 1) * len(starts) // size]:
         stop = min(start + step, shape[0])
         near = np.concatenate([order[np.searchsorted(rows[order], lo):
                                      np.searchsorted(rows[order], hi)]  # the atoms in reach
                                for lo, hi in _row_ranges(start - reach, stop + reach, shape[0])])
         fine = images.image(atoms[near], shape, rows=(start, stop))
-        parts.append(fine.reshape(len(fine) // d, d, shape[1] // d, d).mean(axis=(1, 3)))
+        parts.append(sheet_training.pooled(fine, d, moments).astype(np.float32))
     pooled = np.concatenate(parts)
     if size > 1:
         pooled = distribution.hvd.allgather(pooled, name="sheet_image").numpy()  # rank order
-    total = distributed_predict(model.get_layer("sheet_ednn"), pooled[None, ..., None],
+    total = distributed_predict(model.get_layer("sheet_ednn"), pooled[None],
                                 distribution, max_tiles)
     return float(total[0, 0] * model.get_layer("energy_scale").scale)
 

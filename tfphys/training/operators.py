@@ -88,6 +88,7 @@ class SheetEnergy:
         body = model.get_layer("sheet_ednn")
         tiles = body.get_layer("tiles")
         self.f, self.c, self.d = tiles.focus, tiles.context, facts["settings"]["downsample"]
+        self.moments = facts["settings"].get("moments", 1)
         self.brain = tf.function(ednn.brain_of(body), reduce_retracing=True)
         self.scale = float(model.get_layer("energy_scale").scale)
         self.atoms = atoms.copy()
@@ -97,15 +98,14 @@ class SheetEnergy:
                          - self.c) % (n // self.d) for n in self.shape]  # (tiles, size) per axis
         self._trial = None
 
-    def _pool(self, fine):
-        n1, n2 = self.shape
-        return fine.reshape(n1 // self.d, self.d, n2 // self.d, self.d).mean(axis=(1, 3))
+    def _pool(self, fine, moments=None):
+        return sheet_training.pooled(fine, self.d, moments or self.moments)
 
     def _tiles(self, pooled, rows, cols):
         """Brain outputs for the tiles at the given tile rows x cols."""
         patches = pooled[self.windows[0][rows][:, None, :, None],
                          self.windows[1][cols][None, :, None, :]]
-        flat = patches.reshape(-1, *patches.shape[2:], 1).astype(np.float32)
+        flat = patches.reshape(-1, *patches.shape[2:]).astype(np.float32)
         return self.brain(tf.constant(flat)).numpy()[:, 0].reshape(len(rows), len(cols))
 
     def reset(self, positions):
@@ -120,8 +120,8 @@ class SheetEnergy:
         moved = self.atoms[[i]].copy()
         moved.positions[0] = position
         delta = images.image(moved, self.shape) - images.image(self.atoms[[i]], self.shape)
-        change = self._pool(delta)
-        pooled, changed = self.pooled + change, change != 0
+        pooled = self._pool(self.fine + delta)  # moments are not additive: pooled afresh
+        changed = self._pool(delta, 1)[..., 0] != 0
         rows = np.where(np.isin(self.windows[0], np.where(changed.any(axis=1))[0]).any(1))[0]
         cols = np.where(np.isin(self.windows[1], np.where(changed.any(axis=0))[0]).any(1))[0]
         grid = self.grid.copy()

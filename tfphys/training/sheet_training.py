@@ -49,7 +49,8 @@ class SheetPreset:
     context: int = 32
     downsample: int = 1  # average-pool the image by this factor inside the model
     augment: bool = False  # whole-pixel translations and axis reflections every epoch
-    reference: bool = False  # a linear path on each tile's pixel sum, fitted before training
+    reference: bool = False  # a linear path on each tile's pixel moments, fitted before training
+    moments: int = 1  # image channels V, V^2/6, ..., V^K/6^(K-1): K = 3 tells B, C and N apart
     optimizer: str = "adam"
     learning_rate: float = 1e-4
     batch_size: int = 32
@@ -89,42 +90,70 @@ def _presets():
 
 
 PRESETS = _presets()
-OVERRIDES = ("focus", "context", "downsample", "augment", "reference", "optimizer",
+OVERRIDES = ("focus", "context", "downsample", "augment", "reference", "moments", "optimizer",
              "learning_rate", "batch_size", "epochs", "decay")
+MOMENT_SCALE = 6.0  # carbon's Z: the higher moments' peaks stay near the first's
 
 
 def preset_with(name, **overrides):
     return presets.overridden(PRESETS, name, "sheet", **overrides)
 
 
-def _with_reference(brain, context, weight):
-    """`brain` plus `weight` x the pixel sum of its tile's focus region: summed over tiles, a
-    term linear in the image's pixel sum (in proportion to its atoms, weighted by Z). Its
-    last layer starts at zero, so the model starts at the fitted reference exactly."""
+def pooled(fine, downsample, moments=1):
+    """(H/d, W/d, moments): the d x d means of V, V^2/6, ..., V^K/6^(K-1) of fine images
+    (..., H, W): the model's first layers, for code that feeds "sheet_ednn" directly. Each
+    moment of a well-separated Gaussian atom is Z^k times a constant over the pixel area, so on
+    one cell K moments summed over the image count the atoms of up to K species (V alone cannot
+    tell hBN from graphene: the mean of B's 5 and N's 7 is carbon's 6)."""
+    *batch, n1, n2 = fine.shape
+    powers = np.stack([fine * (fine / MOMENT_SCALE) ** (k - 1) for k in range(1, moments + 1)],
+                      axis=-1)
+    d = downsample
+    return powers.reshape(*batch, n1 // d, d, n2 // d, d, moments).mean(axis=(-4, -2))
+
+
+def _pixels(inputs, downsample, moments):
+    """The Keras twin of `pooled` on (batch, H, W, 1) images."""
+    x = inputs
+    if moments > 1:
+        powers = [inputs] + [tf.keras.layers.Rescaling(MOMENT_SCALE ** (1 - k))(
+            tf.keras.layers.Multiply()([inputs] * k)) for k in range(2, moments + 1)]
+        x = tf.keras.layers.Concatenate(name="moments")(powers)
+    if downsample > 1:
+        x = tf.keras.layers.AveragePooling2D(downsample, name="average")(x)
+    return x
+
+
+def _with_reference(brain, context, weights):
+    """`brain` plus `weights` . the sums of its tile's focus region over each moment channel:
+    summed over tiles, a term linear in the image's moment sums (in proportion to its atoms of
+    each species). Its last layer starts at zero, so the model starts at the fitted reference
+    exactly."""
     focus = tf.keras.layers.Cropping2D(context, name="reference_focus")(brain.input)
     term = tf.keras.layers.Dense(1, use_bias=False, name="reference", kernel_initializer=(
-        tf.keras.initializers.Constant(weight)))(ednn.SumTiles(name="reference_sum")(focus))
+        tf.keras.initializers.Constant(np.reshape(weights, (-1, 1)))))(
+        ednn.SumTiles(name="reference_sum")(focus))
     head = brain.layers[-1]
     head.kernel.assign(tf.zeros_like(head.kernel))
     return tf.keras.Model(brain.input, tf.keras.layers.Add()([brain.output, term]),
                           name=brain.name)
 
 
-def build(preset, shape, mean, scale, per_pixel=0.0):
+def build(preset, shape, mean, scale, weights=None):
     """The model on (n1, n2) images (EDNN: any multiple of downsample x focus), predicting
-    `scale` x its sum, its output starting near `mean` (plus `per_pixel` x the image's pixel
-    sum with `preset.reference`)."""
-    d, f = preset.downsample, preset.focus
+    `scale` x its sum, its output starting near `mean` (plus `weights` (eV) . the sums of the
+    `pooled` moments with `preset.reference`)."""
+    d, f, k = preset.downsample, preset.focus, preset.moments
     if preset.model == "ednn":
         for n in shape:
             if n % (d * f):
                 raise InputError(f"{shape[0]}x{shape[1]} images are not a multiple of downsample "
                                  f"x focus = {d * f}; use another --focus or --downsample")
-        brain = ednn.dft_cnn_brain(f, preset.context)
+        brain = ednn.dft_cnn_brain(f, preset.context, channels=k)
         head = brain.layers[-1]
-        if preset.reference:  # pooled pixels are means of d x d raw ones
-            brain = _with_reference(brain, preset.context, per_pixel * d * d / scale)
-        body = ednn.ednn(brain, f, preset.context, name="sheet_ednn")
+        if preset.reference:
+            brain = _with_reference(brain, preset.context, np.asarray(weights) / scale)
+        body = ednn.ednn(brain, f, preset.context, channels=k, name="sheet_ednn")
         inputs = tf.keras.Input((None, None, 1), name="image")
         tiles = shape[0] * shape[1] // (d * f) ** 2
     else:
@@ -132,13 +161,12 @@ def build(preset, shape, mean, scale, per_pixel=0.0):
         if any(n % d for n in shape) or side[0] != side[1] or side[0] & (side[0] - 1):
             raise InputError(f"the CNN takes square images of a power-of-two side after the "
                              f"{d}x{d} average; got {shape[0]}x{shape[1]}")
-        body = cnn.mills_cnn((side[0], side[1], 1), 1, reducing=int(np.log2(side[0])) - 1,
+        body = cnn.mills_cnn((side[0], side[1], k), 1, reducing=int(np.log2(side[0])) - 1,
                              reducing_filters=64, name="sheet_cnn", initializer="he_normal")
         head, tiles = body.layers[-1], 1
         inputs = tf.keras.Input((*shape, 1), name="image")
     head.bias.assign([mean / (tiles * scale)])
-    x = tf.keras.layers.AveragePooling2D(d, name="average")(inputs) if d > 1 else inputs
-    out = tf.keras.layers.Rescaling(scale, name="energy_scale")(body(x))
+    out = tf.keras.layers.Rescaling(scale, name="energy_scale")(body(_pixels(inputs, d, k)))
     return tf.keras.Model(inputs, out, name=preset.name)
 
 
@@ -159,9 +187,9 @@ def energy_map(model):
     """A model giving the EDNN's per-tile energies in eV (batch, H/(d f), W/(d f)): where the
     energy sits in the sheet (they sum to the prediction)."""
     body = model.get_layer("sheet_ednn")
-    x = model.input
-    if "average" in [layer.name for layer in model.layers]:
-        x = model.get_layer("average")(x)
+    names = [layer.name for layer in model.layers]
+    x = next((model.get_layer(n).output for n in ("average", "moments") if n in names),
+             model.input)  # what the body sees
     tiles = ednn.contributions(body)(x)[..., 0]
     return tf.keras.Model(model.input, model.get_layer("energy_scale")(tiles))
 
@@ -196,21 +224,23 @@ def _spacings(cells, shape):
     return (lengths / np.asarray(shape)).ravel()
 
 
-def reference_fit(data_dir):
-    """(per_pixel, intercept, residual spread): the least-squares fit of the training split's
-    cohesive energy to its image's pixel sum (E = per_pixel x sum + intercept, in eV), images
-    streamed. For one species the pixel sum counts atoms, so this is the per-atom reference
-    energy of atomistic models; the intercept is a per-cell constant (one cell area per
-    dataset), spread over the tiles like the mean."""
+def reference_fit(data_dir, downsample=1, moments=1):
+    """(weights, intercept, residual spread): the least-squares fit of the training split's
+    cohesive energy to the sums of its image's `pooled` moments (E = weights . sums +
+    intercept, in eV), images streamed. For one species and one moment the pixel sum counts
+    atoms, so this is the per-atom reference energy of atomistic models; K moments give one
+    reference energy per species for up to K species. The intercept is a per-cell constant
+    (one cell area per dataset), spread over the tiles like the mean."""
     sums, labels = [], []
     for x, y in pipeline.shard_examples(data_dir, LABEL, "train", features="image").batch(32):
-        sums.append(tf.reduce_sum(tf.cast(x, tf.float64), axis=[1, 2, 3]).numpy())
+        sums.append(pooled(x.numpy()[..., 0].astype(np.float64), downsample, moments).sum(
+            axis=(1, 2)))
         labels.append(y.numpy())
     sums, labels = np.concatenate(sums), np.concatenate(labels)
-    design = np.stack([sums, np.ones_like(sums)], axis=1)
-    (per_pixel, intercept), *_ = np.linalg.lstsq(design, labels, rcond=None)
-    spread = float(np.std(labels - design @ (per_pixel, intercept)))
-    return float(per_pixel), float(intercept), max(spread, 1e-3)
+    design = np.concatenate([sums, np.ones((len(sums), 1))], axis=1)
+    solution, *_ = np.linalg.lstsq(design, labels, rcond=None)
+    spread = float(np.std(labels - design @ solution))
+    return solution[:-1], float(solution[-1]), max(spread, 1e-3)
 
 
 def _check_dataset(preset, data_dir):
@@ -240,9 +270,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if not np.all(np.isfinite(label)):
         raise InputError(f"{data_dir} has {np.sum(~np.isfinite(label))} non-finite energies")
     mean, scale = float(label[~test].mean()), float(max(label[~test].std(), 1e-3))
-    per_pixel = 0.0
+    weights = None
     if preset.reference:
-        per_pixel, mean, scale = reference_fit(data_dir)
+        weights, mean, scale = reference_fit(data_dir, preset.downsample, preset.moments)
     shape = tuple(metadata["shape"])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
@@ -256,7 +286,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, rotate=False)
 
     start = time.perf_counter()
-    model, _ = train(lambda: build(preset, shape, mean, scale, per_pixel), data, config, dist,
+    model, _ = train(lambda: build(preset, shape, mean, scale, weights), data, config, dist,
                      transform=transform if preset.augment else None)
     result = {"preset": preset, "seconds": time.perf_counter() - start,
               "examples": int(data.cardinality()), "is_chief": dist.is_chief}
