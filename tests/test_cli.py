@@ -1,5 +1,6 @@
 """Every bin/ script follows the conventions of tfphys.cli: --help, one-line errors, exit codes."""
 
+import concurrent.futures
 import glob
 import os
 import re
@@ -15,6 +16,13 @@ SCRIPTS = sorted(glob.glob(os.path.join(ROOT, "bin", "*")))
 def _run(*args, timeout=300):
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+def _run_every_script(*args):
+    """(script, finished process) of every bin/ script run with `args`, two at a time (each
+    spends seconds importing TensorFlow on one core)."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return list(zip(SCRIPTS, pool.map(lambda script: _run(script, *args), SCRIPTS)))
 
 
 def _flag_help(help_text):
@@ -38,9 +46,8 @@ class BinScriptsTest(tf.test.TestCase):
         self.assertIn(os.path.join(ROOT, "bin", "check_env"), SCRIPTS)
 
     def test_help_explains_every_flag_and_exits_zero(self):
-        for script in SCRIPTS:
+        for script, proc in _run_every_script("--help"):
             with self.subTest(script=os.path.basename(script)):
-                proc = _run(script, "--help")
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 flags = _flag_help(proc.stdout)
                 self.assertNotEmpty(flags, proc.stdout)
@@ -48,9 +55,8 @@ class BinScriptsTest(tf.test.TestCase):
                     self.assertGreater(len(text.split()), 3, f"--{name} has no real help: {text!r}")
 
     def test_bad_flags_give_one_line_and_exit_two(self):
-        for script in SCRIPTS:
+        for script, proc in _run_every_script("--no_such_flag=1"):
             with self.subTest(script=os.path.basename(script)):
-                proc = _run(script, "--no_such_flag=1")
                 self.assertEqual(proc.returncode, 2)
                 self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
                 self.assertIn("no_such_flag", proc.stderr)
