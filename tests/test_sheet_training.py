@@ -89,8 +89,8 @@ class SheetTrainingTest(tf.test.TestCase):
         weights, fitted, spread = training.reference_fit(data, downsample=4)
         self.assertAllClose((weights[0] / 16, fitted), (slope, intercept), rtol=1e-6)  # 4x4 means
         self.assertAllClose(spread, np.std(label[~test] - slope * sums - intercept), rtol=1e-6)
-        preset = training.preset_with("ednn_hexagonal_quick", reference=True, epochs=1,
-                                      batch_size=3)
+        preset = training.preset_with("ednn_hexagonal_quick", reference=True, moments=1,
+                                      epochs=1, batch_size=3)
         model = training.build(preset, (256, 256), fitted, spread, weights)
         self.assertAllClose(model(image[..., None])[:, 0], slope * image.astype(
             np.float64).sum(axis=(1, 2)) + fitted, rtol=1e-5)  # it starts at the fit exactly

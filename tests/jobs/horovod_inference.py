@@ -23,8 +23,9 @@ np.savez(f"{sys.argv[1]}/rank{dist.rank}.npz",
          single=ednn.predict_tiled(model, x, max_tiles=200),
          direct=model(x).numpy())
 
-# a graphene sheet 4x the thesis's cell from an (untrained) sheet EDNN, built in slabs
-preset = sheet_training.PRESETS["ednn_hexagonal_quick"]
+# a graphene sheet 4x the thesis's cell from an (untrained) sheet EDNN, built in slabs (no
+# reference: its zeroed head would make the untrained energy a constant)
+preset = sheet_training.preset_with("ednn_hexagonal_quick", reference=False)
 tf.keras.utils.set_random_seed(4)
 sheet_model = sheet_training.build(preset, (256, 256), -600.0, 20.0)
 facts = {"settings": dataclasses.asdict(preset), "spacing": 0.049, "shape": [256, 256]}
