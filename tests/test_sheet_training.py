@@ -124,6 +124,11 @@ class SheetTrainingTest(tf.test.TestCase):
         model = training.build(preset, (256, 256), intercept, spread, weights)
         predicted = model(pictures[..., None]).numpy()[:, 0]
         self.assertAllClose(predicted, label, atol=0.05)
+        trained = [v.name for v in model.trainable_variables if "reference" in v.name]
+        self.assertEmpty(trained)  # fixed after the fit unless asked
+        self.assertLen([v for v in training.build(dataclasses.replace(
+            preset, train_reference=True), (256, 256), intercept, spread, weights)
+            .trainable_variables if "reference" in v.name], 1)
         # the code that feeds the body directly pools the same moments as the model's layers
         facts = {"preset": preset.name, "settings": dataclasses.asdict(preset),
                  "spacing": 0.05, "shape": [256, 256]}
