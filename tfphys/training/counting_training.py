@@ -125,7 +125,8 @@ def localization(grid, objects, focus, reach):
     (H/f, W/f, classes) goes to the nearest object of that class whose centre is within
     `reach` pixels of the tile's centre (the function `reach` gives it per counting set); an
     object is localized when the mass of its tiles rounds to 1. Mass split between neighbours,
-    pulled onto one of them or left on the background does not localize. `objects` (m, 3): class, row, col (class -1 pads)."""
+    pulled onto one of them or left on the background does not localize. `objects` (m, 3):
+    class, row, col (class -1 pads)."""
     objects = objects[objects[:, 0] >= 0]
     rows, cols = np.meshgrid(*(focus * (np.arange(n) + 0.5) for n in grid.shape[:2]),
                              indexing="ij")

@@ -98,8 +98,8 @@ class SheetEnergy:
                          - self.c) % (n // self.d) for n in self.shape]  # (tiles, size) per axis
         self._trial = None
 
-    def _pool(self, fine, moments=None):
-        return sheet_training.pooled(fine, self.d, moments or self.moments)
+    def _pool(self, fine):
+        return sheet_training.pooled(fine, self.d, self.moments)
 
     def _tiles(self, pooled, rows, cols):
         """Brain outputs for the tiles at the given tile rows x cols."""
@@ -120,14 +120,15 @@ class SheetEnergy:
         moved = self.atoms[[i]].copy()
         moved.positions[0] = position
         delta = images.image(moved, self.shape) - images.image(self.atoms[[i]], self.shape)
-        pooled = self._pool(self.fine + delta)  # moments are not additive: pooled afresh
-        changed = self._pool(delta, 1)[..., 0] != 0
+        fine = self.fine + delta
+        pooled = self._pool(fine)  # moments are not additive: pooled afresh
+        changed = sheet_training.pooled(delta, self.d)[..., 0] != 0
         rows = np.where(np.isin(self.windows[0], np.where(changed.any(axis=1))[0]).any(1))[0]
         cols = np.where(np.isin(self.windows[1], np.where(changed.any(axis=0))[0]).any(1))[0]
         grid = self.grid.copy()
         if len(rows) and len(cols):
             grid[np.ix_(rows, cols)] = self._tiles(pooled, rows, cols)
-        self._trial = (i, position, self.fine + delta, pooled, grid)
+        self._trial = (i, position, fine, pooled, grid)
         return self.scale * float(grid.sum())
 
     def commit(self):
