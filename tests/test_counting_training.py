@@ -2,6 +2,7 @@
 size and its density map sums to the count; a short run on generated shards scores per class,
 exports a model that reloads and predicts the same, and its density map sums to its count."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -111,6 +112,9 @@ class CountingTest(tf.test.TestCase):
                               timeout=300)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is a JPEG image; give PNG images", proc.stderr)
+        with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "
+                                    "'context': 8}, this run uses focus 8, context 4"):
+            training.train_preset(dataclasses.replace(preset, context=4), d, init=path)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))

@@ -114,6 +114,26 @@ class ResumeTest(tf.test.TestCase):
         self.assertNotEmpty(glob.glob(os.path.join(run, "checkpoints", "ckpt-*.index")))
         self.assertNotEmpty(glob.glob(os.path.join(run, "tensorboard", "train", "events*")))
 
+    def test_a_run_starts_from_an_exports_weights_and_refuses_another_shape(self):
+        config = dict(epochs=1, batch_size=64, verbose=0)
+        trained, _ = train(build, ising_data(), TrainConfig(learning_rate=1e-2, **config))
+        path = os.path.join(self.get_temp_dir(), "start")
+        export.export(trained, path, {"kind": "ednn"})
+        seen = []
+
+        class First(tf.keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                seen.append(self.model.get_weights())
+
+        train(build, ising_data(), TrainConfig(init=path, **config), callbacks=[First()])
+        self.assertNotAllClose(build().get_weights()[0], trained.get_weights()[0])
+        for began, want in zip(seen[0], trained.get_weights()):
+            self.assertAllEqual(began, want)
+        with self.assertRaisesRegex(InputError, f"--init {path} does not fit this model: .* is "
+                                    r"\[9, 288\], here \[25, 800\]"):
+            train(lambda: ednn.ednn(ednn.mlp_brain(1, 2), 1, 2), ising_data(),
+                  TrainConfig(init=path, **config))
+
     def test_cosine_decay_spans_the_whole_run(self):
         model, history = train(build, ising_data(), TrainConfig(
             epochs=2, batch_size=64, learning_rate=1e-3, decay="cosine", verbose=0))

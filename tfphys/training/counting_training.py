@@ -171,14 +171,31 @@ def localized_share(model, data_dir, focus, batch_size=16):
     return found / max(total, 1)
 
 
+def _check_start(path, preset, classes):
+    """InputError unless the export at `path` is a counting EDNN of `preset`'s tiles and
+    `classes`: weights of another focus or context can have the same shapes."""
+    facts = export.metadata(path)
+    if facts.get("kind") != "counting_ednn":
+        raise InputError(f"--init {path} is a {facts.get('kind')} export, not a counting EDNN")
+    tiles = {name: facts["settings"][name] for name in ("focus", "context")}
+    if tiles != {"focus": preset.focus, "context": preset.context}:
+        raise InputError(f"--init {path} was trained with {tiles}, this run uses focus "
+                         f"{preset.focus}, context {preset.context}; pass the same --focus/--context")
+    if facts["classes"] != classes:
+        raise InputError(f"--init {path} counts {facts['classes']}, this dataset {classes}")
+
+
 def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
-                 checkpoint_every=0, verbose=None):
+                 checkpoint_every=0, verbose=None, init=None):
     """Train `preset` on a counting dataset and score its test split; returns {"preset",
     "seconds", "examples", "is_chief", "classes"} and on the chief {"model", "figures"
-    [, "export"]}."""
+    [, "export"]}. `init`: a counting export to start from (fine-tuning, e.g. at 256 x 256
+    after training on 128 x 128 collages); its focus and context must be the preset's."""
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_counting --out DIR, or PNG + JSON)")
     examples, classes, channels, described = dataset(data_dir)
+    if init:
+        _check_start(init, preset, classes)
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
@@ -188,7 +205,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
                          decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
                          checkpoint_every=checkpoint_every, shuffle_buffer=4096,
                          target=("loss", preset.target_loss) if preset.target_loss else None,
-                         verbose=verbose)
+                         verbose=verbose, init=init)
 
     def rotations(ds, transform_seed):
         return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, translate=False,

@@ -56,6 +56,8 @@ class TrainConfig:
     seed: int = 0  # shuffle order and augmentation draws of every epoch
     shuffle_buffer: int = 1 << 20  # examples; the whole set when smaller
     verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
+    init: str = None  # an export whose weights the model starts from (fine-tuning); a run dir's
+    # checkpoint, when there is one, is restored over them
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -323,6 +325,19 @@ def steps_per_epoch(data, config, dist):
     return max(1, -(-per_rank // config.batch_size))
 
 
+def start_from(model, path, stored):
+    """Give `model` the weights `stored` of the export at `path` (InputError naming the first
+    weight whose shape differs: another architecture, class count or channel count)."""
+    if len(stored) != len(model.weights):
+        raise InputError(f"--init {path} holds {len(stored)} weights, this model {len(model.weights)}"
+                         ": it was trained with another architecture or preset")
+    for built, saved in zip(model.weights, stored):
+        if built.shape != saved.shape:
+            raise InputError(f"--init {path} does not fit this model: {saved.name} is "
+                             f"{saved.shape.as_list()}, here {built.shape.as_list()}")
+    model.set_weights([w.numpy() for w in stored])
+
+
 def train(build_model, data, config, distribution=None, validation=None, transform=None,
           callbacks=(), pictures=None, select=None):
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
@@ -346,6 +361,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     `pictures(model)` (see `Pictures`) adds images and histograms to TensorBoard each epoch.
     `select(model)` (lower is better) scores every epoch; the model returned then holds the
     weights of the best-scoring epoch (`KeepBest`), and `history.best_epoch` says which.
+    `config.init` names an export whose weights the built model starts from (`start_from`).
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
@@ -358,8 +374,11 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
         return rate
 
     rate = schedule(config.learning_rate)
+    initial = export.load(config.init).weights if config.init else None  # outside the scope
     with dist.scope():
         model = build_model()
+        if initial is not None:
+            start_from(model, config.init, initial)
         if hasattr(model, "make_optimizers"):
             # a model with its own train_step and optimizers (e.g. a critic and a generator):
             # it names them, they are wrapped for the placement and passed to its compile
