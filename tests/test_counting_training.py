@@ -113,7 +113,7 @@ class CountingTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is a JPEG image; give PNG images", proc.stderr)
         with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "
-                                    "'context': 8}, this run uses focus 8, context 4"):
+                                    "'context': 8}, this run uses {'focus': 8, 'context': 4}"):
             training.train_preset(dataclasses.replace(preset, context=4), d, init=path)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(

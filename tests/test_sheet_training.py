@@ -100,6 +100,14 @@ class SheetTrainingTest(tf.test.TestCase):
         cell = image[:1, ..., None]
         self.assertAllClose(loaded(cell), result["model"](cell), rtol=1e-5)
         self.assertAllClose(loaded(np.tile(cell, (1, 2, 2, 1))), 4 * loaded(cell), rtol=1e-4)
+        # --init goes on from the export (a vanishing rate leaves it where it was) ...
+        still = training.train_preset(dataclasses.replace(preset, learning_rate=1e-12), data,
+                                      init=path, verbose=0)["model"]
+        self.assertAllClose(still(cell), loaded(cell), rtol=1e-6)
+        # ... and refuses one whose channels or tiling differ
+        with self.assertRaisesRegex(InputError, "--init .* was trained with .*'moments': 1.*, "
+                                    "this run uses .*'moments': 3"):
+            training.train_preset(dataclasses.replace(preset, moments=3), data, init=path)
 
     def test_three_moments_give_one_reference_energy_per_species(self):
         # labels that are sums of per-species energies: V's pixel sum alone cannot fit them

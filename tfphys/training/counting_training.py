@@ -171,20 +171,6 @@ def localized_share(model, data_dir, focus, batch_size=16):
     return found / max(total, 1)
 
 
-def _check_start(path, preset, classes):
-    """InputError unless the export at `path` is a counting EDNN of `preset`'s tiles and
-    `classes`: weights of another focus or context can have the same shapes."""
-    facts = export.metadata(path)
-    if facts.get("kind") != "counting_ednn":
-        raise InputError(f"--init {path} is a {facts.get('kind')} export, not a counting EDNN")
-    tiles = {name: facts["settings"][name] for name in ("focus", "context")}
-    if tiles != {"focus": preset.focus, "context": preset.context}:
-        raise InputError(f"--init {path} was trained with {tiles}, this run uses focus "
-                         f"{preset.focus}, context {preset.context}; pass the same --focus/--context")
-    if facts["classes"] != classes:
-        raise InputError(f"--init {path} counts {facts['classes']}, this dataset {classes}")
-
-
 def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
                  checkpoint_every=0, verbose=None, init=None):
     """Train `preset` on a counting dataset and score its test split; returns {"preset",
@@ -194,8 +180,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_counting --out DIR, or PNG + JSON)")
     examples, classes, channels, described = dataset(data_dir)
-    if init:
-        _check_start(init, preset, classes)
+    if init and export.check_start(init, "counting_ednn", focus=preset.focus,
+                                   context=preset.context)["classes"] != classes:
+        raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)

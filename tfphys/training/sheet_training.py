@@ -272,15 +272,20 @@ def _check_dataset(preset, data_dir):
 
 
 def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
-                 checkpoint_every=0, verbose=None):
+                 checkpoint_every=0, verbose=None, init=None):
     """Train `preset` on a sheet dataset and score its test split; returns {"preset",
-    "seconds", "examples", "is_chief"} and on the chief {"model", "figures"[, "export"]}."""
+    "seconds", "examples", "is_chief"} and on the chief {"model", "figures"[, "export"]}.
+    `init`: a sheet export of the same model, tiling and channels to start from (its fitted
+    reference included: training goes on from where it stopped)."""
     if preset.reference and preset.model != "ednn":
         raise InputError("--reference is a per-tile path of the EDNN; the CNN presets have no "
                          "tiles: drop --reference")
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_sheets --kind KIND --out DIR)")
     metadata = _check_dataset(preset, data_dir)
+    if init:
+        export.check_start(init, "sheet_energy", **{name: getattr(preset, name) for name in (
+            "model", "focus", "context", "downsample", "reference", "moments")})
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     label, area, test, cells = _labels(data_dir)
     if not np.all(np.isfinite(label)):
@@ -296,7 +301,8 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
                          decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
-                         checkpoint_every=checkpoint_every, shuffle_buffer=4096, verbose=verbose)
+                         checkpoint_every=checkpoint_every, shuffle_buffer=4096, verbose=verbose,
+                         init=init)
 
     def transform(ds, transform_seed):
         return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, rotate=False)
