@@ -1,9 +1,9 @@
 """Counting on images larger than trained on (the paper: 1920 x 1080 scenes from a 256 x 256 model):
 test images of the model's set at --size (default 1024 x 1024; 1920x1080 is the paper's frame)
 with L_max scaled by the area, so the object density matches the training set: MNIST collages of
-the test digits only, or fresh procedural RGB scenes (square sizes); prints per class the share of
-exact rounded counts, the median |error| and the mean (signed) error, and the share of objects
-localized (`counting_training.localization`), at 256 x 256 and at --size, with the time per image.
+the test digits only (`--digits train`: of the training digits), or fresh procedural RGB scenes
+(square sizes); prints per class the share of exact rounded counts, the median |error| and the
+mean (signed) error, and the share of objects localized (`counting_training.localization`), at 256 x 256 and at --size, with the time per image.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
@@ -26,13 +26,16 @@ flags.DEFINE_enum("dataset", "mnist1", list(collages.DATASETS) + list(scenes.DAT
 flags.DEFINE_string("size", "1024", "Side or WIDTHxHEIGHT of the large test images.")
 flags.DEFINE_integer("count", 20, "Test images per size.", lower_bound=1)
 flags.DEFINE_integer("seed", 11, "Seed of the test collages.")
+flags.DEFINE_enum("digits", "test", ["test", "train"], "Compose MNIST collages of the held-out "
+                  "digits (the score) or of the training digits (how much of the error is "
+                  "generalization to unseen handwriting).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
 
 def test_images(spec):
     """A function (scaled set, (height, width)) -> `collages.assemble`d test images of `spec`:
-    fresh scenes (square sides), or collages of the test digits (pools made once)."""
+    fresh scenes (square sides), or collages of the `--digits` split (pools made once)."""
     if isinstance(spec, scenes.SceneSet):
         if len(set(collages.shape(FLAGS.size))) != 1:
             raise SystemExit(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
@@ -40,8 +43,9 @@ def test_images(spec):
                                                      test_fraction=1.0, size=shape[0])
     images, labels, _ = mnist.digits()
     pool = collages.pools(images, labels, spec.classes)
+    share = 1.0 if FLAGS.digits == "test" else 0.0
     return lambda scaled, shape: collages.examples(scaled, FLAGS.count, FLAGS.seed, pool,
-                                                   test_fraction=1.0, size=shape)
+                                                   test_fraction=share, size=shape)
 
 
 def main(argv):
