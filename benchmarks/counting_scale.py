@@ -3,7 +3,8 @@ test images of the model's set at --size (default 1024 x 1024; 1920x1080 is the 
 with L_max scaled by the area, so the object density matches the training set: MNIST collages of
 the test digits only (`--digits train`: of the training digits), or fresh procedural RGB scenes
 (square sizes); prints per class the share of exact rounded counts, the median |error| and the
-mean (signed) error, and the share of objects localized (`counting_training.localization`), at 256 x 256 and at --size, with the time per image.
+mean (signed) error, and the share of objects localized (`counting_training.localization`), at
+256 x 256 and at --size, with the time per image.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;

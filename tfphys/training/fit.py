@@ -329,8 +329,8 @@ def start_from(model, path, stored):
     """Give `model` the weights `stored` of the export at `path` (InputError naming the first
     weight whose shape differs: another architecture, class count or channel count)."""
     if len(stored) != len(model.weights):
-        raise InputError(f"--init {path} holds {len(stored)} weights, this model {len(model.weights)}"
-                         ": it was trained with another architecture or preset")
+        raise InputError(f"--init {path} holds {len(stored)} weights, this model "
+                         f"{len(model.weights)}: it was trained with another architecture")
     for built, saved in zip(model.weights, stored):
         if built.shape != saved.shape:
             raise InputError(f"--init {path} does not fit this model: {saved.name} is "
