@@ -100,10 +100,13 @@ class SheetTrainingTest(tf.test.TestCase):
         cell = image[:1, ..., None]
         self.assertAllClose(loaded(cell), result["model"](cell), rtol=1e-5)
         self.assertAllClose(loaded(np.tile(cell, (1, 2, 2, 1))), 4 * loaded(cell), rtol=1e-4)
-        # --init goes on from the export (a vanishing rate leaves it where it was) ...
-        still = training.train_preset(dataclasses.replace(preset, learning_rate=1e-12), data,
-                                      init=path, verbose=0)["model"]
-        self.assertAllClose(still(cell), loaded(cell), rtol=1e-6)
+        # --init goes on from the export (a vanishing rate leaves it where it was), on its own
+        # data or on another set whose energies spread otherwise ...
+        other = _dataset(os.path.join(self.get_temp_dir(), "other"), 7)
+        for where in (data, other):
+            still = training.train_preset(dataclasses.replace(preset, learning_rate=1e-12),
+                                          where, init=path, verbose=0)["model"]
+            self.assertAllClose(still(cell), loaded(cell), rtol=1e-6)
         # ... and refuses one whose channels or tiling differ
         with self.assertRaisesRegex(InputError, "--init .* was trained with .*'moments': 1.*, "
                                     "this run uses .*'moments': 3"):

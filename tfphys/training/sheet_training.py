@@ -292,7 +292,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         raise InputError(f"{data_dir} has {np.sum(~np.isfinite(label))} non-finite energies")
     mean, scale = float(label[~test].mean()), float(max(label[~test].std(), 1e-3))
     weights = None
-    if preset.reference:
+    if init:  # the export's output scale (its weights, reference included, replace the rest)
+        scale = float(export.load(init).get_layer("energy_scale").scale)
+    elif preset.reference:
         weights, mean, scale = reference_fit(data_dir, preset.downsample, preset.moments)
     shape = tuple(metadata["shape"])
     dist = Distribution(gpus, horovod)
