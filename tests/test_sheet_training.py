@@ -7,6 +7,7 @@ refusals."""
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -111,6 +112,17 @@ class SheetTrainingTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "--init .* was trained with .*'moments': 1.*, "
                                     "this run uses .*'moments': 3"):
             training.train_preset(dataclasses.replace(preset, moments=3), data, init=path)
+        older = os.path.join(self.get_temp_dir(), "older")  # made before `moments` existed
+        shutil.copytree(path, older)
+        facts = export.metadata(older)
+        del facts["settings"]["moments"]
+        with open(os.path.join(older, export.MARKER), "w") as handle:
+            json.dump(facts, handle)
+        with self.assertRaisesRegex(InputError, "'moments': 1.*this run uses .*'moments': 3"):
+            training.train_preset(dataclasses.replace(preset, moments=3), data, init=older)
+        still = training.train_preset(dataclasses.replace(preset, learning_rate=1e-12), data,
+                                      init=older, verbose=0)["model"]  # its absent key meant 1
+        self.assertAllClose(still(cell), loaded(cell), rtol=1e-6)
 
     def test_three_moments_give_one_reference_energy_per_species(self):
         # labels that are sums of per-species energies: V's pixel sum alone cannot fit them

@@ -86,14 +86,16 @@ def metadata(path):
     return outputs.read_marker(marker, FORMAT, "re-export the model")
 
 
-def check_start(path, kind, **settings):
+def check_start(path, kind, absent=None, **settings):
     """InputError unless the export at `path` (a run's `--init`) is of `kind` and was trained
     with these `settings` (tiling and input choices under which other weights can have the
-    same shapes: focus, context, ...); returns its metadata."""
+    same shapes: focus, context, ...); returns its metadata. `absent`: what a setting an older
+    export does not store meant (its default then)."""
     facts = metadata(path)
     if facts.get("kind") != kind:
         raise InputError(f"--init {path} is a {facts.get('kind')} export; this run needs a {kind}")
-    stored = {name: facts.get("settings", {}).get(name) for name in settings}
+    absent = absent or {}
+    stored = {name: facts.get("settings", {}).get(name, absent.get(name)) for name in settings}
     if stored != settings:
         raise InputError(f"--init {path} was trained with {stored}, this run uses {settings}; "
                          "pass the same settings")

@@ -100,6 +100,8 @@ def _presets():
 
 
 PRESETS = _presets()
+# what a setting added after an export was made meant then: its default (moments came later)
+_ABSENT = {f.name: f.default for f in dataclasses.fields(SheetPreset)}
 OVERRIDES = ("focus", "context", "downsample", "augment", "reference", "moments",
              "train_reference", "optimizer", "learning_rate", "batch_size", "epochs", "decay")
 MOMENT_SCALE = 6.0  # carbon's Z: the higher moments' peaks stay near the first's
@@ -284,8 +286,9 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         raise InputError("give --data DIR (bin/generate_sheets --kind KIND --out DIR)")
     metadata = _check_dataset(preset, data_dir)
     if init:
-        export.check_start(init, "sheet_energy", **{name: getattr(preset, name) for name in (
-            "model", "focus", "context", "downsample", "reference", "moments")})
+        export.check_start(init, "sheet_energy", absent=_ABSENT, **{
+            name: getattr(preset, name) for name in (
+                "model", "focus", "context", "downsample", "reference", "moments")})
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     label, area, test, cells = _labels(data_dir)
     if not np.all(np.isfinite(label)):
