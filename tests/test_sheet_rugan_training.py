@@ -55,7 +55,11 @@ class SheetRuganTrainingTest(tf.test.TestCase):
                                                                batch_size=4), d,
                                     export_dir=ednn, verbose=0)
         path = os.path.join(self.get_temp_dir(), "generator")
-        preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=4, filters=4)
+        # one critic step per generator step: this test is about scoring, exports and the
+        # command line, and every critic step is traced into the train step's graph (about
+        # three minutes of this test went to tracing five; the distributed tests run several)
+        preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=4, filters=4,
+                                      critic_steps=1)
         result = training.train_sheet_rugan(preset, d, energy_model=ednn, export_dir=path,
                                             verbose=0, count=3)
         self.assertEqual(result["examples"], 6)
@@ -108,7 +112,7 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.assertAllClose(per_atom, 1000 * energy / atoms)
         path = os.path.join(self.get_temp_dir(), "per_atom")
         preset = training.preset_with("rugan_hexagonal_quick", epochs=1, batch_size=4, filters=4,
-                                      quantity="per_atom")
+                                      critic_steps=1, quantity="per_atom")
         result = training.train_sheet_rugan(preset, d, energy_model=ednn, export_dir=path,
                                             verbose=0, count=3)
         facts = export.metadata(path)
