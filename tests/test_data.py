@@ -219,6 +219,21 @@ class GenerateSpinsTest(tf.test.TestCase):
             self.assertAllEqual(a[key], b[key])
         self.assertAllEqual(np.bincount(a["label"]), np.full(63, 12))  # flat over 63 classes
 
+    def test_a_larger_count_grows_the_dataset_a_fresh_run_would_make(self):
+        args = ["--model=ising", "--L=4", "--sampler=uniform", "--shard_size=150"]
+        fresh, grown = self.get_temp_dir() + "/fresh", self.get_temp_dir() + "/grown"
+        self.assertEqual(self._run(*args, "--count=700", f"--out={fresh}").returncode, 0)
+        self.assertEqual(self._run(*args, "--count=500", f"--out={grown}").returncode, 0)
+        proc = self._run(*args, "--count=700", f"--out={grown}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("(250 new", proc.stdout)  # the old last shard (50 -> 150) and 100 more
+        a, b = shards.load(fresh), shards.load(grown)
+        for key in a:
+            self.assertAllEqual(a[key], b[key])
+        proc = self._run(*args, "--count=600", f"--out={grown}")  # shrinking would mix two sets
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("made with other settings", proc.stderr.strip().splitlines()[-1])
+
     def test_a_rerun_remakes_missing_and_corrupt_shards_identically(self):
         args = ["--model=ising", "--L=4", "--sampler=uniform", "--count=500", "--shard_size=150"]
         full, healed = self.get_temp_dir() + "/ref", self.get_temp_dir() + "/heal"

@@ -7,8 +7,9 @@ metadata. Shards and the manifest are written to a temporary name and renamed, s
 leaves a half-written file under a real name; the manifest is rewritten after every shard.
 
 Reopening a dataset heals it: every listed shard is checked against its SHA-256, and shards
-that are missing or corrupt are listed by `todo` with the ones never written, so a generator
-that makes shard k from a seed of its own remakes them identically. Temporaries left by a
+that are missing or corrupt are planned again with the ones never written, so a generator
+that makes shard k from a seed of its own remakes them identically; for the same reason a
+rerun may raise the metadata's "count", which grows the dataset. Temporaries left by a
 killed writer are removed. Manifest entries must be shard-NNNNN.npz names inside the folder.
 """
 
@@ -44,10 +45,10 @@ def _intact(directory, entry):
 
 class ShardWriter:
     """Write shard k of `directory` with `write(k, **fields)`; reopening a directory keeps its
-    intact shards, and `todo(n)` lists the shards of 0..n-1 still to (re)make.
+    intact shards, and `plan(total, shard_size)` lists the shards still to (re)make.
 
     `metadata` describes the generator; reopening with different metadata is an error (it
-    would mix two datasets). A folder holding anything but a tfphys dataset is refused.
+    would mix two datasets), except a larger "count", which grows it. A folder holding anything but a tfphys dataset is refused.
     """
 
     def __init__(self, directory, metadata):
@@ -56,9 +57,11 @@ class ShardWriter:
         metadata = json.loads(json.dumps(metadata))  # normalise tuples etc. for comparison
         if os.path.exists(os.path.join(directory, MANIFEST)):
             self.manifest = read_manifest(directory)
-            if self.manifest["metadata"] != metadata:
+            stored = self.manifest["metadata"]
+            if not _same_or_grown(stored, metadata):
                 raise InputError(f"{directory} holds a dataset made with other settings "
-                                 f"({self.manifest['metadata']}); choose another output directory")
+                                 f"({stored}); choose another output directory")
+            self.manifest["metadata"] = metadata
         else:
             self.manifest = {"format": FORMAT, "metadata": metadata, "fields": None, "shards": [],
                              "count": 0}
@@ -75,16 +78,14 @@ class ShardWriter:
     def n_shards(self):
         return len(self.manifest["shards"])
 
-    def todo(self, n_shards):
-        """Indices k < n_shards whose shard is missing, corrupt or not yet written."""
-        done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)) for e in self.manifest["shards"]}
-        return [k for k in range(n_shards) if k not in done]
-
     def plan(self, total, shard_size):
         """(k, examples) of every shard still to make for `total` examples in shards of
-        `shard_size` (the last one holds the remainder)."""
-        return [(k, min(shard_size, total - k * shard_size))
-                for k in self.todo(-(-total // shard_size))]
+        `shard_size` (the last one holds the remainder): missing, corrupt, never written, or
+        of another length (a grown dataset's old last shard)."""
+        done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)): e["count"]
+                for e in self.manifest["shards"]}
+        sizes = [(k, min(shard_size, total - k * shard_size)) for k in range(-(-total // shard_size))]
+        return [(k, n) for k, n in sizes if done.get(k) != n]
 
     def write(self, index, **fields):
         """Write shard `index` from equal-length arrays; returns its file name."""
@@ -112,6 +113,16 @@ class ShardWriter:
         text = json.dumps(self.manifest, indent=1).encode()
         outputs.atomic_write(os.path.join(self.directory, MANIFEST), lambda handle: handle.write(text))
         return name
+
+
+def _same_or_grown(stored, metadata):
+    """Whether `metadata` is the stored dataset's, or the same with a larger "count": every
+    generator seeds shard k by (seed, k), so more shards give what a fresh run at that count
+    would make (`plan` remakes the old last shard when its length changes)."""
+    rest = lambda m: {k: v for k, v in m.items() if k != "count"}  # noqa: E731
+    return rest(stored) == rest(metadata) and (metadata.get("count") == stored.get("count") or (
+        isinstance(metadata.get("count"), int) and isinstance(stored.get("count"), int)
+        and metadata["count"] > stored["count"]))
 
 
 def read_manifest(directory):
