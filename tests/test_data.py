@@ -232,7 +232,8 @@ class GenerateSpinsTest(tf.test.TestCase):
             self.assertAllEqual(a[key], b[key])
         proc = self._run(*args, "--count=600", f"--out={grown}")  # shrinking would mix two sets
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("made with other settings", proc.stderr.strip().splitlines()[-1])
+        self.assertIn("(count 700: a rerun may raise --count, not lower it)",
+                      proc.stderr.strip().splitlines()[-1])
 
     def test_a_rerun_remakes_missing_and_corrupt_shards_identically(self):
         args = ["--model=ising", "--L=4", "--sampler=uniform", "--count=500", "--shard_size=150"]

@@ -59,8 +59,11 @@ class ShardWriter:
             self.manifest = read_manifest(directory)
             stored = self.manifest["metadata"]
             if not _same_or_grown(stored, metadata):
+                shrunk = _same_or_grown(metadata, stored)  # only a smaller count
                 raise InputError(f"{directory} holds a dataset made with other settings "
-                                 f"({stored}); choose another output directory")
+                                 + (f"(count {stored['count']}: a rerun may raise --count, not "
+                                    "lower it)" if shrunk else f"({stored})")
+                                 + "; choose another output directory")
             self.manifest["metadata"] = metadata
         else:
             self.manifest = {"format": FORMAT, "metadata": metadata, "fields": None, "shards": [],
@@ -84,7 +87,8 @@ class ShardWriter:
         of another length (a grown dataset's old last shard)."""
         done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)): e["count"]
                 for e in self.manifest["shards"]}
-        sizes = [(k, min(shard_size, total - k * shard_size)) for k in range(-(-total // shard_size))]
+        sizes = [(k, min(shard_size, total - k * shard_size))
+                 for k in range(-(-total // shard_size))]
         return [(k, n) for k, n in sizes if done.get(k) != n]
 
     def write(self, index, **fields):
