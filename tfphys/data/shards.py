@@ -48,7 +48,8 @@ class ShardWriter:
     intact shards, and `plan(total, shard_size)` lists the shards still to (re)make.
 
     `metadata` describes the generator; reopening with different metadata is an error (it
-    would mix two datasets), except a larger "count", which grows it. A folder holding anything but a tfphys dataset is refused.
+    would mix two datasets), except a larger "count", which grows it. A folder holding
+    anything but a tfphys dataset is refused.
     """
 
     def __init__(self, directory, metadata):
@@ -58,12 +59,12 @@ class ShardWriter:
         if os.path.exists(os.path.join(directory, MANIFEST)):
             self.manifest = read_manifest(directory)
             stored = self.manifest["metadata"]
-            if not _same_or_grown(stored, metadata):
-                shrunk = _same_or_grown(metadata, stored)  # only a smaller count
-                raise InputError(f"{directory} holds a dataset made with other settings "
-                                 + (f"(count {stored['count']}: a rerun may raise --count, not "
-                                    "lower it)" if shrunk else f"({stored})")
-                                 + "; choose another output directory")
+            counts = _counts(stored, metadata) if stored != metadata else (0, 0)
+            if counts is None or counts[1] < counts[0]:
+                why = (f"({stored})" if counts is None else
+                       f"(count {counts[0]}: a rerun may raise --count, not lower it)")
+                raise InputError(f"{directory} holds a dataset made with other settings {why}; "
+                                 "choose another output directory")
             self.manifest["metadata"] = metadata
         else:
             self.manifest = {"format": FORMAT, "metadata": metadata, "fields": None, "shards": [],
@@ -119,14 +120,13 @@ class ShardWriter:
         return name
 
 
-def _same_or_grown(stored, metadata):
-    """Whether `metadata` is the stored dataset's, or the same with a larger "count": every
-    generator seeds shard k by (seed, k), so more shards give what a fresh run at that count
-    would make (`plan` remakes the old last shard when its length changes)."""
-    rest = lambda m: {k: v for k, v in m.items() if k != "count"}  # noqa: E731
-    return rest(stored) == rest(metadata) and (metadata.get("count") == stored.get("count") or (
-        isinstance(metadata.get("count"), int) and isinstance(stored.get("count"), int)
-        and metadata["count"] > stored["count"]))
+def _counts(stored, metadata):
+    """(stored, new) "count" when the two differ in nothing else, else None. A larger count
+    grows the dataset: every generator seeds shard k by (seed, k), so more shards give what a
+    fresh run at that count would make (`plan` remakes the old last shard at its new length)."""
+    rest = [{k: v for k, v in m.items() if k != "count"} for m in (stored, metadata)]
+    counts = stored.get("count"), metadata.get("count")
+    return counts if rest[0] == rest[1] and all(isinstance(c, int) for c in counts) else None
 
 
 def read_manifest(directory):
