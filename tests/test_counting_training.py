@@ -120,3 +120,14 @@ class CountingTest(tf.test.TestCase):
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))
         with self.assertRaisesRegex(InputError, "is not a counting dataset"):
             training.train_preset(preset, other)
+
+    def test_rotation_is_refused_where_it_turns_one_class_into_another(self):
+        d = os.path.join(self.get_temp_dir(), "mnist10")
+        spec = collages.DATASETS["mnist10"]
+        images, labels, _ = mnist.digits()
+        shards.ShardWriter(d, {"dataset": "mnist10", "classes": list(range(10)), "count": 3}) \
+            .write(0, **collages.examples(spec, 3, 0, collages.pools(images, labels,
+                                                                     spec.classes), 0.3))
+        preset = training.preset_with("counting_quick", epochs=1, batch_size=2, rotate=True)
+        with self.assertRaisesRegex(InputError, "--rotate turns a 6 into a 9 .* train without"):
+            training.train_preset(preset, d, verbose=0)

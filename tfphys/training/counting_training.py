@@ -58,6 +58,9 @@ def _presets():
 
 
 PRESETS = _presets()
+# Classes that a quarter or half turn maps onto each other: rotating the whole image keeps its
+# counts only when no rotated object looks like another class (a 6 turned 180 degrees is a 9).
+ROTATION_PAIRS = (("6", "9"),)
 OVERRIDES = ("focus", "context", "rotate", "optimizer", "learning_rate", "batch_size",
              "epochs", "decay", "target_loss")
 
@@ -180,6 +183,10 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_counting --out DIR, or PNG + JSON)")
     examples, classes, channels, described = dataset(data_dir)
+    for pair in ROTATION_PAIRS:
+        if preset.rotate and set(pair) <= set(classes):
+            raise InputError(f"--rotate turns a {pair[0]} into a {pair[1]} (180 degrees) and "
+                             f"{data_dir} counts both; train without --rotate")
     if init and export.check_start(init, "counting_ednn", focus=preset.focus,
                                    context=preset.context)["classes"] != classes:
         raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
