@@ -34,6 +34,17 @@ def hand_made_counter(focus, context, mass):
     return ednn.ednn(brain, focus, context, padding="zeros")
 
 
+def mnist_shards(directory, name, count):
+    """`directory` holding `count` collages of the MNIST counting set `name` in one shard (30 %
+    test), stored as bin/generate_counting stores them."""
+    spec = collages.DATASETS[name]
+    images, labels, _ = mnist.digits()
+    shards.ShardWriter(directory, {"dataset": name, "classes": list(spec.classes),
+                                   "count": count}).write(
+        0, **collages.examples(spec, count, 0, collages.pools(images, labels, spec.classes), 0.3))
+    return directory
+
+
 class CountingTest(tf.test.TestCase):
     def test_hand_made_tile_network_counts_exactly(self):
         square = np.zeros((4, 12, 12), np.uint8)
@@ -74,12 +85,7 @@ class CountingTest(tf.test.TestCase):
         self.assertEqual(training.localization(grid, duck, 8, training.reach("rd1", 8)), (1, 1))
 
     def test_short_run_scores_exports_and_maps_density(self):
-        d = os.path.join(self.get_temp_dir(), "mnist2")
-        spec = collages.DATASETS["mnist2"]
-        images, labels, _ = mnist.digits()
-        writer = shards.ShardWriter(d, {"dataset": "mnist2", "classes": [4, 8], "count": 21})
-        writer.write(0, **collages.examples(spec, 21, 0, collages.pools(images, labels,
-                                                                         spec.classes), 0.3))
+        d = mnist_shards(os.path.join(self.get_temp_dir(), "mnist2"), "mnist2", 21)
         path = os.path.join(self.get_temp_dir(), "model")
         preset = training.preset_with("counting_quick", epochs=2, batch_size=4, rotate=True)
         result = training.train_preset(preset, d, export_dir=path, verbose=0)
@@ -122,12 +128,7 @@ class CountingTest(tf.test.TestCase):
             training.train_preset(preset, other)
 
     def test_rotation_is_refused_where_it_turns_one_class_into_another(self):
-        d = os.path.join(self.get_temp_dir(), "mnist10")
-        spec = collages.DATASETS["mnist10"]
-        images, labels, _ = mnist.digits()
-        shards.ShardWriter(d, {"dataset": "mnist10", "classes": list(range(10)), "count": 3}) \
-            .write(0, **collages.examples(spec, 3, 0, collages.pools(images, labels,
-                                                                     spec.classes), 0.3))
+        d = mnist_shards(os.path.join(self.get_temp_dir(), "mnist10"), "mnist10", 3)
         preset = training.preset_with("counting_quick", epochs=1, batch_size=2, rotate=True)
         with self.assertRaisesRegex(InputError, "--rotate turns a 6 into a 9 .* train without"):
             training.train_preset(preset, d, verbose=0)
