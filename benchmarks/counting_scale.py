@@ -61,9 +61,8 @@ def main(argv):
     classes = [str(c) for c in spec.classes]
     reach = counting_training.reach(FLAGS.dataset, focus)
     draw = test_images(spec)
-    for size in (collages.SIZE, FLAGS.size):
-        height, width = collages.shape(size)
-        scaled = collages.at_size(spec, size)
+    for height, width in dict.fromkeys(map(collages.shape, (collages.SIZE, FLAGS.size))):
+        scaled = collages.at_size(spec, (height, width))
         made = draw(scaled, (height, width))
         images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
