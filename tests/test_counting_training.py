@@ -73,6 +73,16 @@ class CountingTest(tf.test.TestCase):
         pulled[0, 0, 0], pulled[0, 2, 0] = 1.0, 1.0
         self.assertEqual(training.localization(pulled, pair, 8, DIGITS), (2, 2))
 
+    def test_figures_score_rounded_counts_per_class_and_the_mse(self):
+        predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0]])
+        true = np.array([[1.0, 2.0], [1.0, 4.0], [2.0, 1.0]])
+        figures = training.figures(predicted, true, ["4", "8"])
+        self.assertEqual(figures["examples"], 3)
+        self.assertAllClose([figures["accuracy_4"], figures["accuracy_8"]], [1.0, 1 / 3])
+        self.assertAllClose([figures["median_abs_error_4"], figures["median_abs_error_8"]],
+                            [0.4, 0.6])
+        self.assertAllClose(figures["mse"], (0.16 + 0.16 + 0.36 + 1.0) / 6)
+
     def test_a_large_ducks_mass_is_localized_within_the_scenes_reach(self):
         # one object of the largest radius: its mass spread evenly over the tiles within it
         centres = 8 * (np.arange(10) + 0.5)

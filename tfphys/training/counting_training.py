@@ -114,9 +114,11 @@ def predict(model, examples, batch_size=16):
 
 
 def figures(predicted, true, classes):
-    """Per class: accuracy (rounded count exact) and median |error|."""
+    """Per class: accuracy (rounded count exact) and median |error|; and the mean squared error
+    over all classes, the training loss's measure (a test mse far above the last training loss
+    means the collages are being memorized: more collages, not more epochs)."""
     exact = np.rint(predicted) == true
-    out = {"examples": int(len(true))}
+    out = {"examples": int(len(true)), "mse": float(np.mean(np.square(predicted - true)))}
     for k, name in enumerate(classes):
         out[f"accuracy_{name}"] = float(exact[:, k].mean())
         out[f"median_abs_error_{name}"] = float(np.median(np.abs(predicted[:, k] - true[:, k])))
