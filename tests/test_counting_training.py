@@ -73,6 +73,27 @@ class CountingTest(tf.test.TestCase):
         pulled[0, 0, 0], pulled[0, 2, 0] = 1.0, 1.0
         self.assertEqual(training.localization(pulled, pair, 8, DIGITS), (2, 2))
 
+    def test_shift_averaged_count_is_translation_invariant_and_exact_where_the_plain_is(self):
+        rng = np.random.default_rng(0)
+        model = training.build(training.preset_with("counting_quick"), 1, 2)  # random weights
+        images = np.zeros((3, 61, 70, 1), np.float32)  # sides not multiples of f = 8
+        images[:, 20:34, 24:40] = rng.integers(0, 256, (3, 14, 16, 1))
+        moved = np.roll(images, (2, 4), axis=(1, 2))  # by f / 4 down, f / 2 right
+        plain = training.count(model, images, 8)
+        self.assertAllClose(plain, model(np.pad(images, ((0, 0), (0, 3), (0, 2), (0, 0)))))
+        self.assertNotAllClose(plain, training.count(model, moved, 8), atol=1e-4)
+        self.assertAllClose(training.count(model, images, 8, shifts=4),
+                            training.count(model, moved, 8, shifts=4), atol=1e-4)
+        square = np.zeros((2, 40, 40, 1), np.float32)
+        square[:, 5:15, 9:19] = 200
+        counter = sliding(hand_made_counter(8, 8, 100 * 200.0))
+        for shifts in (1, 2, 8):
+            self.assertAllClose(training.count(counter, square, 8, shifts, batch_size=1),
+                                np.ones((2, 1)), atol=1e-4)
+        for bad in (0, 3):
+            with self.assertRaisesRegex(InputError, "shifts must divide the focus f = 8"):
+                training.count(counter, square, 8, bad)
+
     def test_figures_score_rounded_counts_per_class_and_the_mse(self):
         predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0]])
         true = np.array([[1.0, 2.0], [1.0, 4.0], [2.0, 1.0]])
@@ -109,25 +130,27 @@ class CountingTest(tf.test.TestCase):
         grid = training.density(loaded)(x)
         self.assertEqual(grid.shape, (2, 8, 6, 2))
         self.assertAllClose(tf.reduce_sum(grid, [1, 2]), loaded(x), rtol=1e-5, atol=1e-4)
-        # bin/count: any size (61 x 45 is zero-padded to 64 x 48), density maps, bad files
+        # bin/count: any size (61 x 45 is zero-padded), shift-averaged, density maps, bad input
         picture = np.random.default_rng(1).integers(0, 256, (45, 61)).astype(np.uint8)
         png, jpeg = (os.path.join(self.get_temp_dir(), f"odd.{e}") for e in ("png", "jpg"))
         Image.fromarray(picture).save(png)
         Image.fromarray(picture).save(jpeg)
         plots = os.path.join(self.get_temp_dir(), "maps")
         script = [sys.executable, os.path.join(ROOT, "bin", "count"), f"--model={path}"]
-        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}"],
+        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}", "--shifts=2"],
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        padded = np.zeros((1, 48, 64, 1), np.float32)
-        padded[0, :45, :61, 0] = picture
-        want = loaded(padded).numpy()[0]
+        want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8, 2)[0]
         self.assertIn(f'(61x45): {{"4": {round(float(want[0]), 3)}', proc.stdout)
         self.assertTrue(os.path.exists(os.path.join(plots, "odd_density.png")))
         proc = subprocess.run(script + [f"--images={jpeg}"], capture_output=True, text=True,
                               timeout=300)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is a JPEG image; give PNG images", proc.stderr)
+        proc = subprocess.run(script + [f"--images={png}", "--shifts=3"], capture_output=True,
+                              text=True, timeout=300)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("count: error: shifts must divide the focus f = 8 (1, 2, 4, 8)", proc.stderr)
         with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "
                                     "'context': 8}, this run uses {'focus': 8, 'context': 4}"):
             training.train_preset(dataclasses.replace(preset, context=4), d, init=path)

@@ -113,6 +113,32 @@ def predict(model, examples, batch_size=16):
     return np.concatenate(found), np.concatenate(true)
 
 
+def offsets(focus, shifts):
+    """The pixel offsets 0, f / shifts, ... < f of the shift-averaged count; shifts must divide f."""
+    if shifts < 1 or focus % shifts:
+        raise InputError(f"shifts must divide the focus f = {focus} "
+                         f"({', '.join(str(s) for s in range(1, focus + 1) if focus % s == 0)})")
+    return range(0, focus, focus // shifts)
+
+
+def count(model, images, focus, shifts=1, batch_size=16):
+    """Counts (n, classes) of (n, H, W, channels) images of any size, averaged over the shifts^2
+    placements of the image at `offsets` on one zero canvas (a multiple of f, the same for every
+    offset): the tiling's phase no longer matters (translations by f / shifts leave the count
+    unchanged) and each object is seen cut by the tiles shifts^2 ways. shifts = 1 is the plain
+    count; shifts^2 forward passes."""
+    moves, (h, w) = offsets(focus, shifts), images.shape[1:3]
+    canvas = [-(-(side + moves[-1]) // focus) * focus for side in (h, w)]
+    total = 0.0
+    for dy in moves:
+        for dx in moves:
+            placed = np.zeros((len(images), *canvas, images.shape[3]), np.float32)
+            placed[:, dy:dy + h, dx:dx + w] = images
+            total += np.concatenate([model(placed[k:k + batch_size]).numpy()
+                                     for k in range(0, len(placed), batch_size)])
+    return total / shifts ** 2
+
+
 def figures(predicted, true, classes):
     """Per class: accuracy (rounded count exact) and median |error|; and the mean squared error
     over all classes, the training loss's measure (a test mse far above the last training loss
