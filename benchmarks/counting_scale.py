@@ -69,8 +69,7 @@ def main(argv):
         made = draw(scaled, (height, width))
         images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
-        predicted = counting_training.count(model, images.astype(np.float32), focus,
-                                            FLAGS.shifts, batch_size=1)
+        predicted = counting_training.count(model, images, focus, FLAGS.shifts, batch_size=1)
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
         found = [counting_training.localization(maps(image[None].astype(np.float32)).numpy()[0],

@@ -129,14 +129,16 @@ def count(model, images, focus, shifts=1, batch_size=16):
     count; shifts^2 forward passes."""
     moves, (h, w) = offsets(focus, shifts), images.shape[1:3]
     canvas = [-(-(side + moves[-1]) // focus) * focus for side in (h, w)]
-    total = 0.0
-    for dy in moves:
-        for dx in moves:
-            placed = np.zeros((len(images), *canvas, images.shape[3]), np.float32)
-            placed[:, dy:dy + h, dx:dx + w] = images
-            total += np.concatenate([model(placed[k:k + batch_size]).numpy()
-                                     for k in range(0, len(placed), batch_size)])
-    return total / shifts ** 2
+    counts = []
+    for k in range(0, len(images), batch_size):  # one batch's canvas in memory at a time
+        batch, total = images[k:k + batch_size], 0.0
+        for dy in moves:
+            for dx in moves:
+                placed = np.zeros((len(batch), *canvas, images.shape[3]), np.float32)
+                placed[:, dy:dy + h, dx:dx + w] = batch
+                total += model(placed).numpy()
+        counts.append(total / shifts ** 2)
+    return np.concatenate(counts)
 
 
 def figures(predicted, true, classes):
