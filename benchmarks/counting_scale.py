@@ -15,11 +15,13 @@ Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --d
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.data import collages, mnist, scenes
+from tfphys.errors import InputError
 from tfphys.training import counting_training, export
 
 flags.DEFINE_string("model", None, "Exported counting EDNN (bin/train_counting --export).")
@@ -44,7 +46,7 @@ def test_images(spec):
     fresh scenes (square sides), or collages of the `--digits` split (pools made once)."""
     if isinstance(spec, scenes.SceneSet):
         if len(set(collages.shape(FLAGS.size))) != 1:
-            raise SystemExit(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
+            raise InputError(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
         return lambda scaled, shape: scenes.examples(scaled, FLAGS.count, FLAGS.seed,
                                                      test_fraction=1.0, size=shape[0])
     images, labels, _ = mnist.digits(FLAGS.mnist_dir)
@@ -56,10 +58,11 @@ def test_images(spec):
 
 def main(argv):
     del argv
+    focus = export.metadata(FLAGS.model)["focus"]
+    counting_training.offsets(focus, FLAGS.shifts)  # a bad --shifts: one line, before any work
     common.header()
     model = export.load(FLAGS.model)
     maps = counting_training.density(model)
-    focus = export.metadata(FLAGS.model)["focus"]
     spec = scenes.DATASETS.get(FLAGS.dataset) or collages.dataset(FLAGS.dataset)
     classes = [str(c) for c in spec.classes]
     reach = counting_training.reach(FLAGS.dataset, focus)
@@ -83,4 +86,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -3,6 +3,7 @@ size and its density map sums to the count; a short run on generated shards scor
 exports a model that reloads and predicts the same, and its density map sums to its count."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -143,6 +144,12 @@ class CountingTest(tf.test.TestCase):
         want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8, 2)[0]
         self.assertIn(f'(61x45): {{"4": {round(float(want[0]), 3)}', proc.stdout)
         self.assertTrue(os.path.exists(os.path.join(plots, "odd_density.png")))
+        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}"],
+                              capture_output=True, text=True, timeout=300)  # the map's sum
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        printed = json.loads(proc.stdout.split("(61x45): ")[1].splitlines()[0])
+        want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8)[0]
+        self.assertAllClose([printed["4"], printed["8"]], want, atol=2e-3)
         proc = subprocess.run(script + [f"--images={jpeg}"], capture_output=True, text=True,
                               timeout=300)
         self.assertEqual(proc.returncode, 2)
