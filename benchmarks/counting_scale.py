@@ -21,7 +21,6 @@ import common
 
 from tfphys import cli
 from tfphys.data import collages, mnist, scenes
-from tfphys.errors import InputError
 from tfphys.training import counting_training, export
 
 flags.DEFINE_string("model", None, "Exported counting EDNN (bin/train_counting --export).")
@@ -45,8 +44,7 @@ def test_images(spec):
     """A function (scaled set, (height, width)) -> `collages.assemble`d test images of `spec`:
     fresh scenes (square sides), or collages of the `--digits` split (pools made once)."""
     if isinstance(spec, scenes.SceneSet):
-        if len(set(collages.shape(FLAGS.size))) != 1:
-            raise InputError(f"the scenes are square: give --size SIDE, not {FLAGS.size}")
+        scenes.side(FLAGS.size)
         return lambda scaled, shape: scenes.examples(scaled, FLAGS.count, FLAGS.seed,
                                                      test_fraction=1.0, size=shape[0])
     images, labels, _ = mnist.digits(FLAGS.mnist_dir)

@@ -1,13 +1,14 @@
 """Procedural RGB counting scenes: counts equal the objects painted, every object stays at
 least half visible (partial, never full occlusion), all five backgrounds, seeding, and RGB
-shards stream with three channels."""
+shards stream with three channels; other square sides with L_max scaled by the area."""
 
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from tfphys.data import pipeline, scenes, shards
+from tfphys.data import collages, pipeline, scenes, shards
+from tfphys.errors import InputError
 
 
 class SceneTest(tf.test.TestCase):
@@ -39,3 +40,19 @@ class SceneTest(tf.test.TestCase):
         got = list(pipeline.shard_examples(d, "counts", "train", features="image")
                    .as_numpy_iterator())
         self.assertAllEqual(np.stack([x for x, _ in got]), made["image"].astype(np.float32))
+
+    def test_square_sides_only_and_l_max_scaled_by_area(self):
+        self.assertEqual(scenes.side("160"), 160)
+        self.assertEqual(scenes.side("96x96"), 96)
+        with self.assertRaisesRegex(InputError, "square: give --size SIDE, not 192x128"):
+            scenes.side("192x128")
+        with self.assertRaisesRegex(InputError, "below 56, the largest object's diameter"):
+            scenes.side(48)
+        spec = collages.at_size(scenes.DATASETS["rd1"], 160)  # 5 * (160 / 256)^2 = 1.95
+        self.assertEqual(spec.l_max, 2)
+        made = scenes.examples(spec, 8, 3, size=160)
+        self.assertEqual(made["image"].shape, (8, 160, 160, 3))
+        self.assertLessEqual(made["counts"].max(), 2)
+        for objects in made["objects"]:  # every centre inside the frame
+            placed = objects[objects[:, 0] >= 0]
+            self.assertTrue(np.all((placed[:, 1:] >= 0) & (placed[:, 1:] < 160)))

@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from tfphys.data import collages
+from tfphys.errors import InputError
 
 SIZE = 256
 SCENES = ("water", "grass", "sand", "mountains", "tiles")
@@ -130,6 +131,18 @@ def scene(rng, spec, size=SIZE):
             return None
         objects.append((int(c), *centre))
     return (255 * image).round().astype(np.uint8), counts, objects
+
+
+def side(size):
+    """The side of a square scene `size` (a side, or a "WIDTHxHEIGHT" that is square, as
+    `collages.shape` reads it), at least one largest object across."""
+    height, width = collages.shape(size)
+    if height != width:
+        raise InputError(f"the scenes are square: give --size SIDE, not {size}")
+    if height < 2 * RADIUS[1]:
+        raise InputError(f"scene side {height} is below {2 * RADIUS[1]}, the largest object's "
+                         f"diameter: give a larger --size")
+    return height
 
 
 def examples(spec, count, seed, test_fraction=0.125, size=SIZE):
