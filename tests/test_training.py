@@ -143,6 +143,23 @@ class ResumeTest(tf.test.TestCase):
                             1e-3 * 0.5 * (1 + np.cos(np.pi * 15 / 16)), rtol=1e-6)
         self.assertLess(history.history["loss"][-1], history.history["loss"][0])
 
+    def test_a_warm_up_rises_linearly_then_decays_over_the_rest_of_the_run(self):
+        for decay, after in (("cosine", lambda k: 0.5 * (1 + np.cos(np.pi * k / 11))),
+                             ("constant", lambda k: 1.0)):
+            model, _ = train(build, ising_data(), TrainConfig(
+                epochs=2, batch_size=64, learning_rate=1e-3, decay=decay, warmup_steps=5,
+                verbose=0))  # 16 steps: 5 rising from 0, 11 decaying from 1e-3
+            rate = model.optimizer._learning_rate
+            self.assertAllClose([float(rate(step)) for step in range(17)],
+                                [1e-3 * step / 5 for step in range(5)]
+                                + [1e-3 * after(k) for k in range(12)], rtol=1e-5, atol=1e-9)
+        with self.assertRaisesRegex(InputError, "--warmup_steps 16 leaves nothing of this run's "
+                                    "16 steps: give fewer"):
+            train(build, ising_data(), TrainConfig(epochs=2, batch_size=64, warmup_steps=16,
+                                                   verbose=0))
+        with self.assertRaisesRegex(InputError, "--warmup_steps must be >= 0, got -1"):
+            TrainConfig(warmup_steps=-1)
+
     def test_model_selection_keeps_the_best_epoch_across_a_resume(self):
         run = os.path.join(self.get_temp_dir(), "select")
         config = dict(batch_size=64, learning_rate=1e-3, verbose=0)

@@ -43,6 +43,7 @@ class CountingPreset:
     batch_size: int = 32
     epochs: int = 500
     decay: str = "constant"
+    warmup_steps: int = 0  # fine-tuning from --init: see fit.TrainConfig
     target_loss: float = 1e-3  # stop once the training loss is below (the paper)
     description: str = ""
 
@@ -62,7 +63,7 @@ PRESETS = _presets()
 # counts only when no rotated object looks like another class (a 6 turned 180 degrees is a 9).
 ROTATION_PAIRS = (("6", "9"),)
 OVERRIDES = ("focus", "context", "rotate", "optimizer", "learning_rate", "batch_size",
-             "epochs", "decay", "target_loss")
+             "epochs", "decay", "warmup_steps", "target_loss")
 
 
 def preset_with(name, **overrides):
@@ -226,7 +227,8 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     data = examples("train")
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
+                         decay=preset.decay, warmup_steps=preset.warmup_steps, loss="mse",
+                         run_dir=run_dir, seed=seed,
                          checkpoint_every=checkpoint_every, shuffle_buffer=4096,
                          target=("loss", preset.target_loss) if preset.target_loss else None,
                          verbose=verbose, init=init)

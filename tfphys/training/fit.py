@@ -53,6 +53,8 @@ class TrainConfig:
     target: tuple = None  # (metric name, value): stop once reached (min for errors, max for accuracy)
     steps_per_epoch: int = None  # streamed data only; fixed example sets give their own count
     decay: str = "constant"  # "constant" (the thesis) or "cosine" to 0 over all epochs
+    warmup_steps: int = 0  # the rate rises linearly from 0 over these first steps, then decays:
+    # a fresh Adam's first full-size steps throw `init` weights off (fine-tuning)
     seed: int = 0  # shuffle order and augmentation draws of every epoch
     shuffle_buffer: int = 1 << 20  # examples; the whole set when smaller
     verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
@@ -69,6 +71,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if self.warmup_steps < 0:
+            raise InputError(f"--warmup_steps must be >= 0, got {self.warmup_steps}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise InputError(f"--learning_rate must be a positive finite number, got {self.learning_rate}")
         if self.verbose is None:
@@ -365,12 +369,21 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
+    total = steps * config.epochs
+    if config.warmup_steps >= total:
+        raise InputError(f"--warmup_steps {config.warmup_steps} leaves nothing of this run's "
+                         f"{total} steps: give fewer")
 
     def schedule(base):
-        """A base learning rate scaled for the placement and decayed as `config.decay` says."""
+        """A base learning rate scaled for the placement, warmed up over `config.warmup_steps`
+        and decayed as `config.decay` says (alpha 1: constant after the warm-up)."""
         rate = dist.learning_rate(base)
+        if config.warmup_steps:
+            return tf.keras.optimizers.schedules.CosineDecay(
+                0.0, total - config.warmup_steps, alpha=float(config.decay == "constant"),
+                warmup_target=rate, warmup_steps=config.warmup_steps)
         if config.decay == "cosine":
-            return tf.keras.optimizers.schedules.CosineDecay(rate, steps * config.epochs)
+            return tf.keras.optimizers.schedules.CosineDecay(rate, total)
         return rate
 
     rate = schedule(config.learning_rate)

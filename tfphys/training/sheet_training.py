@@ -63,6 +63,7 @@ class SheetPreset:
     batch_size: int = 32
     epochs: int = 500
     decay: str = "constant"
+    warmup_steps: int = 0  # fine-tuning from --init: see fit.TrainConfig
     thesis_mev: float = None  # the thesis's median |error| in meV / Angstrom^2
     description: str = ""
 
@@ -103,7 +104,8 @@ PRESETS = _presets()
 # what a setting added after an export was made meant then: its default (moments came later)
 _ABSENT = {f.name: f.default for f in dataclasses.fields(SheetPreset)}
 OVERRIDES = ("focus", "context", "downsample", "augment", "reference", "moments",
-             "train_reference", "optimizer", "learning_rate", "batch_size", "epochs", "decay")
+             "train_reference", "optimizer", "learning_rate", "batch_size", "epochs", "decay",
+             "warmup_steps")
 MOMENT_SCALE = 6.0  # carbon's Z: the higher moments' peaks stay near the first's
 
 
@@ -305,7 +307,8 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     data = pipeline.shard_examples(data_dir, LABEL, "train", features="image")
     config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
                          optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
+                         decay=preset.decay, warmup_steps=preset.warmup_steps, loss="mse",
+                         run_dir=run_dir, seed=seed,
                          checkpoint_every=checkpoint_every, shuffle_buffer=4096, verbose=verbose,
                          init=init)
 
