@@ -1,9 +1,10 @@
-"""The command line of bin/train_cnn and bin/train_ednn: absl flags mapped onto
-`tfphys.training.spin_training.train_preset`, figures printed one JSON line each.
+"""The command line of the bin/train_* scripts: the flags they share (preset, optimizer and
+schedule, placement and run directory), and the spin trainers' (bin/train_cnn, bin/train_ednn)
+flags and `main`, mapped onto `tfphys.training.spin_training.train_preset`.
 
-A script calls `define_flags(kind, default_preset)`, adopts this module's flags for --help and
-runs `main` through `tfphys.cli.run`. Placement: --gpus N (MirroredStrategy; 0 = CPU) or
---horovod under horovodrun. Only the chief prints figures.
+A script calls the `define_*` functions it needs, then `flags.adopt_module_key_flags` of this
+module so that --help lists them. Placement: --gpus N (MirroredStrategy; 0 = CPU) or --horovod
+under horovodrun. Only the chief prints figures.
 """
 
 from absl import flags
@@ -13,18 +14,64 @@ from tfphys.training import presets, spin_training
 
 FLAGS = flags.FLAGS
 _KIND = {}
+_RUN_HELP = {
+    "gpus": "GPUs for MirroredStrategy on this machine; 0 trains on the CPU.",
+    "horovod": "Run as one Horovod rank (start with horovodrun -np K).",
+    "run_dir": "Directory for checkpoints and TensorBoard logs; rerunning with the same "
+               "directory resumes from the latest checkpoint.",
+    "checkpoint_every": "Also checkpoint every N steps (0: at epoch ends only).",
+    "export": "Export the trained model (SavedModel + tfphys.json) to this directory.",
+    "seed": "Seed for data, shuffling, augmentation and initial weights.",
+}
+
+
+def define_preset_flag(named, default):
+    """--preset: a name of `named` ({name: preset with a description})."""
+    flags.DEFINE_enum("preset", default, sorted(named), "Named run; flags below override its "
+                      "fields. " + "; ".join(f"{n}: {p.description}" for n, p in named.items()))
+
+
+def define_schedule_flags(warmup=True):
+    """Overrides of the preset's optimizer, rate, batch, epochs and decay (and warm-up)."""
+    flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"],
+                      "Override the preset's optimizer.")
+    flags.DEFINE_float("learning_rate", None, "Override the base learning rate (Horovod "
+                       "multiplies it by the number of ranks).", lower_bound=0.0)
+    flags.DEFINE_integer("batch_size", None, "Override the batch size (global under --gpus, per "
+                         "rank under --horovod).", lower_bound=1)
+    flags.DEFINE_integer("epochs", None, "Override the number of training epochs (the most, "
+                         "where a target stops the run earlier).", lower_bound=1)
+    flags.DEFINE_enum("decay", None, ["constant", "cosine"], "Override the learning-rate "
+                      "schedule: constant (the thesis) or cosine decay to zero over the run.")
+    if warmup:
+        flags.DEFINE_integer("warmup_steps", None, "Override: raise the learning rate linearly "
+                             "from 0 over these first steps (fine-tuning from --init: a fresh "
+                             "Adam's first full steps throw the weights off).", lower_bound=0)
+
+
+def define_run_flags(**help_texts):
+    """--gpus, --horovod, --run_dir, --checkpoint_every, --export, --seed; `help_texts`
+    replaces the help of any of them (what a GAN exports, what its seed draws)."""
+    text = {**_RUN_HELP, **help_texts}
+    flags.DEFINE_integer("gpus", 0, text["gpus"], lower_bound=0)
+    flags.DEFINE_bool("horovod", False, text["horovod"])
+    flags.DEFINE_string("run_dir", None, text["run_dir"])
+    flags.DEFINE_integer("checkpoint_every", 0, text["checkpoint_every"], lower_bound=0)
+    flags.DEFINE_string("export", None, text["export"])
+    flags.DEFINE_integer("seed", 0, text["seed"])
+
+
+def overrides(names):
+    """{name: value} of the flags among `names` (a training module's OVERRIDES) this script has."""
+    return {name: getattr(FLAGS, name) for name in names if name in FLAGS}
 
 
 def define_flags(kind, default_preset):
     """Define the training flags for a script training `kind` ("cnn" or "ednn") models."""
     _KIND["kind"] = kind
-    flags.DEFINE_enum("preset", default_preset, presets.names(kind),
-                      "Named run: data, network and optimiser of a thesis experiment; flags "
-                      "below override its fields. " + "; ".join(
-                          f"{n}: {presets.PRESETS[n].description}" for n in presets.names(kind)))
-    flags.DEFINE_integer("gpus", 0, "GPUs for MirroredStrategy on this machine; 0 trains on the CPU.",
-                         lower_bound=0)
-    flags.DEFINE_bool("horovod", False, "Run as one Horovod rank (start with horovodrun -np K).")
+    define_preset_flag({n: presets.PRESETS[n] for n in presets.names(kind)}, default_preset)
+    define_schedule_flags(warmup=False)
+    define_run_flags()
     flags.DEFINE_string("data", None, "Shard directory from bin/generate_spins (its SHA3 split "
                         "gives train and test); default: generate the preset's data in memory.")
     flags.DEFINE_bool("stream", False, "Stream freshly generated batches from the preset's sampler "
@@ -33,21 +80,6 @@ def define_flags(kind, default_preset):
                          "examples.", lower_bound=1)
     flags.DEFINE_integer("test_examples", None, "Override the number of generated test examples.",
                          lower_bound=1)
-    flags.DEFINE_integer("epochs", None, "Override the number of training epochs.", lower_bound=1)
-    flags.DEFINE_integer("batch_size", None, "Override the batch size (global under --gpus, per "
-                         "rank under --horovod).", lower_bound=1)
-    flags.DEFINE_float("learning_rate", None, "Override the base learning rate (Horovod "
-                       "multiplies it by the number of ranks).", lower_bound=0.0)
-    flags.DEFINE_enum("decay", None, ["constant", "cosine"], "Override the learning-rate "
-                      "schedule: constant (the thesis) or cosine decay to zero over the run.")
-    flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"],
-                      "Override the preset's optimiser.")
-    flags.DEFINE_string("run_dir", None, "Directory for checkpoints and TensorBoard logs; rerunning "
-                        "with the same directory resumes from the latest checkpoint.")
-    flags.DEFINE_integer("checkpoint_every", 0, "Also checkpoint every N steps (0: at epoch ends "
-                         "only).", lower_bound=0)
-    flags.DEFINE_string("export", None, "Write the trained model as a SavedModel to this directory.")
-    flags.DEFINE_integer("seed", 0, "Seed for data generation, shuffling and initial weights.")
     flags.DEFINE_float("target", None, "Stop early once the training metric (mae, or accuracy "
                        "for classifiers) reaches this value.")
     flags.DEFINE_enum("sampler", None, ["uniform", "targeted"], "Override how the preset's "
@@ -69,8 +101,8 @@ def define_flags(kind, default_preset):
 
 def main(argv):
     del argv
-    overrides = {name: getattr(FLAGS, name) for name in spin_training.OVERRIDES if name in FLAGS}
-    preset = spin_training.preset_with(FLAGS.preset, _KIND["kind"], **overrides)
+    preset = spin_training.preset_with(FLAGS.preset, _KIND["kind"],
+                                       **overrides(spin_training.OVERRIDES))
     result = spin_training.train_preset(
         preset, data_dir=FLAGS.data, stream=FLAGS.stream, gpus=FLAGS.gpus, horovod=FLAGS.horovod,
         run_dir=FLAGS.run_dir, checkpoint_every=FLAGS.checkpoint_every, export_dir=FLAGS.export,
