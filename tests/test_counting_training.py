@@ -105,6 +105,12 @@ class CountingTest(tf.test.TestCase):
                             [0.4, 0.6])
         self.assertAllClose(figures["mse"], (0.16 + 0.16 + 0.36 + 1.0) / 6)
 
+    def test_accuracy_by_count_splits_the_exact_share_by_the_true_count(self):
+        predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0], [1.6, 4.2]])
+        true = np.array([[1.0, 2.0], [1.0, 4.0], [2.0, 1.0], [1.0, 4.0]])
+        self.assertEqual(training.accuracy_by_count(predicted, true, ["4", "8"]),
+                         {"4": {1: 2 / 3, 2: 1.0}, "8": {1: 0.0, 2: 1.0, 4: 0.5}})
+
     def test_a_large_ducks_mass_is_localized_within_the_scenes_reach(self):
         # one object of the largest radius: its mass spread evenly over the tiles within it
         centres = 8 * (np.arange(10) + 0.5)
