@@ -154,13 +154,13 @@ def figures(predicted, true, classes):
     return out
 
 
-
 def accuracy_by_count(predicted, true, classes):
     """Per class, {true count n: share of the images holding n whose rounded count is exact}:
     where the misses are (crowded images or sparse ones)."""
     exact = np.rint(predicted) == true
     return {name: {int(n): float(exact[true[:, k] == n, k].mean()) for n in np.unique(true[:, k])}
             for k, name in enumerate(classes)}
+
 
 def localization(grid, objects, focus, reach):
     """(localized, objects) of one image. Every tile of a class's density map `grid`
