@@ -31,16 +31,18 @@ def define_preset_flag(named, default):
                       "fields. " + "; ".join(f"{n}: {p.description}" for n, p in named.items()))
 
 
-def define_schedule_flags(warmup=True):
-    """Overrides of the preset's optimizer, rate, batch, epochs and decay (and warm-up)."""
+def define_schedule_flags(warmup=True, stop_flag=None):
+    """Overrides of the preset's optimizer, rate, batch, epochs and decay (and warm-up);
+    `stop_flag` names the script's early-stop flag, which --epochs' help then mentions."""
     flags.DEFINE_enum("optimizer", None, ["adam", "adadelta", "sgd"],
                       "Override the preset's optimizer.")
     flags.DEFINE_float("learning_rate", None, "Override the base learning rate (Horovod "
                        "multiplies it by the number of ranks).", lower_bound=0.0)
     flags.DEFINE_integer("batch_size", None, "Override the batch size (global under --gpus, per "
                          "rank under --horovod).", lower_bound=1)
-    flags.DEFINE_integer("epochs", None, "Override the number of training epochs (the most, "
-                         "where a target stops the run earlier).", lower_bound=1)
+    stops = f" (the most: --{stop_flag} may stop the run earlier)" if stop_flag else ""
+    flags.DEFINE_integer("epochs", None, f"Override the number of training epochs{stops}.",
+                         lower_bound=1)
     flags.DEFINE_enum("decay", None, ["constant", "cosine"], "Override the learning-rate "
                       "schedule: constant (the thesis) or cosine decay to zero over the run.")
     if warmup:
@@ -70,7 +72,7 @@ def define_flags(kind, default_preset):
     """Define the training flags for a script training `kind` ("cnn" or "ednn") models."""
     _KIND["kind"] = kind
     define_preset_flag({n: presets.PRESETS[n] for n in presets.names(kind)}, default_preset)
-    define_schedule_flags(warmup=False)
+    define_schedule_flags(warmup=False, stop_flag="target")
     define_run_flags()
     flags.DEFINE_string("data", None, "Shard directory from bin/generate_spins (its SHA3 split "
                         "gives train and test); default: generate the preset's data in memory.")
