@@ -16,7 +16,7 @@ from absl import app, flags
 import common
 
 from tfphys import cli
-from tfphys.training import gan_training
+from tfphys.training.adversarial import gan_training
 
 flags.DEFINE_list("presets", ["gan_low_quick", "gan_high_quick", "gan_bimodal_quick"],
                   "GAN presets to train.")

@@ -21,7 +21,8 @@ import common
 from tfphys import cli
 from tfphys.physics import couplings
 from tfphys.physics.metropolis import Metropolis
-from tfphys.training import export, rugan_training
+from tfphys.training import export
+from tfphys.training.adversarial import rugan_training
 
 flags.DEFINE_string("model", None, "Exported RUGAN generator.")
 flags.DEFINE_integer("test_examples", 256, "Held-out labels to request.")

@@ -22,7 +22,7 @@ import common
 from tfphys.data import sheets as sheet_data
 from tfphys.physics.atoms import labeller, zigzag
 from tfphys.training import export
-from tfphys.training import sheet_rugan_training as training
+from tfphys.training.adversarial import sheet_rugan_training as training
 
 flags.DEFINE_string("model", None, "Exported sheet generator (default: untrained rugan_hexagonal).")
 flags.DEFINE_integer("count", 64, "Sheets generated per size.", lower_bound=1)

@@ -1,10 +1,10 @@
 """Accuracy of the learned spin operators against the thesis's figures.
 
-Trains each preset through `tfphys.training.spin_training.train_preset` (what bin/train_cnn and
-bin/train_ednn run) once per seed and prints its figures on the SHA3 test split and, with
---boltzmann_test, on Metropolis configurations, next to the thesis's bar; with several seeds
-also the mean and spread of the headline figure. Seed-scale presets take hours on a CPU: use
---gpus, or shorten with --epochs / --train_examples and say so with the numbers.
+Trains each preset through `tfphys.training.spins.spin_training.train_preset` (what
+bin/train_cnn and bin/train_ednn run) once per seed and prints its figures on the SHA3 test
+split and, with --boltzmann_test, on Metropolis configurations, next to the thesis's bar; with
+several seeds also the mean and spread of the headline figure. Seed-scale presets take hours
+on a CPU: use --gpus, or shorten with --epochs / --train_examples and say so with the numbers.
 
 Run: .venv/bin/python benchmarks/spin_operators.py --presets ednn_ising8 --epochs 100 --gpus 1
 """
@@ -15,7 +15,7 @@ from absl import app, flags
 import common
 
 from tfphys import cli
-from tfphys.training import spin_training
+from tfphys.training.spins import spin_training
 
 flags.DEFINE_list("presets", ["ising4_classify", "ednn_ising8"], "Presets to train and score.")
 flags.DEFINE_integer("epochs", None, "Override the presets' epochs.")

@@ -14,7 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.data import shards, spins
-from tfphys.training import export, presets, run
+from tfphys.training import export, presets
+from tfphys.training.spins import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from tfphys.errors import InputError
 from tfphys.physics import ising
-from tfphys.training import export, gan_training
+from tfphys.training import export
+from tfphys.training.adversarial import gan_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 8x8 Ising energies: -128, -120, ..., 128 in steps of 4 except -124 and +124 (63 levels)

@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from tfphys.errors import InputError
 from tfphys.physics import ising
-from tfphys.training import export, rugan_training
+from tfphys.training import export
+from tfphys.training.adversarial import rugan_training
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

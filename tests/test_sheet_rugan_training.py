@@ -19,7 +19,7 @@ from tfphys.data import shards
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, sheets, zigzag
 from tfphys.training import export, inference, sheet_training
-from tfphys.training import sheet_rugan_training as training
+from tfphys.training.adversarial import sheet_rugan_training as training
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
 

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from tfphys.data import shards, spins
 from tfphys.errors import InputError
-from tfphys.training import export, run, spin_training
+from tfphys.training import export
+from tfphys.training.spins import run, spin_training
 
 
 class TrainPresetTest(tf.test.TestCase):

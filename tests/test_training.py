@@ -356,7 +356,8 @@ class LearnedOperatorTest(tf.test.TestCase):
 
 class EvaluationTest(tf.test.TestCase):
     def test_large_lattices_are_scored_slab_by_slab_to_the_exact_energy(self):
-        from tfphys.training import presets, run
+        from tfphys.training import presets
+        from tfphys.training.spins import run
 
         preset = presets.get("ednn_quick")
         model = ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1)
@@ -369,7 +370,8 @@ class EvaluationTest(tf.test.TestCase):
 
     def test_generated_sets_hold_exactly_the_requested_split(self):
         from tfphys.data import split
-        from tfphys.training import presets, run
+        from tfphys.training import presets
+        from tfphys.training.spins import run
 
         preset = presets.get("ednn_quick")
         for which, count in (("train", 1001), ("test", 77)):

@@ -1,6 +1,6 @@
 """The command line of the bin/train_* scripts: the flags they share (preset, optimizer and
 schedule, placement and run directory), and the spin trainers' (bin/train_cnn, bin/train_ednn)
-flags and `main`, mapped onto `tfphys.training.spin_training.train_preset`.
+flags and `main`, mapped onto `tfphys.training.spins.spin_training.train_preset`.
 
 A script calls the `define_*` functions it needs, then `flags.adopt_module_key_flags` of this
 module so that --help lists them. Placement: --gpus N (MirroredStrategy; 0 = CPU) or --horovod
@@ -10,7 +10,8 @@ under horovodrun. Only the chief prints figures.
 from absl import flags
 
 from tfphys import cli
-from tfphys.training import presets, spin_training
+from tfphys.training import presets
+from tfphys.training.spins import spin_training
 
 FLAGS = flags.FLAGS
 _KIND = {}

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from tfphys.training import sheet_rugan_training as training
+from tfphys.training.adversarial import sheet_rugan_training as training
 
 data, out = sys.argv[1:3]
 preset = training.preset_with("rugan_hexagonal_quick", epochs=2, batch_size=2, filters=4,

@@ -1,2 +1,3 @@
 """Training layer: device strategies (MirroredStrategy, Horovod), the one fit entry point with
-checkpoints and logs, SavedModel export. Imports from physics, data and models."""
+checkpoints and logs, SavedModel export, and each system's presets and scores (`spins/`,
+`adversarial/`, and one module per other system). Imports from physics, data and models."""

@@ -18,7 +18,7 @@ from tfphys import checks, resources
 from tfphys.data import pipeline, shards, spins
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
-from tfphys.training import evaluate
+from tfphys.training.spins import evaluate
 
 UNITS = {"energy": "J", "magnetization": "spin sum", "label": "energy class"}
 TILED = 1 << 16  # EDNN tiles per lattice above which inference goes slab by slab

@@ -16,7 +16,8 @@ from absl import logging
 
 from tfphys.data import pipeline
 from tfphys.errors import InputError
-from tfphys.training import export, presets, run
+from tfphys.training import export, presets
+from tfphys.training.spins import run
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
 

@@ -19,7 +19,8 @@ from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.models import gan
 from tfphys.physics import ising
-from tfphys.training import export, presets, run
+from tfphys.training import export, presets
+from tfphys.training.spins import run
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
 
