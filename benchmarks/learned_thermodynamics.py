@@ -16,7 +16,7 @@ from absl import app, flags
 import common
 
 from tfphys import testing
-from tfphys.physics import couplings, thermo
+from tfphys.physics.spins import couplings, thermo
 from tfphys.training import export, operators
 
 flags.DEFINE_string("energy_model", None, "Exported energy model (bin/train_ednn --export).",

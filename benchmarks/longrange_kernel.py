@@ -17,7 +17,7 @@ from absl import app, flags
 
 import common
 
-from tfphys.physics import longrange
+from tfphys.physics.spins import longrange
 
 flags.DEFINE_integer("L", 8, "Lattice side.")
 flags.DEFINE_integer("explicit", 50, "Configurations evaluated by the explicit image sum.")

@@ -19,8 +19,9 @@ from dwave.samplers import SimulatedAnnealingSampler  # noqa: E402
 
 import common  # noqa: E402
 
-from tfphys.physics import annealing, couplings  # noqa: E402
-from tfphys.physics.metropolis import Metropolis  # noqa: E402
+from tfphys.physics import annealing  # noqa: E402
+from tfphys.physics.spins import couplings  # noqa: E402
+from tfphys.physics.spins.metropolis import Metropolis  # noqa: E402
 from tfphys.rl import evaluation  # noqa: E402
 
 flags.DEFINE_integer("L", 10, "Lattice side of the spin glass.")

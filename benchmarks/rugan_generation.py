@@ -19,8 +19,8 @@ from absl import app, flags
 import common
 
 from tfphys import cli
-from tfphys.physics import couplings
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.spins import couplings
+from tfphys.physics.spins.metropolis import Metropolis
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
 

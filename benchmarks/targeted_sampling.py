@@ -15,7 +15,7 @@ from absl import app, flags
 
 import common
 
-from tfphys.physics import couplings, ising, targeted
+from tfphys.physics.spins import couplings, ising, targeted
 
 flags.DEFINE_integer("processes", 2, "Processes for the parallel run.")
 FLAGS = flags.FLAGS

@@ -9,7 +9,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
 from tfphys.errors import InputError
-from tfphys.physics import ground_states
+from tfphys.physics.spins import ground_states
 from tfphys.rl import agent
 
 TINY = agent.preset_with("cool_ea4_quick", episodes=8, replicas=6, steps=4, sweeps=5)

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from tf_agents.environments import batched_py_environment, utils
 
-from tfphys.physics import couplings, ground_states
+from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import cool
 
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tfphys.data import pipeline, shards, spins, split
 from tfphys.errors import InputError
-from tfphys.physics import ising, longrange
+from tfphys.physics.spins import ising, longrange
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -12,7 +12,7 @@ from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
 from tfphys.models.padding import PeriodicPadding2D
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training import export
 
 

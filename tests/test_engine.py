@@ -6,10 +6,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import annealing, couplings, ising, potts, window
+from tfphys.physics import annealing
+from tfphys.physics.spins import couplings, ising, potts, window
 from tfphys.physics.engine import Engine, Trace
-from tfphys.physics.metropolis import Metropolis
-from tfphys.physics.operator_mc import OperatorMetropolis
+from tfphys.physics.spins.metropolis import Metropolis
+from tfphys.physics.spins.operator_mc import OperatorMetropolis
 
 
 def ising_table():

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tfphys.physics import couplings, ground_states
+from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import evaluation
 
 

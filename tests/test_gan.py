@@ -77,7 +77,7 @@ class RegressorTest(tf.test.TestCase):
         r.get_layer("conv0").set_weights([k0, np.zeros(6, np.float32)])
         r.get_layer("conv1").set_weights([k1, np.zeros(6, np.float32)])
         r.get_layer("labels").set_weights([dense, np.array([2.0, 0.0], np.float32)])
-        from tfphys.physics import ising
+        from tfphys.physics.spins import ising
 
         s = np.random.default_rng(4).choice([-1, 1], size=(5, 12, 8)).astype(np.int8)
         self.assertAllClose(r(s[..., None].astype(np.float32)), ising.per_spin(s), atol=1e-6)
@@ -121,7 +121,7 @@ class SerializationTest(tf.test.TestCase):
 
 def ising_examples(n, L=8, seed=0):
     """Unbatched (spins (L, L, 1), labels (E/N, m)) of uniform random Ising configurations."""
-    from tfphys.physics import ising
+    from tfphys.physics.spins import ising
 
     s = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, L, L)).astype(np.float32)
     labels = np.stack([ising.energy(s) / L ** 2, s.mean(axis=(1, 2))], axis=1).astype(np.float32)

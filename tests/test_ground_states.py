@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import ground_states, ising
+from tfphys.physics.spins import ground_states, ising
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import couplings, ising, longrange, potts
+from tfphys.physics.spins import couplings, ising, longrange, potts
 
 # Exact density of states of the periodic 4x4 Ising model (Beale, PRL 76, 78 (1996)).
 DOS_4X4 = {-32: 2, -24: 32, -20: 64, -16: 424, -12: 1728, -8: 6688, -4: 13568, 0: 20524,
@@ -162,8 +162,8 @@ class ParameterCheckTest(tf.test.TestCase):
 
     def test_each_bad_argument_is_named(self):
         from tfphys.data import spins
-        from tfphys.physics import thermo
-        from tfphys.physics.metropolis import Metropolis
+        from tfphys.physics.spins import thermo
+        from tfphys.physics.spins.metropolis import Metropolis
 
         nan = float("nan")
         cases = [

@@ -10,7 +10,7 @@ from tfphys import testing
 
 from tfphys.models import gan, label_gan
 from tfphys.models.padding import PeriodicConv2DTranspose
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.fit import TrainConfig, train
 

@@ -6,8 +6,9 @@ import tensorflow as tf
 
 from tfphys import testing
 from tfphys.errors import InputError
-from tfphys.physics import annealing, couplings, ising, targeted, thermo, window
-from tfphys.physics.metropolis import ORDERS, Metropolis
+from tfphys.physics import annealing
+from tfphys.physics.spins import couplings, ising, targeted, thermo, window
+from tfphys.physics.spins.metropolis import ORDERS, Metropolis
 
 
 DOS_LEVELS = (-32, -24, -20, -16, -12, -8, -4, 0, 4, 8, 12, 16, 20, 24, 32)
@@ -200,7 +201,7 @@ class TargetedSamplingTest(tf.test.TestCase):
 
 class PottsMetropolisTest(tf.test.TestCase):
     def test_infinite_temperature_and_ground_state_limits(self):
-        from tfphys.physics import potts
+        from tfphys.physics.spins import potts
 
         mc = potts.PottsMetropolis(6, n_replicas=16, seed=0)
         trace = mc.run(np.zeros(400))

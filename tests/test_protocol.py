@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import couplings, ground_states
+from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import agent, cool, evaluation, protocol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
 

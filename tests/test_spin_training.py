@@ -42,7 +42,7 @@ class TrainPresetTest(tf.test.TestCase):
 
 class BoltzmannTestSetTest(tf.test.TestCase):
     def test_holds_exactly_count_configurations_from_both_signs_of_j_labelled_exactly(self):
-        from tfphys.physics import ising
+        from tfphys.physics.spins import ising
 
         preset = spin_training.preset_with("ising8_classify")
         parts = list(run.boltzmann_draws(preset, 101, seed=3))

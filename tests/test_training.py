@@ -13,7 +13,7 @@ import tensorflow as tf
 from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import ednn
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
@@ -325,7 +325,7 @@ class DistributedInferenceTest(tf.test.TestCase):
 
 class LearnedOperatorTest(tf.test.TestCase):
     def test_a_network_operator_reproduces_exact_thermodynamics(self):
-        from tfphys.physics import couplings, operator_mc, thermo
+        from tfphys.physics.spins import couplings, operator_mc, thermo
         from tfphys.training import operators
 
         energy = operators.operator(ednn.ednn(testing.exact_ising_brain(1, 1), 1, 1), 4)

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.models import ednn
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
 

@@ -23,9 +23,9 @@ import numpy as np
 from tfphys import checks
 from tfphys.data.split import is_test
 from tfphys.errors import InputError
-from tfphys.physics import couplings as couplings_lib
-from tfphys.physics import ising, longrange, potts, targeted
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.spins import couplings as couplings_lib
+from tfphys.physics.spins import ising, longrange, potts, targeted
+from tfphys.physics.spins.metropolis import Metropolis
 
 MODELS = ("ising", "screened_coulomb", "sinusoidal", "potts")
 SAMPLERS = ("uniform", "targeted", "thermal", "all")

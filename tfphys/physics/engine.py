@@ -4,9 +4,10 @@
 `Trace` (energy, magnetization and acceptance of every replica after every sweep) and calls
 the subclass's `_sweeps(betas, trace)`, which makes one sweep per beta and fills the trace.
 Every engine has `spins` (replicas, ...), `n` (spins per replica) and `energy` (replicas,),
-so annealing (`physics.annealing`), thermodynamics (`physics.thermo.scan_engine`) and the COOL
-environment work with any of them: `Metropolis` (any couplings), `WindowMetropolis` (tabulated
-focus-1 EDNN), `OperatorMetropolis` (any operator, e.g. a network) and `PottsMetropolis`.
+so annealing (`physics.annealing`), thermodynamics (`physics.spins.thermo.scan_engine`) and
+the COOL environment work with any of them: the spin engines `Metropolis` (any couplings),
+`WindowMetropolis` (tabulated focus-1 EDNN), `OperatorMetropolis` (any operator, e.g. a
+network) and `PottsMetropolis`, and `PositionMetropolis` (`atoms.metropolis`) on atomic positions.
 """
 
 import abc
@@ -14,7 +15,15 @@ import dataclasses
 
 import numpy as np
 
-from tfphys.physics.flips import check_betas
+from tfphys.errors import InputError
+
+
+def check_betas(betas):
+    """Inverse temperatures as a contiguous float64 1-D array of finite values >= 0."""
+    betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
+    if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(betas < 0):
+        raise InputError("inverse temperatures must be a 1-D array of finite values >= 0")
+    return betas
 
 
 @dataclasses.dataclass

@@ -30,7 +30,7 @@ from tf_agents.utils import common
 from tqdm import tqdm
 
 from tfphys.errors import InputError, TrainingDiverged
-from tfphys.physics import couplings
+from tfphys.physics.spins import couplings
 from tfphys.rl import cool, evaluation
 from tfphys.training import export, presets
 from tfphys.training.fit import claim_outputs

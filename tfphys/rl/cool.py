@@ -28,9 +28,10 @@ from tf_agents.trajectories import time_step as ts
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics import couplings as couplings_lib
-from tfphys.physics import annealing, ground_states
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.spins import couplings as couplings_lib
+from tfphys.physics import annealing
+from tfphys.physics.spins import ground_states
+from tfphys.physics.spins.metropolis import Metropolis
 
 
 def field_aligned(model):

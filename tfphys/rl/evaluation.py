@@ -19,7 +19,7 @@ import scipy.stats
 from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics import annealing
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.spins.metropolis import Metropolis
 
 
 def n99(p):

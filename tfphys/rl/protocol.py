@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics import couplings, ground_states
+from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import agent, cool, evaluation
 
 BASELINES = ("linear", "dwave", "dwave_grid")

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from tfphys.errors import InputError
 from tfphys.models import ednn
-from tfphys.physics import ising, operator_mc, window
+from tfphys.physics.spins import ising, operator_mc, window
 from tfphys.physics.atoms import images
 from tfphys.training import sheet_training
 
@@ -43,8 +43,8 @@ def operator(model, L):
 
 def window_energy(model):
     """An EDNN with focus 1 and periodic context c on +-1 spins, tabulated over all
-    2^((2c+1)^2) tile patterns: a `tfphys.physics.window.WindowEnergy` giving the same energies
-    for Metropolis at table speed. Raises InputError for other networks."""
+    2^((2c+1)^2) tile patterns: a `tfphys.physics.spins.window.WindowEnergy` giving the same
+    energies for Metropolis at table speed. Raises InputError for other networks."""
     try:
         tiles = model.get_layer("tiles")
     except ValueError:
@@ -62,8 +62,8 @@ def window_energy(model):
 
 
 def metropolis(model, L, n_replicas=32, seed=None, magnetization_model=None):
-    """A Monte Carlo engine for `tfphys.physics.thermo.scan_engine` with `model` as the energy
-    operator, and a line saying which: a focus-1 EDNN (without a magnetization model) runs
+    """A Monte Carlo engine for `tfphys.physics.spins.thermo.scan_engine` with `model` as the
+    energy operator, and a line saying which: a focus-1 EDNN (without a magnetization model) runs
     tabulated, any other network is called on every proposal batch."""
     if magnetization_model is None:
         try:

@@ -1,8 +1,8 @@
 """Train the 2017 GAN (`models.label_gan`) on an Ising energy distribution and score it.
 
 Datasets (thesis: 8x8, 50,000 each): `low` and `high` are targeted-sampling chains aimed at
--1.3 L^2 and +1.3 L^2 (`physics.targeted.around`), `bimodal` is half of each, `uniform` holds
-every one of the 63 energies equally often (`physics.targeted`'s flat histogram).
+-1.3 L^2 and +1.3 L^2 (`physics.spins.targeted.around`), `bimodal` is half of each, `uniform` holds
+every one of the 63 energies equally often (`physics.spins.targeted`'s flat histogram).
 
 `train_gan(preset)` trains through `fit.train` and returns what the thesis's Figs. 3 and 4
 show, as numbers: the 1-Wasserstein distance between the generated and training E/N (and m)
@@ -23,7 +23,7 @@ from tfphys.data import pipeline
 from tfphys.data import spins as spin_data
 from tfphys.errors import InputError
 from tfphys.models import label_gan
-from tfphys.physics import couplings, ising, targeted
+from tfphys.physics.spins import couplings, ising, targeted
 from tfphys.training import export, presets
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, steps_per_epoch, train

@@ -18,7 +18,7 @@ from absl import logging
 from tfphys.data import pipeline
 from tfphys.errors import InputError
 from tfphys.models import gan
-from tfphys.physics import ising
+from tfphys.physics.spins import ising
 from tfphys.training import export, presets
 from tfphys.training.spins import run
 from tfphys.training.distribute import Distribution

@@ -15,8 +15,8 @@ import numpy as np
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics.couplings import Couplings
-from tfphys.physics.lattice import check_spins
+from tfphys.physics.spins.couplings import Couplings
+from tfphys.physics.spins.lattice import check_spins
 
 POTENTIALS = {
     "screened_coulomb": lambda r, k: np.exp(-k * r) / r,

@@ -21,7 +21,7 @@ import numpy as np
 from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.engine import Engine
-from tfphys.physics.flips import below, flip, replica_streams, uniform
+from tfphys.physics.spins.flips import below, flip, replica_streams, uniform
 
 ORDERS = ("random", "sequential", "replicas")
 _SKIP = 44.0  # exp(-44) < 1e-19: below the resolution of a 53-bit uniform draw at this scale

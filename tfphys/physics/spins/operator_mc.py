@@ -4,15 +4,15 @@ energies, e.g. a trained network (thesis: "Replicating the Ising model phase tra
 Each step proposes one random single-spin flip in every replica and asks the operator for the
 energies of all proposals in one batch; a sweep is N such steps. Magnetization can come from
 another operator or from the spins. `OperatorMetropolis` is an `Engine` like
-`tfphys.physics.metropolis.Metropolis`, so `tfphys.physics.thermo.scan_engine` measures it with
-the same observables and error bars and a learned operator's curves lie over the exact ones.
+`metropolis.Metropolis`, so `thermo.scan_engine` measures it with the same observables and error
+bars and a learned operator's curves lie over the exact ones.
 """
 
 import numpy as np
 
 from tfphys.errors import InputError
 from tfphys.physics.engine import Engine
-from tfphys.physics.thermo import scan_engine
+from tfphys.physics.spins.thermo import scan_engine
 
 
 class OperatorMetropolis(Engine):

@@ -17,8 +17,8 @@ import numpy as np
 
 from tfphys.errors import InputError
 from tfphys.physics.engine import Engine
-from tfphys.physics.flips import below, replica_streams, uniform
-from tfphys.physics.lattice import lattice_batch
+from tfphys.physics.spins.flips import below, replica_streams, uniform
+from tfphys.physics.spins.lattice import lattice_batch
 
 MAX_BITS = 20  # 2^20 patterns, an 8 MB table: contexts 0 and 1 (c = 2 would need 2^25)
 

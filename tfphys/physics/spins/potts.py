@@ -8,8 +8,8 @@ import numpy as np
 from tfphys import checks
 from tfphys.errors import InputError
 from tfphys.physics.engine import Engine
-from tfphys.physics.flips import below, replica_streams, uniform
-from tfphys.physics.lattice import lattice_batch
+from tfphys.physics.spins.flips import below, replica_streams, uniform
+from tfphys.physics.spins.lattice import lattice_batch
 
 
 def energy(angles, J=1.0):
@@ -63,9 +63,9 @@ def _metropolis(angles, energy, J, betas, state, out_energy, out_accept):
 class PottsMetropolis(Engine):
     """Metropolis for the planar Potts model: a move redraws one angle uniformly in [0, pi).
 
-    An `Engine` with the conventions of `tfphys.physics.metropolis.Metropolis` (one sweep = L^2
-    proposals at random sites, per-replica reproducible streams); `spins` are the angles
-    (replicas, L, L), and the trace's magnetization is NaN (angles have no spin sum).
+    An `Engine` with the conventions of `metropolis.Metropolis` (one sweep = L^2 proposals at
+    random sites, per-replica reproducible streams); `spins` are the angles (replicas, L, L),
+    and the trace's magnetization is NaN (angles have no spin sum).
     """
 
     magnetization_dtype = np.float64

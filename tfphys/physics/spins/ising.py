@@ -9,7 +9,7 @@ lattices, and the lossless upscaling the thesis uses to feed 4x4 and 8x8 lattice
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics.lattice import lattice_batch
+from tfphys.physics.spins.lattice import lattice_batch
 
 
 def energy(spins, J=1.0):

@@ -44,7 +44,7 @@ import numba
 import numpy as np
 
 from tfphys.errors import InputError
-from tfphys.physics.flips import below, flip, seed_states, uniform
+from tfphys.physics.spins.flips import below, flip, seed_states, uniform
 
 
 WALK_ROUNDS = 12  # phase-3 rounds at the walking kT before a bin it stops filling gets 0.01

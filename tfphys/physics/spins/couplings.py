@@ -13,7 +13,7 @@ import scipy.sparse
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics.lattice import check_spins, square_bonds
+from tfphys.physics.spins.lattice import check_spins, square_bonds
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

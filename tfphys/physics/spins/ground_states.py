@@ -21,8 +21,8 @@ import scipy.sparse
 
 from tfphys import outputs
 from tfphys.errors import InputError, JobFailed
-from tfphys.physics import couplings as couplings_lib
-from tfphys.physics.lattice import square_bonds
+from tfphys.physics.spins import couplings as couplings_lib
+from tfphys.physics.spins.lattice import square_bonds
 
 
 def _bonds(J_right, J_down):

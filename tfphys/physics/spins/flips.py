@@ -9,8 +9,6 @@
 import numba
 import numpy as np
 
-from tfphys.errors import InputError
-
 
 @numba.njit(inline="always")
 def next_u64(state, r):
@@ -72,11 +70,3 @@ def replica_streams(seed, n):
     """(states for n replica streams, a NumPy Generator for their initial configurations)."""
     states = seed_states(seed, n + 1)
     return states[:-1].copy(), np.random.default_rng(states[-1])
-
-
-def check_betas(betas):
-    """Inverse temperatures as a contiguous float64 1-D array of finite values >= 0."""
-    betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
-    if betas.ndim != 1 or not np.all(np.isfinite(betas)) or np.any(betas < 0):
-        raise InputError("inverse temperatures must be a 1-D array of finite values >= 0")
-    return betas

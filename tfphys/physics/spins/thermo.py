@@ -12,7 +12,7 @@ import numpy as np
 
 from tfphys import checks
 from tfphys.errors import InputError
-from tfphys.physics.metropolis import Metropolis
+from tfphys.physics.spins.metropolis import Metropolis
 
 
 @dataclasses.dataclass
@@ -55,8 +55,8 @@ def scan(couplings, temperatures, n_replicas=32, n_equilibrate=1000, n_measure=2
 
 def scan_engine(mc, temperatures, n_equilibrate=1000, n_measure=2000, every=1):
     """`scan` with any Monte Carlo `Engine` `mc` (physics.engine: `Metropolis`,
-    `tfphys.physics.window.WindowMetropolis` for a tabulated learned operator,
-    `tfphys.physics.operator_mc.OperatorMetropolis` for any operator)."""
+    `tfphys.physics.spins.window.WindowMetropolis` for a tabulated learned operator,
+    `tfphys.physics.spins.operator_mc.OperatorMetropolis` for any operator)."""
     temperatures = np.asarray(temperatures, np.float64).reshape(-1)
     if not temperatures.size or not np.all(np.isfinite(temperatures) & (temperatures > 0)):
         raise InputError(f"temperatures must be one or more finite values > 0, got {temperatures.tolist()}")
