@@ -7,10 +7,11 @@ Run: .venv/bin/python benchmarks/atom_images.py [--repeats 5]
 """
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.physics.atoms import images, sheets
 
 flags.DEFINE_integer("repeats", 5, "Timed repetitions (best is kept).", lower_bound=1)
@@ -46,4 +47,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

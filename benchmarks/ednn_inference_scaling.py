@@ -9,10 +9,11 @@ Run: .venv/bin/python benchmarks/ednn_inference_scaling.py
 """
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.models import ednn
 
 flags.DEFINE_list("sizes", ["64", "128", "256", "512", "1024"], "Lattice sides.")
@@ -43,4 +44,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -9,10 +9,11 @@ Run: .venv/bin/python benchmarks/ednn_sliding.py [--batch 16 --repeats 3]
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.models import ednn
 from tfphys.models.ednn_sliding import conv_brain, sliding
 
@@ -49,4 +50,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

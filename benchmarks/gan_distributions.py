@@ -11,7 +11,7 @@ Run: .venv/bin/python benchmarks/gan_distributions.py --presets gan_low_quick,ga
 """
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
@@ -51,4 +51,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -11,11 +11,11 @@ Run: .venv/bin/python benchmarks/learned_thermodynamics.py --energy_model runs/e
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
-from tfphys import testing
+from tfphys import cli, testing
 from tfphys.physics.spins import couplings, thermo
 from tfphys.training import export, operators
 
@@ -59,4 +59,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

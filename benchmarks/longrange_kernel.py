@@ -13,10 +13,11 @@ Run: .venv/bin/python benchmarks/longrange_kernel.py [--model runs/sc8/model]
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.physics.spins import longrange
 
 flags.DEFINE_integer("L", 8, "Lattice side.")
@@ -64,4 +65,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

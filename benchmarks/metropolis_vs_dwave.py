@@ -14,11 +14,12 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 from dwave.samplers import SimulatedAnnealingSampler  # noqa: E402
 
 import common  # noqa: E402
 
+from tfphys import cli  # noqa: E402
 from tfphys.physics import annealing  # noqa: E402
 from tfphys.physics.spins import couplings  # noqa: E402
 from tfphys.physics.spins.metropolis import Metropolis  # noqa: E402
@@ -63,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -14,7 +14,7 @@ Run: .venv/bin/python benchmarks/rugan_generation.py --model runs/rugan16/gen
 """
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
@@ -64,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

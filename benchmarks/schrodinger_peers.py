@@ -23,10 +23,11 @@ import sklearn.kernel_ridge
 import sklearn.metrics
 import sklearn.model_selection
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.data import pipeline, shards
 from tfphys.training import fit, schrodinger_training
 
@@ -131,4 +132,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

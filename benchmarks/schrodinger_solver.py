@@ -20,10 +20,11 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.sparse.linalg  # noqa: E402
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 import common  # noqa: E402
 
+from tfphys import cli  # noqa: E402
 from tfphys.physics.schrodinger import potentials, solver  # noqa: E402
 
 flags.DEFINE_integer("count", 5, "Potentials of every class.", lower_bound=1)
@@ -77,4 +78,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

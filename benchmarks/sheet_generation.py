@@ -14,11 +14,12 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 from threadpoolctl import threadpool_limits
 
 import common
 
+from tfphys import cli
 from tfphys.data import sheets as sheet_data
 from tfphys.physics.atoms import labeller, zigzag
 from tfphys.training import export
@@ -64,4 +65,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

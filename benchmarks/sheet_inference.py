@@ -17,10 +17,11 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.physics.atoms import sheets
 from tfphys.training import export, inference, sheet_training
 from tfphys.training.distribute import Distribution
@@ -76,4 +77,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -12,11 +12,11 @@ Run: .venv/bin/python benchmarks/sheet_monte_carlo.py --model runs/hexagonal/mod
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
-from tfphys import plots
+from tfphys import cli, plots
 from tfphys.physics.atoms import labeller, metropolis, sheets
 from tfphys.training import export, operators
 
@@ -81,4 +81,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

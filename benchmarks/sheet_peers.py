@@ -15,7 +15,7 @@ import ase
 import numpy as np
 import sklearn.linear_model
 from ase.neighborlist import neighbor_list
-from absl import app, flags
+from absl import flags
 
 import common
 
@@ -81,4 +81,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

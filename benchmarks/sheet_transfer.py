@@ -10,10 +10,11 @@ Run: .venv/bin/python benchmarks/sheet_transfer.py --model runs/hexagonal/model_
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.physics.atoms import images, labeller, sheets
 from tfphys.training import export, inference
 
@@ -56,4 +57,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

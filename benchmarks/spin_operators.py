@@ -10,7 +10,7 @@ Run: .venv/bin/python benchmarks/spin_operators.py --presets ednn_ising8 --epoch
 """
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
@@ -81,4 +81,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

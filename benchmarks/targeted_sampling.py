@@ -11,10 +11,11 @@ Run: .venv/bin/python benchmarks/targeted_sampling.py
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import common
 
+from tfphys import cli
 from tfphys.physics.spins import couplings, ising, targeted
 
 flags.DEFINE_integer("processes", 2, "Processes for the parallel run.")
@@ -38,4 +39,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

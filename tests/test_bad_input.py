@@ -1,6 +1,7 @@
 """The bad-input table: every bin/ script given a hostile or mistaken input answers with one line
 naming the problem (exit 2), or fails cleanly (exit 1) when the job itself fails, and leaves no
-output behind. New systems add their rows here so the guarantee stays true as they arrive."""
+output behind; the benchmarks keep the same conventions. New systems add their rows here so the
+guarantee stays true as they arrive."""
 
 import concurrent.futures
 import json
@@ -21,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _script(name, *args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "bin", name), *args],
+    path = os.path.join(ROOT, "benchmarks" if name.endswith(".py") else "bin", name)
+    return subprocess.run([sys.executable, path, *args],
                           capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
@@ -186,6 +188,29 @@ class BadInputTableTest(tf.test.TestCase):
         self.assertFalse(any(n.startswith(".nan") for n in os.listdir(d)))
         self.assertEqual(os.listdir(f"{d}/user"), ["notes.txt"])
         self.assertEqual([n for n in os.listdir(d) if n.startswith(("o", "."))], [])  # no leftovers
+
+    def test_benchmarks_keep_the_conventions(self):
+        """Every benchmark imports, answers --help with exit 0, and refuses a missing input in one
+        line: they are scripts users run too."""
+        d = self.dir
+        names = sorted(n for n in os.listdir(os.path.join(ROOT, "benchmarks"))
+                       if n.endswith(".py") and n != "common.py")
+        cases = [(name, ["--help"], 0, None) for name in names] + [
+            ("sheet_peers.py", [f"--data={d}/user"], 2, "manifest.json is missing"),
+            ("rugan_generation.py", [f"--model={d}/missing"], 2, "no exported model"),
+            ("counting_scale.py", [f"--model={d}/missing"], 2, "no exported model"),
+        ]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda case: _script(case[0], *case[1]), cases))
+        for (script, args, status, text), proc in zip(cases, results):
+            with self.subTest(script=script, args=args):
+                self.assertEqual(proc.returncode, status, proc.stderr[-2000:])
+                self.assertNotIn("Traceback", proc.stderr)
+                if text:
+                    lines = proc.stderr.strip().splitlines()
+                    self.assertLen(lines, 1, proc.stderr[-2000:])
+                    self.assertIn(text, lines[0])
+                    self.assertTrue(lines[0].startswith(f"{script}: "), lines[0])
 
     def test_resuming_with_another_architecture_is_one_line(self):
         run_dir = os.path.join(self.dir, "run")

@@ -135,7 +135,7 @@ def read_manifest(directory):
     path = os.path.join(directory, MANIFEST)
     if not os.path.exists(path):
         raise InputError(f"no dataset at {directory}: {MANIFEST} is missing "
-                         "(make one with bin/generate_spins or bin/generate_potentials --out DIR)")
+                         "(make one with --out DIR of a bin/generate_* script)")
     manifest = outputs.read_marker(path, FORMAT, "regenerate the dataset")
     if not isinstance(manifest.get("shards"), list) or not isinstance(manifest.get("fields"),
                                                                       (dict, type(None))):

@@ -76,8 +76,8 @@ def metadata(path):
     """The tfphys.json facts of an export (InputError if `path` is not a tfphys export)."""
     marker = os.path.join(path, MARKER)
     if not os.path.isdir(path):
-        raise InputError(f"no exported model at {path}; export one with bin/train_ednn or "
-                         "bin/train_cnn --export DIR")
+        raise InputError(f"no exported model at {path}; export one with --export DIR of a "
+                         "bin/train_* script")
     if not os.path.exists(marker):
         raise InputError(f"{path} is not a tfphys export ({MARKER} is missing; a SavedModel from "
                          "elsewhere or an older tfphys could run code when revived): re-export it "
