@@ -96,9 +96,7 @@ def _cnn(n, seconds):
                                               decay="constant")
     data = pipeline.shard_examples(FLAGS.data, FLAGS.label, "train", features="potential")
     grid = shards.read_manifest(FLAGS.data)["metadata"]["grid"]
-    config = fit.TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                             optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                             seed=FLAGS.seed, shuffle_buffer=4096, verbose=0)
+    config = fit.TrainConfig.of(preset, seed=FLAGS.seed, shuffle_buffer=4096, verbose=0)
     tf.keras.utils.set_random_seed(FLAGS.seed)
     model, _ = fit.train(lambda: schrodinger_training.build(preset, grid), data.take(n), config,
                          transform=schrodinger_training.symmetries if preset.augment else None,

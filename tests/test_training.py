@@ -14,7 +14,8 @@ from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.physics.spins import ising
-from tfphys.training import export
+from tfphys.training import counting_training, export, presets
+from tfphys.training.adversarial import rugan_training
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
 
@@ -142,6 +143,19 @@ class ResumeTest(tf.test.TestCase):
         self.assertAllClose(float(model.optimizer.learning_rate),
                             1e-3 * 0.5 * (1 + np.cos(np.pi * 15 / 16)), rtol=1e-6)
         self.assertLess(history.history["loss"][-1], history.history["loss"][0])
+
+    def test_a_presets_schedule_fields_make_its_config_and_run_settings_override(self):
+        counting = counting_training.PRESETS["counting_quick"]
+        config = TrainConfig.of(counting, seed=3, verbose=0)
+        self.assertEqual((config.epochs, config.batch_size, config.learning_rate, config.decay,
+                          config.seed), (counting.epochs, counting.batch_size,
+                                         counting.learning_rate, "cosine", 3))
+        # a preset without decay or optimizer fields keeps the defaults; run settings win
+        rugan = rugan_training.PRESETS["rugan_quick"]
+        config = TrainConfig.of(rugan, epochs=1)
+        self.assertEqual((config.epochs, config.batch_size, config.optimizer, config.decay),
+                         (1, rugan.batch_size, "adam", "constant"))
+        self.assertEqual(TrainConfig.of(presets.PRESETS["ising8_regress"]).optimizer, "adadelta")
 
     def test_a_warm_up_rises_linearly_then_decays_over_the_rest_of_the_run(self):
         for decay, after in (("cosine", lambda k: 0.5 * (1 + np.cos(np.pi * k / 11))),

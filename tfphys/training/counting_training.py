@@ -233,13 +233,10 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
     data = examples("train")
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay, warmup_steps=preset.warmup_steps, loss="mse",
-                         run_dir=run_dir, seed=seed,
-                         checkpoint_every=checkpoint_every, shuffle_buffer=4096,
-                         target=("loss", preset.target_loss) if preset.target_loss else None,
-                         verbose=verbose, init=init)
+    config = TrainConfig.of(preset, loss="mse", run_dir=run_dir, seed=seed,
+                            checkpoint_every=checkpoint_every, shuffle_buffer=4096,
+                            target=("loss", preset.target_loss) if preset.target_loss else None,
+                            verbose=verbose, init=init)
 
     def rotations(ds, transform_seed):
         return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, translate=False,

@@ -78,6 +78,17 @@ class TrainConfig:
         if self.verbose is None:
             self.verbose = 1 if sys.stdout.isatty() else 2
 
+    @classmethod
+    def of(cls, preset, **run):
+        """The config of a run of `preset` (any preset dataclass): its schedule fields (those of
+        SCHEDULE it has; the others keep these defaults) plus `run`'s bookkeeping, which
+        overrides them."""
+        return cls(**{**{name: getattr(preset, name) for name in SCHEDULE
+                         if hasattr(preset, name)}, **run})
+
+
+SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps")
+
 
 def claim_run_dir(path):
     """Check before any work that `path` may hold a run (new, empty or an earlier run)."""

@@ -171,11 +171,9 @@ def train_preset(preset, data_dirs, gpus=0, horovod=False, run_dir=None, export_
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
     data = _examples(preset, data_dirs, "train")
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay, loss="mse", run_dir=run_dir, seed=seed,
-                         checkpoint_every=checkpoint_every, shuffle_buffer=4096,
-                         verbose=verbose)
+    config = TrainConfig.of(preset, loss="mse", run_dir=run_dir, seed=seed,
+                            checkpoint_every=checkpoint_every, shuffle_buffer=4096,
+                            verbose=verbose)
     size = grids.pop()
     start = time.perf_counter()
     model, _ = train(lambda: build(preset, size), data, config, dist,

@@ -199,10 +199,8 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     train_labels = ising.per_spin(train_spins).astype(np.float32)
     data = tf.data.Dataset.from_tensor_slices((train_spins[..., None].astype(np.float32),
                                                train_labels))
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         learning_rate=preset.learning_rate, decay=preset.decay,
-                         run_dir=run_dir, checkpoint_every=checkpoint_every, seed=seed,
-                         verbose=verbose)
+    config = TrainConfig.of(preset, run_dir=run_dir, checkpoint_every=checkpoint_every,
+                            seed=seed, verbose=verbose)
     switch = preset.switch_epoch * steps_per_epoch(data, config, dist)
     if dist.is_chief:
         logging.info("GAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)

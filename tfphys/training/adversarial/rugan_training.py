@@ -256,9 +256,8 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     tf.keras.utils.set_random_seed(seed)
     spins, labels = labelled(preset, "train", seed)
     data = tf.data.Dataset.from_tensor_slices((spins[..., None].astype(np.float32), labels))
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         learning_rate=preset.learning_rate, run_dir=run_dir,
-                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+    config = TrainConfig.of(preset, run_dir=run_dir, checkpoint_every=checkpoint_every,
+                            seed=seed, verbose=verbose)
     if dist.is_chief:
         logging.info("RUGAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()

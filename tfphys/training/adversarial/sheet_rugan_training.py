@@ -211,9 +211,8 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     def select(model):  # the RUGAN paper's model selection, on the EDNN's energies
         return conditioning(model.generator, ednn, model_facts, requested[:64], shape,
                             standard, seed, quantity)[deviation_key(quantity)]
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         learning_rate=preset.learning_rate, run_dir=run_dir,
-                         checkpoint_every=checkpoint_every, seed=seed, verbose=verbose)
+    config = TrainConfig.of(preset, run_dir=run_dir, checkpoint_every=checkpoint_every,
+                            seed=seed, verbose=verbose)
     if dist.is_chief:
         logging.info("sheet RUGAN %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()

@@ -82,13 +82,11 @@ def train_preset(preset, data_dir=None, stream=False, gpus=0, horovod=False, run
     _claim_outputs(preset, export_dir, run_dir, eval_L)
     tf.keras.utils.set_random_seed(seed)
     data, steps, transform = _training_data(preset, dist, data_dir, stream, seed)
-    config = TrainConfig(epochs=preset.epochs, batch_size=preset.batch_size,
-                         optimizer=preset.optimizer, learning_rate=preset.learning_rate,
-                         decay=preset.decay, loss=preset.loss, run_dir=run_dir,
-                         checkpoint_every=checkpoint_every, steps_per_epoch=steps, seed=seed,
-                         verbose=verbose,
-                         target=(("accuracy" if preset.label == "label" else "mae"), target)
-                         if target is not None else None)
+    config = TrainConfig.of(preset, loss=preset.loss, run_dir=run_dir,
+                            checkpoint_every=checkpoint_every, steps_per_epoch=steps, seed=seed,
+                            verbose=verbose,
+                            target=(("accuracy" if preset.label == "label" else "mae"), target)
+                            if target is not None else None)
     if dist.is_chief:
         logging.info("preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
