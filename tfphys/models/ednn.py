@@ -130,11 +130,13 @@ def mlp_brain(focus, context, channels=1, outputs=1):
     return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs)(x), name="mlp_brain")
 
 
-def dft_cnn_brain(focus=64, context=32, channels=1, outputs=1):
+def dft_cnn_brain(focus=64, context=32, channels=1, outputs=1, normalize=False):
     """The thesis's 13-convolution DFT brain: 2 reducing 3x3/64, 6 non-reducing 4x4/16,
     1 reducing 3x3/64, 4 non-reducing 3x3/32, dense 1024 -> outputs, ReLU. He-initialised:
     with Keras's default (Glorot) the signal shrinks ~1000x through the 14 ReLU layers and
-    training stalls at the mean."""
+    training stalls at the mean. `normalize`: batch normalization of the 1024 features before
+    the output layer (an affine map per feature at inference, so the sum over tiles stays
+    extensive)."""
     size = focus + 2 * context
     inputs = tf.keras.Input((size, size, channels))
     x = inputs
@@ -144,6 +146,8 @@ def dft_cnn_brain(focus=64, context=32, channels=1, outputs=1):
                                    activation="relu", kernel_initializer="he_normal")(x)
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(1024, activation="relu", kernel_initializer="he_normal")(x)
+    if normalize:
+        x = tf.keras.layers.BatchNormalization(name="features")(x)
     return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs)(x), name="dft_cnn_brain")
 
 
