@@ -1,7 +1,8 @@
 """Transfer to larger cells (thesis Fig. 9): a sheet EDNN trained on the thesis's 60-atom cells
 predicts hexagonal sheets 4x and 16x larger (2 x 2 and 4 x 4 cells, defects and displacements
-drawn as in the training set, scaled with the area), against the labeller's energy of those
-cells computed directly; error per area in meV / Angstrom^2 next to the test-split error.
+drawn as in the training set, scaled with the area; `--displacement 0` for a crystalline
+set), against the labeller's energy of those cells computed directly; error per area in
+meV / Angstrom^2 next to the test-split error.
 
 Run: .venv/bin/python benchmarks/sheet_transfer.py --model runs/hexagonal/model_ednn \\
          [--count 4 --count16 1]
@@ -23,6 +24,9 @@ flags.DEFINE_integer("count", 4, "Sheets 4x the training cell.", lower_bound=0)
 flags.DEFINE_integer("count16", 1, "Sheets 16x the training cell (labelling takes minutes).",
                      lower_bound=0)
 flags.DEFINE_integer("seed", 7, "Seed of the sheets.")
+flags.DEFINE_float("displacement", 0.1, "Largest random displacement (Angstrom), as the training "
+                   "set's bin/generate_sheets --displacement: 0 for a crystalline set.",
+                   lower_bound=0)
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -37,10 +41,13 @@ def main(argv):
         errors = []
         for _ in range(count):
             material = ("graphene", "hbn")[int(rng.integers(2))]
-            defects = 3 * scale * scale if rng.random() < 0.5 else 0
-            sheet = sheets.displaced(sheets.defected(
-                rng, material, (5 * scale, 3 * scale), vacancies=(0, defects),
-                substitutions=(0, defects)), rng, rng.uniform(0, 0.1))
+            # half pristine, as data.sheets draws displaced sets (crystals would repeat)
+            defective = rng.random() < 0.5 or not FLAGS.displacement
+            defects = 3 * scale * scale if defective else 0
+            sheet = sheets.defected(rng, material, (5 * scale, 3 * scale),
+                                    vacancies=(0, defects), substitutions=(0, defects))
+            if FLAGS.displacement:
+                sheet = sheets.displaced(sheet, rng, rng.uniform(0, FLAGS.displacement))
             start = time.perf_counter()
             energy, _ = labeller.label(sheet, method)
             labelling = time.perf_counter() - start
