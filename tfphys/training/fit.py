@@ -37,6 +37,7 @@ OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.
               "sgd": tf.keras.optimizers.SGD}
 LOSSES = ("mse", "sparse_categorical_crossentropy")
 DECAYS = ("constant", "cosine")
+SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps")
 
 
 @dataclasses.dataclass
@@ -85,9 +86,6 @@ class TrainConfig:
         overrides them."""
         return cls(**{**{name: getattr(preset, name) for name in SCHEDULE
                          if hasattr(preset, name)}, **run})
-
-
-SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps")
 
 
 def claim_run_dir(path):
