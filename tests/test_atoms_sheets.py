@@ -1,5 +1,6 @@
 """Hexagonal sheets: the thesis's 60-atom cell, three nearest neighbours at a / sqrt(3) for
-every atom, of the other species in hBN, periodic in-plane only."""
+every atom, of the other species in hBN, periodic in-plane only; a crystal's key is the same
+for its images under lattice symmetries, in Angstrom, and differs for another structure."""
 
 import numpy as np
 import tensorflow as tf
@@ -44,3 +45,26 @@ class SheetTest(tf.test.TestCase):
         self.assertAllClose(np.std(moved.positions - pristine.positions), 0.05, rtol=0.1)
         with self.assertRaisesRegex(InputError, "removed every atom"):
             sheets.porous(rng, repeat=(1, 1), radius=(10, 10))
+
+    def test_crystal_key_names_a_structure_up_to_symmetry(self):
+        rng = np.random.default_rng(4)
+        for material, a in (("graphene", 2.46), ("hbn", 2.504)):
+            sheet = sheets.defected(rng, material, vacancies=(2, 2), substitutions=(2, 2))
+            key = sheets.crystal_key(sheet)
+            centre = np.array([a / 4, a * np.sqrt(3) / 12])  # the bond from the atom at 0
+            moves = {"translation": lambda p: p + [1.5 * a, 1.5 * np.sqrt(3) * a],
+                     "mirror": lambda p: p * [-1, 1], "half turn": lambda p: 2 * centre - p}
+            for name, move in moves.items():
+                image = sheet.copy()
+                image.positions[:, :2] = move(image.positions[:, :2])
+                image.wrap()
+                self.assertEqual(sheets.crystal_key(image), key, name)
+            self.assertEqual(sheets.crystal_key(sheet[rng.permutation(len(sheet))]), key)
+        pristine = sheets.hexagonal("graphene")
+        d = pristine.get_all_distances(mic=True)[0]
+        pair = {name: pristine.copy() for name in ("near", "far")}
+        del pair["near"][[0, int(np.argsort(d)[1])]]  # a bond's two atoms
+        del pair["far"][[0, int(np.argmax(d))]]
+        self.assertNotEqual(sheets.crystal_key(pair["near"]), sheets.crystal_key(pair["far"]))
+        with self.assertRaisesRegex(InputError, "needs atoms on lattice sites"):
+            sheets.crystal_key(sheets.displaced(pristine, rng, 0.05))

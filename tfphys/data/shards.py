@@ -43,6 +43,12 @@ def _intact(directory, entry):
     return os.path.exists(path) and _sha256(path) == entry["sha256"]
 
 
+def sizes(total, shard_size):
+    """(k, examples) of every shard of a dataset of `total` examples in shards of `shard_size`
+    (the last one holds the remainder)."""
+    return [(k, min(shard_size, total - k * shard_size)) for k in range(-(-total // shard_size))]
+
+
 class ShardWriter:
     """Write shard k of `directory` with `write(k, **fields)`; reopening a directory keeps its
     intact shards, and `plan(total, shard_size)` lists the shards still to (re)make.
@@ -88,9 +94,7 @@ class ShardWriter:
         of another length (a grown dataset's old last shard)."""
         done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)): e["count"]
                 for e in self.manifest["shards"]}
-        sizes = [(k, min(shard_size, total - k * shard_size))
-                 for k in range(-(-total // shard_size))]
-        return [(k, n) for k, n in sizes if done.get(k) != n]
+        return [(k, n) for k, n in sizes(total, shard_size) if done.get(k) != n]
 
     def write(self, index, **fields):
         """Write shard `index` from equal-length arrays; returns its file name."""

@@ -6,7 +6,8 @@ train/test flag of its image (20 %) and, for porous graphene, its zig-zag encodi
 (`physics.atoms.zigzag`: what the sheet RUGAN generates).
 
 `examples(kind, count, seed, method)` makes one shard's worth; bin/generate_sheets seeds shard
-k with (seed, k), so a resumed dataset is remade identically.
+k with (seed, k) and passes the crystals shards 0..k-1 drew (redrawn, not relabelled), so a
+resumed or grown dataset is remade identically and holds no structure twice.
 """
 
 import numpy as np
@@ -23,23 +24,40 @@ SHAPES = {"hexagonal": (256, 256), "porous": (512, 512)}
 CAPACITY = {"hexagonal": 60, "porous": 4 * 60}  # atoms of the pristine cell
 
 
-def structures(kind, count, rng, displacement=0.1):
+def distinct(kind, displacement):
+    """Whether `structures` draws repeated structures again: crystalline hexagonal sheets."""
+    return kind == "hexagonal" and not displacement
+
+
+def structures(kind, count, rng, displacement=0.1, seen=None):
     """`count` new sheets of `kind`: hexagonal ones are graphene or hBN with equal odds and up
     to 3 vacancies and 3 substitutions (half of them pristine when displaced); porous ones
     carry holes. Every sheet is displaced by a Gaussian of sigma ~ U[0, `displacement`]
     Angstrom (so no two sheets are the same); `displacement` 0 keeps the crystal positions,
-    as the thesis's hexagonal dataset (crystalline and defect sheets)."""
+    as the thesis's hexagonal dataset (crystalline and defect sheets), and then draws again
+    any crystal whose `crystal_key` is in `seen` (a set it adds to): repeats would cost
+    labels and put copies of one structure on both sides of the split."""
     if kind not in KINDS:
         raise InputError(f"unknown sheet kind {kind!r}; choose from {', '.join(KINDS)}")
     displacement = checks.real("displacement", displacement, low=0)
-    made = []
-    for _ in range(count):
+    seen = set() if seen is None else seen
+    made, repeats = [], 0
+    while len(made) < count:
         if kind == "hexagonal":
             material = ("graphene", "hbn")[int(rng.integers(2))]
             pristine = rng.random() < 0.5 and displacement > 0  # else crystals would repeat
             limit = 0 if pristine else 3
             sheet = sheets.defected(rng, material, vacancies=(0, limit),
                                     substitutions=(0, limit))
+            if distinct(kind, displacement):
+                key = sheets.crystal_key(sheet)
+                if key in seen:
+                    repeats += 1
+                    if repeats > 100 * count:
+                        raise InputError("hardly any new crystal is left to draw; ask for "
+                                         "fewer sheets or displaced ones (--displacement)")
+                    continue
+                seen.add(key)
         else:
             sheet = sheets.porous(rng)
         made.append(sheets.displaced(sheet, rng, rng.uniform(0, displacement))
@@ -47,12 +65,12 @@ def structures(kind, count, rng, displacement=0.1):
     return made
 
 
-def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1):
+def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1, seen=None):
     """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
     eV, "area" Angstrom^2, "atoms", "numbers" and "positions" (padded), "cell" (count, 3, 3),
     "temperature" K (electronic, the one that converged), "test", porous only "encoding"
-    (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`)."""
-    made = structures(kind, count, np.random.default_rng(seed), displacement)
+    (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`, `seen` too)."""
+    made = structures(kind, count, np.random.default_rng(seed), displacement, seen)
     labels = labeller.label_many(made, method, workers)
     capacity = CAPACITY[kind]
     numbers, positions = np.zeros((count, capacity), np.int8), np.zeros((count, capacity, 3))

@@ -2,7 +2,8 @@
 thesis's 12.3 x 12.8 Angstrom, 60-atom cell (5 x 3 rectangular 4-atom cells) or any repeat,
 with random vacancies and substitutions (`defected`), and porous graphene (`porous`: random
 circular holes, atoms left with fewer than two neighbours removed) and thermal-like random
-displacements (`displaced`). Every generator draws from a numpy Generator."""
+displacements (`displaced`). Every generator draws from a numpy Generator; `crystal_key` tells
+whether two crystalline sheets are the same structure (their energies are equal)."""
 
 import ase
 import numpy as np
@@ -44,6 +45,32 @@ def defected(rng, material="graphene", repeat=THESIS_REPEAT, vacancies=(0, 3),
         sheet[site].symbol = rng.choice(DOPANTS[material])
     del sheet[sorted(sites[:n_vacancies])]
     return sheet
+
+
+def crystal_key(sheet, repeat=THESIS_REPEAT):
+    """Bytes equal for two crystalline sheets of `repeat` exactly when one maps onto the other
+    by a lattice translation, the mirror x -> -x or the half turn about a bond centre
+    (symmetries of any energy), so that a generator can skip repeats. Sites are counted on the
+    (2 n1, 6 n2) grid of the rectangular cell, where the sublattices sit at (0, 0), (1, 3) and
+    (1, 1), (0, 4) modulo (2, 6)."""
+    grid = np.array([2 * repeat[0], 6 * repeat[1]])
+    scaled = sheet.get_scaled_positions(wrap=False)[:, :2] * grid
+    sites = np.round(scaled)
+    if len(sheet) and np.abs(scaled - sites).max() > 1e-6:
+        raise InputError("crystal_key needs atoms on lattice sites (a crystalline sheet of "
+                         f"repeat {tuple(repeat)}); this one is displaced or of another cell")
+    variants = []
+    for flip in (1, -1):
+        for turn in (False, True):
+            moved = sites * [flip, 1]
+            moved = 1 - moved if turn else moved
+            for c in (0, 1):
+                for k in range(repeat[0]):
+                    for m in range(repeat[1]):
+                        at = (moved + [2 * k + c, 6 * m + 3 * c]) % grid
+                        table = np.column_stack([at, sheet.numbers]).astype(np.int64)
+                        variants.append(table[np.lexsort(table.T[::-1])].tobytes())
+    return min(variants)
 
 
 def displaced(sheet, rng, sigma):
