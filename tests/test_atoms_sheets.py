@@ -1,12 +1,13 @@
 """Hexagonal sheets: the thesis's 60-atom cell, three nearest neighbours at a / sqrt(3) for
 every atom, of the other species in hBN, periodic in-plane only; a crystal's key is the same
-for its images under lattice symmetries, in Angstrom, and differs for another structure."""
+for its images under lattice symmetries, in Angstrom, and differs for another structure;
+symmetric copies stay on the lattice with the labeller's energy unchanged."""
 
 import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
-from tfphys.physics.atoms import sheets
+from tfphys.physics.atoms import labeller, sheets
 
 
 class SheetTest(tf.test.TestCase):
@@ -67,4 +68,21 @@ class SheetTest(tf.test.TestCase):
         del pair["far"][[0, int(np.argmax(d))]]
         self.assertNotEqual(sheets.crystal_key(pair["near"]), sheets.crystal_key(pair["far"]))
         with self.assertRaisesRegex(InputError, "needs atoms on lattice sites"):
+            sheets.symmetric(sheets.displaced(pristine, rng, 0.05), sheets.symmetries()[3])
+        with self.assertRaisesRegex(InputError, "needs atoms on lattice sites"):
             sheets.crystal_key(sheets.displaced(pristine, rng, 0.05))
+
+    def test_symmetric_copies_keep_the_lattice_and_the_energy(self):
+        rng = np.random.default_rng(6)
+        for material in ("graphene", "hbn"):
+            sheet = sheets.defected(rng, material, vacancies=(2, 2), substitutions=(2, 2))
+            lattice = sheets.hexagonal(material).positions
+            energy = labeller.label(sheet, "gfn1")[0]
+            for symmetry in [sheets.symmetries()[k] for k in (7, 33, 64, 119)]:
+                copy = sheets.symmetric(sheet, symmetry)
+                distance = np.linalg.norm(copy.positions[:, None] - lattice[None], axis=-1)
+                self.assertLess(distance.min(axis=1).max(), 1e-9)  # on the same sites
+                self.assertFalse(np.allclose(copy.positions, sheet.positions))
+                self.assertEqual(sheets.crystal_key(copy), sheets.crystal_key(sheet))
+                self.assertAllClose(labeller.label(copy, "gfn1")[0], energy, atol=1e-4)
+        self.assertLen(sheets.symmetries(), 120)

@@ -3,6 +3,7 @@ the same seed gives the same sheets, crystalline sheets sit on the lattice and n
 and bin/generate_sheets writes, resumes, grows a crystal set as a fresh run makes it, and
 refuses."""
 
+import collections
 import os
 import subprocess
 import sys
@@ -94,3 +95,43 @@ class SheetDataTest(tf.test.TestCase):
         keys = {lattice.crystal_key(ase.Atoms(z[z > 0], p[z > 0], cell=c, pbc=[1, 1, 0]))
                 for z, p, c in zip(numbers, positions, cells)}
         self.assertLen(keys, 5)
+
+    def test_bin_augment_sheets_adds_symmetric_copies_of_training_crystals(self):
+        data, out = (os.path.join(self.get_temp_dir(), name) for name in ("crystals", "grown"))
+        script = [sys.executable, os.path.join(ROOT, "bin", "augment_sheets")]
+        commands = [[sys.executable, os.path.join(ROOT, "bin", "generate_sheets"), "--count=6",
+                     "--shard_size=4", "--displacement=0", "--seed=1", f"--out={data}"],
+                    script + [f"--data={data}", "--copies=2", f"--out={out}"]]
+        for command in commands + commands[1:]:  # the second augment finds it done
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        source, grown = shards.load(data), shards.load(out)
+        train = int((~source["test"]).sum())
+        self.assertLen(grown["energy"], 6 + 2 * train)
+        self.assertEqual(int(grown["test"].sum()), int(source["test"].sum()))
+        keys = {}
+        for k in range(6):
+            n = source["atoms"][k]
+            atoms = ase.Atoms(source["numbers"][k, :n], source["positions"][k, :n],
+                              cell=source["cell"][k], pbc=[1, 1, 0])
+            keys[lattice.crystal_key(atoms)] = (source["energy"][k], source["test"][k])
+        copies = collections.Counter()
+        for k in range(len(grown["energy"])):
+            n = grown["atoms"][k]
+            atoms = ase.Atoms(grown["numbers"][k, :n], grown["positions"][k, :n],
+                              cell=grown["cell"][k], pbc=[1, 1, 0])
+            key = lattice.crystal_key(atoms)
+            self.assertEqual(keys[key], (grown["energy"][k], grown["test"][k]))
+            self.assertAllClose(images.image(atoms, (256, 256)), grown["image"][k], atol=1e-5)
+            copies[key] += 1
+        self.assertEqual(sorted(copies.values()), sorted(1 if test else 3 for _, test in
+                                                         keys.values()))
+        moved = os.path.join(self.get_temp_dir(), "moved")
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_sheets"),
+                               "--count=1", f"--out={moved}"], capture_output=True, text=True,
+                              timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        proc = subprocess.run(script + [f"--data={moved}", f"--out={moved}_x"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("is not a crystalline hexagonal sheet set", proc.stderr)

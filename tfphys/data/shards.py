@@ -92,9 +92,13 @@ class ShardWriter:
         """(k, examples) of every shard still to make for `total` examples in shards of
         `shard_size` (the last one holds the remainder): missing, corrupt, never written, or
         of another length (a grown dataset's old last shard)."""
-        done = {int(SHARD_NAME.fullmatch(e["file"]).group(1)): e["count"]
+        return [(k, n) for k, n in sizes(total, shard_size) if self.written.get(k) != n]
+
+    @property
+    def written(self):
+        """{k: examples} of the intact shards."""
+        return {int(SHARD_NAME.fullmatch(e["file"]).group(1)): e["count"]
                 for e in self.manifest["shards"]}
-        return [(k, n) for k, n in sizes(total, shard_size) if done.get(k) != n]
 
     def write(self, index, **fields):
         """Write shard `index` from equal-length arrays; returns its file name."""

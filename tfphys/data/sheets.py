@@ -10,6 +10,7 @@ k with (seed, k) and passes the crystals shards 0..k-1 drew (redrawn, not relabe
 resumed or grown dataset is remade identically and holds no structure twice.
 """
 
+import ase
 import numpy as np
 
 from tfphys import checks
@@ -86,3 +87,36 @@ def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0
             "atoms": np.array([len(a) for a in made]), "numbers": numbers,
             "positions": positions, "cell": np.stack([np.asarray(a.cell) for a in made]),
             "test": split.is_test(picture, TEST_FRACTION)}
+
+
+def with_symmetric_copies(shard, copies, rng):
+    """A shard of crystalline sheets (the fields `examples` writes) with, for every training
+    sheet, `copies` images of distinct non-trivial lattice symmetries of it
+    (`physics.atoms.sheets.symmetric`: the defects on other sites, the same energy, no new
+    label), rows in random order; test sheets stay as they are, without copies."""
+    if "encoding" in shard:
+        raise InputError("symmetric copies are for hexagonal crystals, not porous sheets")
+    shape = shard["image"].shape[1:]
+    rows, made = [], []
+    for k in range(len(shard["image"])):
+        rows.append((k, None))
+        if shard["test"][k]:
+            continue
+        n = int(shard["atoms"][k])
+        atoms = ase.Atoms(shard["numbers"][k, :n], shard["positions"][k, :n],
+                          cell=shard["cell"][k], pbc=[True, True, False])
+        choices = rng.choice(np.arange(1, len(sheets.symmetries())), copies, replace=False)
+        for choice in choices:
+            made.append(sheets.symmetric(atoms, sheets.symmetries()[choice]))
+            rows.append((k, len(made) - 1))
+    pictures = images.images(made, shape) if made else None
+    out = {name: [] for name in shard}
+    for k, copy in (rows[i] for i in rng.permutation(len(rows))):
+        for name, values in shard.items():
+            out[name].append(values[k])
+        if copy is not None:
+            atoms = made[copy]
+            out["image"][-1] = pictures[copy]
+            out["positions"][-1] = np.zeros_like(shard["positions"][k])
+            out["positions"][-1][:len(atoms)] = atoms.positions  # the same atoms, moved
+    return {name: np.stack(values).astype(shard[name].dtype) for name, values in out.items()}

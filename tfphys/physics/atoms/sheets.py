@@ -5,6 +5,8 @@ circular holes, atoms left with fewer than two neighbours removed) and thermal-l
 displacements (`displaced`). Every generator draws from a numpy Generator; `crystal_key` tells
 whether two crystalline sheets are the same structure (their energies are equal)."""
 
+import itertools
+
 import ase
 import numpy as np
 
@@ -47,30 +49,53 @@ def defected(rng, material="graphene", repeat=THESIS_REPEAT, vacancies=(0, 3),
     return sheet
 
 
-def crystal_key(sheet, repeat=THESIS_REPEAT):
-    """Bytes equal for two crystalline sheets of `repeat` exactly when one maps onto the other
-    by a lattice translation, the mirror x -> -x or the half turn about a bond centre
-    (symmetries of any energy), so that a generator can skip repeats. Sites are counted on the
-    (2 n1, 6 n2) grid of the rectangular cell, where the sublattices sit at (0, 0), (1, 3) and
-    (1, 1), (0, 4) modulo (2, 6)."""
+def _sites(sheet, repeat):
+    """(grid, integer sites (n, 2)) of a crystalline sheet of `repeat` on the (2 n1, 6 n2) grid
+    of its rectangular cell, where the sublattices sit at (0, 0), (1, 3) and (1, 1), (0, 4)
+    modulo (2, 6)."""
     grid = np.array([2 * repeat[0], 6 * repeat[1]])
     scaled = sheet.get_scaled_positions(wrap=False)[:, :2] * grid
     sites = np.round(scaled)
     if len(sheet) and np.abs(scaled - sites).max() > 1e-6:
-        raise InputError("crystal_key needs atoms on lattice sites (a crystalline sheet of "
-                         f"repeat {tuple(repeat)}); this one is displaced or of another cell")
+        raise InputError("a lattice symmetry needs atoms on lattice sites (a crystalline sheet "
+                         f"of repeat {tuple(repeat)}); this one is displaced or of another cell")
+    return grid, sites.astype(np.int64)
+
+
+def symmetries(repeat=THESIS_REPEAT):
+    """The 8 n1 n2 lattice symmetries of a crystal of `repeat` `crystal_key` and `symmetric`
+    take: (mirror x -> -x, half turn about a bond centre, one of the 2 n1 n2 translations)."""
+    return list(itertools.product((False, True), (False, True), (0, 1), range(repeat[0]),
+                                  range(repeat[1])))
+
+
+def _moved(sites, grid, symmetry):
+    mirror, turn, centred, k, m = symmetry
+    moved = sites * [-1 if mirror else 1, 1]
+    moved = 1 - moved if turn else moved
+    return (moved + [2 * k + centred, 6 * m + 3 * centred]) % grid
+
+
+def crystal_key(sheet, repeat=THESIS_REPEAT):
+    """Bytes equal for two crystalline sheets of `repeat` exactly when one maps onto the other
+    by one of the `symmetries` (which leave any energy unchanged), so that a generator can skip
+    repeats."""
+    grid, sites = _sites(sheet, repeat)
     variants = []
-    for flip in (1, -1):
-        for turn in (False, True):
-            moved = sites * [flip, 1]
-            moved = 1 - moved if turn else moved
-            for c in (0, 1):
-                for k in range(repeat[0]):
-                    for m in range(repeat[1]):
-                        at = (moved + [2 * k + c, 6 * m + 3 * c]) % grid
-                        table = np.column_stack([at, sheet.numbers]).astype(np.int64)
-                        variants.append(table[np.lexsort(table.T[::-1])].tobytes())
+    for symmetry in symmetries(repeat):
+        table = np.column_stack([_moved(sites, grid, symmetry), sheet.numbers])
+        variants.append(table[np.lexsort(table.T[::-1])].tobytes())
     return min(variants)
+
+
+def symmetric(sheet, symmetry, repeat=THESIS_REPEAT):
+    """The crystal moved by one of `symmetries`: its defects on other sites of the same
+    lattice, every atom on a site of the unmoved sheet's lattice, the same energy."""
+    grid, sites = _sites(sheet, repeat)
+    moved = sheet.copy()
+    moved.set_scaled_positions(np.column_stack(
+        [_moved(sites, grid, symmetry) / grid, sheet.get_scaled_positions(wrap=False)[:, 2]]))
+    return moved
 
 
 def displaced(sheet, rng, sigma):
