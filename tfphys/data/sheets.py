@@ -96,7 +96,7 @@ def with_symmetric_copies(shard, copies, rng):
     label), rows in random order; test sheets stay as they are, without copies."""
     if "encoding" in shard:
         raise InputError("symmetric copies are for hexagonal crystals, not porous sheets")
-    shape = shard["image"].shape[1:]
+    shape, symmetries = shard["image"].shape[1:], sheets.symmetries()
     rows, made = [], []
     for k in range(len(shard["image"])):
         rows.append((k, None))
@@ -105,9 +105,8 @@ def with_symmetric_copies(shard, copies, rng):
         n = int(shard["atoms"][k])
         atoms = ase.Atoms(shard["numbers"][k, :n], shard["positions"][k, :n],
                           cell=shard["cell"][k], pbc=[True, True, False])
-        choices = rng.choice(np.arange(1, len(sheets.symmetries())), copies, replace=False)
-        for choice in choices:
-            made.append(sheets.symmetric(atoms, sheets.symmetries()[choice]))
+        for choice in rng.choice(np.arange(1, len(symmetries)), copies, replace=False):
+            made.append(sheets.symmetric(atoms, symmetries[choice]))
             rows.append((k, len(made) - 1))
     pictures = images.images(made, shape) if made else None
     out = {name: [] for name in shard}
