@@ -7,7 +7,8 @@ of each element per 0.1 Angstrom distance bin within --environment_cutoff; any e
 a sum of per-atom terms of such environments is linear in these counts, so on crystals, where
 environments repeat, this fit is the least-squares best of every such model on the training
 sheets). What the structures alone explain, next to an exported EDNN or CNN (--model):
-median |error| per area in meV / Angstrom^2.
+median |error| per area in meV / Angstrom^2, also per host lattice where a set mixes graphene
+and hBN (their defects interact over different reaches: see sheet_locality.py).
 
 Run: .venv/bin/python benchmarks/sheet_peers.py --data runs/hexagonal \\
          --model runs/hexagonal/model_ednn
@@ -98,6 +99,17 @@ def fitted(x, label, test, alpha):
     return fit.predict(x[test] / scale)
 
 
+def scored(predicted, true, area, host):
+    """sheet_training.figures, and the median per area on each host lattice of `host`."""
+    out = sheet_training.figures(predicted, true, area)
+    if len(set(host)) > 1:
+        for name in sorted(set(host)):
+            on = host == name
+            out[f"median_{name}_meV_per_A2"] = float(
+                np.median(1000 * np.abs(predicted - true)[on] / area[on]))
+    return out
+
+
 def main(argv):
     del argv
     common.header()
@@ -105,6 +117,8 @@ def main(argv):
         FLAGS.data, [sheet_training.LABEL, "area", "test", "numbers", "positions", "cell",
                      "atoms"])
     elements = sorted(set(np.unique(numbers)) - {0})
+    carbon = (numbers == 6).sum(1) > (numbers > 0).sum(1) / 2
+    host = np.where(carbon, "graphene", "hbn")[test]
     print(f"{FLAGS.data}: {len(label)} sheets ({int((~test).sum())} train / {int(test.sum())} "
           f"test), elements {elements}, label std {label[~test].std():.2f} eV")
     start = time.perf_counter()
@@ -116,11 +130,11 @@ def main(argv):
                     ("pair potential", np.concatenate([composition, terms], 1)),
                     ("environment counts", environment)):
         predicted = fitted(x, label, test, FLAGS.alpha)
-        cli.print_figures(name, sheet_training.figures(predicted, label[test], area[test]))
+        cli.print_figures(name, scored(predicted, label[test], area[test], host))
     for directory in FLAGS.model:
         predicted, true = sheet_training.predict(export.load(directory), FLAGS.data, "test")
         cli.print_figures(f"{directory} ({export.metadata(directory)['preset']})",
-                          sheet_training.figures(predicted, true, area[test]))
+                          scored(predicted, true, area[test], host))
 
 
 if __name__ == "__main__":

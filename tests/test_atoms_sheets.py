@@ -3,6 +3,8 @@ every atom, of the other species in hBN, periodic in-plane only; a crystal's key
 for its images under lattice symmetries, in Angstrom, and differs for another structure;
 symmetric copies stay on the lattice with the labeller's energy unchanged."""
 
+import itertools
+
 import numpy as np
 import tensorflow as tf
 
@@ -86,3 +88,64 @@ class SheetTest(tf.test.TestCase):
                 self.assertEqual(sheets.crystal_key(copy), sheets.crystal_key(sheet))
                 self.assertAllClose(labeller.label(copy, "gfn1")[0], energy, atol=1e-4)
         self.assertLen(sheets.symmetries(), 120)
+
+    def test_defect_pairs_are_every_pair_once(self):
+        """Against orbits of all site pairs under the 120 cell symmetries built here as
+        permutations of the sites from moves in Angstrom (translations, mirror, half turn)."""
+        for material, first, second in (("hbn", ("C", "B"), ("C", "N")),
+                                        ("hbn", ("C", "B"), ("C", "B")),
+                                        ("graphene", ("B", "C"), ("N", "C")),
+                                        ("graphene", (None, "C"), (None, "C"))):
+            pristine = sheets.hexagonal(material)
+            group = _site_permutations(pristine)
+            self.assertLen(group, 120)
+            symbols = pristine.get_chemical_symbols()
+            found = {}
+            for i, j in itertools.permutations(range(len(pristine)), 2):
+                if (symbols[i], symbols[j]) == (first[1], second[1]):
+                    table = np.array(symbols, dtype=object)
+                    table[[i, j]] = [first[0], second[0]]
+                    found.setdefault(tuple(table), len(found))
+            orbits = {min(found.get(tuple(np.array(s)[np.argsort(p)]), len(found))
+                          for p in group) for s in found}
+            pairs = sheets.defect_pairs(material, first, second)
+            self.assertLen(pairs, len(orbits), material)
+            separations = [d for d, _ in pairs]
+            hosts = [np.array(symbols) == host for _, host in (first, second)]
+            distance = pristine.get_all_distances(mic=True)[np.ix_(*hosts)]
+            self.assertAllClose(separations[0], distance[distance > 0].min())
+            self.assertEqual(separations, sorted(separations))
+            for _, sheet in pairs:
+                self.assertLen(sheet, 60 - 2 * (first[0] is None))
+        with self.assertRaisesRegex(InputError, "has no C or no N sites"):
+            sheets.defect_pairs("hbn", ("B", "C"), ("C", "N"))
+
+
+def _site_permutations(sheet):
+    """Every lattice symmetry of the periodic sheet as a permutation of its sites (site k goes
+    to p[k]), closed from moves in Angstrom: two translations, the mirror x -> -x and the half
+    turn about the centre of the bond from the atom at the origin."""
+    a = sheet.cell[0, 0] / 5
+    centre = np.array([a / 4, a * np.sqrt(3) / 12])
+    moves = (lambda p: p + [a, 0], lambda p: p + [a / 2, a * np.sqrt(3) / 2],
+             lambda p: p * [-1, 1], lambda p: 2 * centre - p)
+    xy = sheet.positions[:, :2]
+    span = np.diag(sheet.cell)[:2]
+
+    def permutation(move):
+        moved = move(xy)
+        gap = (moved[:, None] - xy[None] + span / 2) % span - span / 2
+        distance = np.linalg.norm(gap, axis=-1)
+        assert np.all(distance.min(1) < 1e-6)
+        return tuple(distance.argmin(1))
+
+    generators = [permutation(m) for m in moves]
+    group, frontier = {tuple(range(len(sheet)))}, [tuple(range(len(sheet)))]
+    while frontier:
+        p = frontier.pop()
+        for g in generators:
+            composed = tuple(g[k] for k in p)
+            if composed not in group:
+                group.add(composed)
+                frontier.append(composed)
+    return [np.array(p) for p in group]

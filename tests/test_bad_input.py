@@ -209,6 +209,8 @@ class BadInputTableTest(tf.test.TestCase):
                        if n.endswith(".py") and n != "common.py")
         cases = [(name, ["--help"], 0, None) for name in names] + [
             ("sheet_peers.py", [f"--data={d}/user"], 2, "manifest.json is missing"),
+            ("sheet_locality.py", ["--pairs=hbn:C+B"], 2, "is not MATERIAL:X@SITE+Y@SITE"),
+            ("sheet_locality.py", ["--pairs=hbn:B@C+C@N"], 2, "has no C or no N sites"),
             ("rugan_generation.py", [f"--model={d}/missing"], 2, "no exported model"),
             ("counting_scale.py", [f"--model={d}/missing"], 2, "no exported model"),
         ]

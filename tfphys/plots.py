@@ -371,3 +371,18 @@ def conditioning(results, path, title="", unit=""):
         bottom.legend()
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def interactions(curves, path, limit, title="Interaction of two point defects"):
+    """Interaction energy per area against separation for each named (separations, energies),
+    with the reach `limit` beyond which a local model gives zero."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (name, (separation, energy)), marker in zip(curves.items(), "o^sxdv"):
+        ax.plot(separation, energy, marker=marker, ms=4, lw=1, label=name)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(limit, color="grey", ls="--", lw=1, label="local model's reach")
+    ax.set_xlabel("separation (Angstrom)")
+    ax.set_ylabel("interaction (meV / Angstrom^2)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -1,9 +1,10 @@
 """Hexagonal sheets in rectangular periodic cells: graphene and hexagonal boron nitride as the
 thesis's 12.3 x 12.8 Angstrom, 60-atom cell (5 x 3 rectangular 4-atom cells) or any repeat,
-with random vacancies and substitutions (`defected`), and porous graphene (`porous`: random
-circular holes, atoms left with fewer than two neighbours removed) and thermal-like random
-displacements (`displaced`). Every generator draws from a numpy Generator; `crystal_key` tells
-whether two crystalline sheets are the same structure (their energies are equal)."""
+with random vacancies and substitutions (`defected`) or every distinct pair of point defects
+(`defect_pairs`), and porous graphene (`porous`: random circular holes, atoms left with fewer
+than two neighbours removed) and thermal-like random displacements (`displaced`). Every random
+generator draws from a numpy Generator; `crystal_key` tells whether two crystalline sheets are
+the same structure (their energies are equal)."""
 
 import itertools
 
@@ -43,9 +44,17 @@ def defected(rng, material="graphene", repeat=THESIS_REPEAT, vacancies=(0, 3),
     n_vacancies = int(rng.integers(vacancies[0], vacancies[1] + 1))
     n_substitutions = int(rng.integers(substitutions[0], substitutions[1] + 1))
     sites = rng.choice(len(sheet), n_vacancies + n_substitutions, replace=False)
-    for site in sites[n_vacancies:]:
-        sheet[site].symbol = rng.choice(DOPANTS[material])
-    del sheet[sorted(sites[:n_vacancies])]
+    dopants = [rng.choice(DOPANTS[material]) for _ in sites[n_vacancies:]]
+    return with_defects(sheet, sites, [None] * n_vacancies + dopants)
+
+
+def with_defects(sheet, sites, species):
+    """A copy of the sheet with `species[k]` on `sites[k]` (None: that atom removed)."""
+    sheet = sheet.copy()
+    for site, new in zip(sites, species):
+        if new is not None:
+            sheet[site].symbol = new
+    del sheet[sorted(site for site, new in zip(sites, species) if new is None)]
     return sheet
 
 
@@ -96,6 +105,27 @@ def symmetric(sheet, symmetry, repeat=THESIS_REPEAT):
     moved.set_scaled_positions(np.column_stack(
         [_moved(sites, grid, symmetry) / grid, sheet.get_scaled_positions(wrap=False)[:, 2]]))
     return moved
+
+
+def defect_pairs(material, first, second, repeat=THESIS_REPEAT):
+    """[(separation in Angstrom, sheet)] of every distinct crystal (up to `symmetries`) with two
+    point defects, nearest first. `first` and `second` are (species, or None for a vacancy;
+    the species of the site it takes), e.g. ("C", "B") and ("C", "N"): a donor and an acceptor
+    in hBN. Their energies less each defect's alone say how far defects interact."""
+    sheet = hexagonal(material, repeat)
+    symbols = sheet.get_chemical_symbols()
+    hosts = [[k for k, s in enumerate(symbols) if s == host] for _, host in (first, second)]
+    if not all(hosts):
+        raise InputError(f"a {material} sheet has no {first[1]} or no {second[1]} sites; its "
+                         f"species are {sorted(set(symbols))}")
+    i = hosts[0][0]  # translations, the mirror and the half turn reach every other choice
+    found = {}
+    for j in hosts[1]:
+        if j != i:
+            pair = with_defects(sheet, [i, j], [first[0], second[0]])
+            found.setdefault(crystal_key(pair, repeat),
+                             (float(sheet.get_distance(i, j, mic=True)), pair))
+    return sorted(found.values(), key=lambda found_pair: found_pair[0])
 
 
 def displaced(sheet, rng, sigma):
