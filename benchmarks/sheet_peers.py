@@ -18,7 +18,6 @@ import collections
 import itertools
 import time
 
-import ase
 import numpy as np
 import sklearn.linear_model
 from ase.neighborlist import neighbor_list
@@ -27,7 +26,7 @@ from absl import flags
 import common
 
 from tfphys import cli
-from tfphys.data import shards
+from tfphys.data import shards, sheets as sheet_data
 from tfphys.training import export, sheet_training
 
 flags.DEFINE_string("data", None, "Sheet dataset directory written by bin/generate_sheets.")
@@ -71,15 +70,16 @@ def counts(bags, test):
     return x, x[test].sum() / max(test_atoms, 1)
 
 
-def features(numbers, positions, cells, atoms, elements):
+def features(stored, elements):
     """(composition (n, elements), pair terms (n, pairs x POWERS), `environments` of each)
-    of every stored sheet."""
+    of every stored sheet (the dataset's "atoms", "numbers", "positions" and "cell")."""
     pairs = list(itertools.combinations_with_replacement(elements, 2))
-    composition = np.zeros((len(atoms), len(elements)))
-    terms = np.zeros((len(atoms), len(pairs) * len(POWERS)))
+    count = len(stored["atoms"])
+    composition = np.zeros((count, len(elements)))
+    terms = np.zeros((count, len(pairs) * len(POWERS)))
     bags = []
-    for k, n in enumerate(atoms):
-        sheet = ase.Atoms(numbers[k, :n], positions[k, :n], cell=cells[k], pbc=[True, True, False])
+    for k in range(count):
+        sheet = sheet_data.stored_sheet(stored, k)
         composition[k] = [np.sum(sheet.numbers == z) for z in elements]
         bags.append(environments(sheet))
         i, j, r = neighbor_list("ijd", sheet, FLAGS.cutoff)
@@ -113,16 +113,18 @@ def scored(predicted, true, area, host):
 def main(argv):
     del argv
     common.header()
-    label, area, test, numbers, positions, cells, atoms = shards.fields(
-        FLAGS.data, [sheet_training.LABEL, "area", "test", "numbers", "positions", "cell",
-                     "atoms"])
+    structure = ("atoms", "numbers", "positions", "cell")
+    label, area, test, *stored = shards.fields(
+        FLAGS.data, [sheet_training.LABEL, "area", "test", *structure])
+    stored = dict(zip(structure, stored))
+    numbers = stored["numbers"]
     elements = sorted(set(np.unique(numbers)) - {0})
     carbon = (numbers == 6).sum(1) > (numbers > 0).sum(1) / 2
     host = np.where(carbon, "graphene", "hbn")[test]
     print(f"{FLAGS.data}: {len(label)} sheets ({int((~test).sum())} train / {int(test.sum())} "
           f"test), elements {elements}, label std {label[~test].std():.2f} eV")
     start = time.perf_counter()
-    composition, terms, bags = features(numbers, positions, cells, atoms, elements)
+    composition, terms, bags = features(stored, elements)
     environment, covered = counts(bags, test)
     print(f"features: {time.perf_counter() - start:.1f} s; {environment.shape[1]} environments "
           f"in the training sheets, {100 * covered:.1f} % of the test atoms' among them")

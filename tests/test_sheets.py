@@ -24,15 +24,16 @@ class SheetDataTest(tf.test.TestCase):
     def test_fields_and_stored_structures(self):
         got = sheets.examples("hexagonal", 3, seed=5, workers=2)
         self.assertEqual(got["image"].shape, (3, 256, 256))
+        drawn = sheets.structures("hexagonal", 3, np.random.default_rng(5))
         for k in range(3):
             n = got["atoms"][k]
             self.assertAllEqual(got["numbers"][k, n:], np.zeros(60 - n))
-            atoms = ase.Atoms(numbers=got["numbers"][k, :n], positions=got["positions"][k, :n],
-                              cell=got["cell"][k], pbc=[True, True, False])
+            atoms = sheets.stored_sheet(got, k)
+            self.assertAllEqual(atoms.numbers, drawn[k].numbers)
+            self.assertAllClose(atoms.positions, drawn[k].positions)
+            self.assertAllClose(atoms.cell, drawn[k].cell)
             self.assertAllClose(images.image(atoms, (256, 256)), got["image"][k], atol=1e-5)
         self.assertTrue(np.all(np.isfinite(got["energy"])))
-        again = sheets.structures("hexagonal", 3, np.random.default_rng(5))
-        self.assertAllEqual([len(a) for a in again], got["atoms"])
         with self.assertRaisesRegex(InputError, "unknown sheet kind 'cubic'"):
             sheets.structures("cubic", 1, np.random.default_rng())
         self.assertNotIn("encoding", got)

@@ -89,6 +89,14 @@ def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0
             "test": split.is_test(picture, TEST_FRACTION)}
 
 
+def stored_sheet(fields, k):
+    """Sheet k of stored fields ("atoms", "numbers", "positions", "cell": a shard, or those
+    fields of a whole dataset) as an ase.Atoms, its padding dropped."""
+    n = int(fields["atoms"][k])
+    return ase.Atoms(fields["numbers"][k, :n], fields["positions"][k, :n],
+                     cell=fields["cell"][k], pbc=[True, True, False])
+
+
 def with_symmetric_copies(shard, copies, rng):
     """A shard of crystalline sheets (the fields `examples` writes) with, for every training
     sheet, `copies` images of distinct non-trivial lattice symmetries of it
@@ -102,9 +110,7 @@ def with_symmetric_copies(shard, copies, rng):
         rows.append((k, None))
         if shard["test"][k]:
             continue
-        n = int(shard["atoms"][k])
-        atoms = ase.Atoms(shard["numbers"][k, :n], shard["positions"][k, :n],
-                          cell=shard["cell"][k], pbc=[True, True, False])
+        atoms = stored_sheet(shard, k)
         for choice in rng.choice(np.arange(1, len(symmetries)), copies, replace=False):
             made.append(sheets.symmetric(atoms, symmetries[choice]))
             rows.append((k, len(made) - 1))
