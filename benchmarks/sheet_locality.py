@@ -46,12 +46,15 @@ def parsed(pair):
     return material, [(None if new == "vacancy" else new, site) for new, site in defects]
 
 
+def energy(sheet):
+    return labeller.label(sheet, FLAGS.calculator)[0]
+
+
 def interactions(material, defects):
     """(separations, dE in eV) of every distinct pair, and the cell's area."""
     pairs = sheets.defect_pairs(material, *defects)  # checks that the sites exist
     pristine = sheets.hexagonal(material)
     symbols = pristine.get_chemical_symbols()
-    energy = lambda sheet: labeller.label(sheet, FLAGS.calculator)[0]  # noqa: E731
     offset = sum(energy(sheets.with_defects(pristine, [symbols.index(site)], [new]))
                  for new, site in defects) - energy(pristine)
     return (np.array([d for d, _ in pairs]), np.array([energy(s) - offset for _, s in pairs]),

@@ -4,6 +4,7 @@ Functions take plain arrays or result objects and a path; they import no models,
 results can be plotted. Files are written atomically (temporary name, then rename).
 """
 
+import itertools
 import os
 
 import matplotlib
@@ -377,7 +378,8 @@ def interactions(curves, path, limit, title="Interaction of two point defects"):
     """Interaction energy per area against separation for each named (separations, energies),
     with the reach `limit` beyond which a local model gives zero."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for (name, (separation, energy)), marker in zip(curves.items(), "o^sxdv"):
+    markers = itertools.cycle("o^sxdv")
+    for (name, (separation, energy)), marker in zip(curves.items(), markers):
         ax.plot(separation, energy, marker=marker, ms=4, lw=1, label=name)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(limit, color="grey", ls="--", lw=1, label="local model's reach")
