@@ -36,7 +36,7 @@ def thermodynamics(curves, path, title=""):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     panels = (("energy", "<E>/N"), ("heat_capacity", "C/N"), ("abs_magnetization", "<|M|>/N"))
     for (name, label), ax in zip(panels, axes):
-        for (legend, result), marker in zip(curves.items(), "o^sxd"):
+        for (legend, result), marker in zip(curves.items(), itertools.cycle("o^sxd")):
             ax.errorbar(result.temperature, getattr(result, name), getattr(result, f"{name}_err"),
                         marker=marker, ms=4, capsize=2, lw=1, label=legend)
         ax.set_xlabel("T  [J / k_B]")
