@@ -105,8 +105,8 @@ def scored(predicted, true, area, host):
     if len(set(host)) > 1:
         for name in sorted(set(host)):
             on = host == name
-            out[f"median_{name}_meV_per_A2"] = float(
-                np.median(1000 * np.abs(predicted - true)[on] / area[on]))
+            out[f"median_{name}_meV_per_A2"] = sheet_training.figures(
+                predicted[on], true[on], area[on])["median_abs_error_meV_per_A2"]
     return out
 
 
