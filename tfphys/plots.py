@@ -13,6 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+MARKERS = "o^sxdv"  # one per curve, cycled when there are more curves
+
 
 def _save(fig, path):
     directory = os.path.dirname(os.path.abspath(path))
@@ -36,7 +38,7 @@ def thermodynamics(curves, path, title=""):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     panels = (("energy", "<E>/N"), ("heat_capacity", "C/N"), ("abs_magnetization", "<|M|>/N"))
     for (name, label), ax in zip(panels, axes):
-        for (legend, result), marker in zip(curves.items(), itertools.cycle("o^sxd")):
+        for (legend, result), marker in zip(curves.items(), itertools.cycle(MARKERS)):
             ax.errorbar(result.temperature, getattr(result, name), getattr(result, f"{name}_err"),
                         marker=marker, ms=4, capsize=2, lw=1, label=legend)
         ax.set_xlabel("T  [J / k_B]")
@@ -378,8 +380,7 @@ def interactions(curves, path, limit, title="Interaction of two point defects"):
     """Interaction energy per area against separation for each named (separations, energies),
     with the reach `limit` beyond which a local model gives zero."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    markers = itertools.cycle("o^sxdv")
-    for (name, (separation, energy)), marker in zip(curves.items(), markers):
+    for (name, (separation, energy)), marker in zip(curves.items(), itertools.cycle(MARKERS)):
         ax.plot(separation, energy, marker=marker, ms=4, lw=1, label=name)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(limit, color="grey", ls="--", lw=1, label="local model's reach")
