@@ -88,6 +88,39 @@ class RegionsAndMapTest(tf.test.TestCase):
                             [1.0, 0.0])
 
 
+class StartFromExportTest(tf.test.TestCase):
+    def test_a_run_at_a_larger_lattice_starts_from_every_exported_network(self):
+        small = dataclasses.replace(rugan_training.PRESETS["rugan_quick_regressor"], L=8,
+                                    train_examples=40, test_examples=8, epochs=1, batch_size=32,
+                                    filters=4, latent_channels=2, critic_steps=1)
+        first = os.path.join(self.get_temp_dir(), "gen8")
+        rugan_training.train_rugan(small, export_dir=first, verbose=0)
+        self.assertEqual(export.metadata(f"{first}_regressor")["kind"], "rugan_regressor")
+        # a vanishing learning rate: what the run exports is what it started from
+        larger = dataclasses.replace(small, L=16, learning_rate=1e-30)
+        second = os.path.join(self.get_temp_dir(), "gen16")
+        result = rugan_training.train_rugan(larger, export_dir=second, init=first, verbose=0)
+        self.assertEqual(sorted(result["figures"]), [16, 64])
+        self.assertEqual(export.metadata(second)["L"], 16)
+        fresh = rugan_training.build(larger)
+        for suffix, network in (("", fresh.generator), ("_critic", fresh.critic),
+                                ("_regressor", fresh.regressor)):
+            started, trained = export.load(first + suffix), export.load(second + suffix)
+            for before, after in zip(started.trainable_weights, trained.trainable_weights):
+                self.assertAllClose(before, after, atol=1e-6)
+            self.assertFalse(all(np.allclose(a, b) for a, b in zip(started.weights,
+                                                                   network.weights)))
+        tf.io.gfile.rmtree(f"{first}_regressor")
+        with self.assertRaisesRegex(InputError, "gen8_regressor missing.*--label_weight 0"):
+            rugan_training.starting_weights(first, larger)
+        rugan_training.starting_weights(first, dataclasses.replace(larger, label_weight=0.0))
+        with self.assertRaisesRegex(InputError, "is a rugan_critic export; this run needs a "
+                                                "rugan_generator"):
+            rugan_training.starting_weights(f"{first}_critic", larger)
+        with self.assertRaisesRegex(InputError, "--L 18: .* multiple of 4"):
+            rugan_training.preset_with("rugan_quick", L=18)
+
+
 class TrainAndGenerateTest(tf.test.TestCase):
     def test_train_export_and_generate_at_four_times_the_size(self):
         preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick"], L=8, train_examples=96,

@@ -9,6 +9,7 @@ scores what it made with the exact Ising Hamiltonian: median |E_gen/N - E_req/N|
 """
 
 import dataclasses
+import os
 import time
 
 import numpy as np
@@ -22,7 +23,7 @@ from tfphys.physics.spins import ising
 from tfphys.training import export, presets
 from tfphys.training.spins import run
 from tfphys.training.distribute import Distribution
-from tfphys.training.fit import TrainConfig, claim_outputs, train
+from tfphys.training.fit import TrainConfig, claim_outputs, start_from, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +43,11 @@ class RuganPreset:
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     region: str = None  # train only on labels inside this REGIONS entry (thesis Fig. 6)
     description: str = ""
+
+    def __post_init__(self):
+        if self.L < 4 or self.L % 4:
+            raise InputError(f"--L {self.L}: the generator makes lattices of 4x its latent "
+                             "side; give a multiple of 4")
 
 
 REGIONS = {"fig6": "high and low energies near m = 0: |m| <= 0.25 and (E/N <= -1 or E/N >= 0)"}
@@ -83,7 +89,7 @@ PRESETS = {p.name: p for p in [
                 "whose error on the generated ones joins the generator's loss, weight 20 "
                 "(AC-GAN style, not in the thesis)"),
 ]}
-OVERRIDES = ("train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
+OVERRIDES = ("L", "train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
              "label_weight", "learning_rate", "filters", "augment", "region")
 
 
@@ -202,6 +208,25 @@ def novelty(generator, labels, training_spins, seed=0, per_label=8):
             "within_label_diversity": float(pairs.mean())}
 
 
+def starting_weights(init, preset):
+    """{network: (export path, weights)} that a run started from the RUGAN export `init` takes:
+    the generator at `init`, the critic at `init`_critic and, for a preset with a label
+    regressor, the regressor at `init`_regressor. Every network is fully convolutional, so an
+    export trained at one lattice size starts a run at another (e.g. 16 -> 64)."""
+    if export.check_start(init, "rugan_generator").get("model") != "ising":
+        raise InputError(f"--init {init} is a sheet generator; an Ising RUGAN starts from an "
+                         "Ising RUGAN export (bin/train_rugan --export)")
+    paths = {"generator": init, "critic": f"{init}_critic"}
+    if preset.label_weight:
+        paths["regressor"] = f"{init}_regressor"
+    missing = [path for path in paths.values() if not os.path.isdir(path)]
+    if missing:
+        raise InputError(f"--init {init}: {', '.join(missing)} missing (exported beside the "
+                         "generator by bin/train_rugan --export; a run without a label regressor "
+                         "exports none: start it with --label_weight 0)")
+    return {name: (path, export.load(path).weights) for name, path in paths.items()}
+
+
 def selection(training_labels, L, seed=0, count=256):
     """Model selection score of an epoch (the RUGAN paper's, supplementary A.3, on the training
     regime only): median |E/N error| + median |m error| of lattices generated at `count`
@@ -246,13 +271,18 @@ def evaluate(generator, preset, seed=0, training_spins=None):
 
 
 def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
-                export_dir=None, seed=0, verbose=None):
+                export_dir=None, seed=0, verbose=None, init=None):
     """Train and score `preset`, keeping the epoch that conditions best on training labels
     (`selection`); returns {"seconds", "examples", "is_chief", "best_epoch"} and, on the chief,
     what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
-    (the generator; the critic is exported beside it as `<export_dir>_critic`)."""
+    (the generator; the critic is exported beside it as `<export_dir>_critic`, a label
+    regressor as `<export_dir>_regressor`). `init`: a RUGAN export whose networks the run
+    starts from (`starting_weights`; fine-tuning, e.g. at a larger L)."""
     dist = Distribution(gpus, horovod)
-    claim_outputs(run_dir, (export_dir, f"{export_dir}_critic") if export_dir else ())
+    parts = [export_dir, f"{export_dir}_critic"] + [f"{export_dir}_regressor"] * bool(
+        preset.label_weight)
+    claim_outputs(run_dir, parts if export_dir else ())
+    initial = starting_weights(init, preset) if init else {}
     tf.keras.utils.set_random_seed(seed)
     spins, labels = labelled(preset, "train", seed)
     data = tf.data.Dataset.from_tensor_slices((spins[..., None].astype(np.float32), labels))
@@ -262,8 +292,14 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
         logging.info("RUGAN preset %s on %d replica(s): %s", preset.name, dist.replicas, preset)
     start = time.perf_counter()
     augment = pipeline.energy_magnetization_symmetries if preset.augment else None
-    model, history = train(lambda: build(preset, seed=seed * 1000 + dist.rank), data, config,
-                           dist, transform=augment, select=selection(labels, preset.L, seed),
+
+    def make():
+        model = build(preset, seed=seed * 1000 + dist.rank)
+        for name, (path, weights) in initial.items():
+            start_from(getattr(model, name), path, weights)
+        return model
+    model, history = train(make, data, config, dist, transform=augment,
+                           select=selection(labels, preset.L, seed),
                            pictures=pictures(labels, preset.L, seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(spins),
               "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
@@ -276,4 +312,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                  "latent_channels": preset.latent_channels, "region": preset.region}
         result["export"] = export.export(model.generator, export_dir, facts)
         export.export(model.critic, f"{export_dir}_critic", {**facts, "kind": "rugan_critic"})
+        if model.regressor is not None:
+            export.export(model.regressor, f"{export_dir}_regressor",
+                          {**facts, "kind": "rugan_regressor"})
     return result
