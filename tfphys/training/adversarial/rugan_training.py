@@ -213,9 +213,7 @@ def starting_weights(init, preset):
     the generator at `init`, the critic at `init`_critic and, for a preset with a label
     regressor, the regressor at `init`_regressor. Every network is fully convolutional, so an
     export trained at one lattice size starts a run at another (e.g. 16 -> 64)."""
-    if export.check_start(init, "rugan_generator").get("model") != "ising":
-        raise InputError(f"--init {init} is a sheet generator; an Ising RUGAN starts from an "
-                         "Ising RUGAN export (bin/train_rugan --export)")
+    export.check_start(init, "rugan_generator")
     paths = {"generator": init, "critic": f"{init}_critic"}
     if preset.label_weight:
         paths["regressor"] = f"{init}_regressor"
