@@ -41,16 +41,14 @@ def main(argv):
     common.header()
     facts = export.metadata(FLAGS.model)
     generator = export.load(FLAGS.model)
-    trained = {"L": facts["L"], "region": facts.get("region")}  # e.g. --L 64 fine-tuning runs
-    preset = rugan_training.preset_with(facts["preset"], test_examples=FLAGS.test_examples,
-                                        **trained)
+    preset = rugan_training.exported_preset(facts, test_examples=FLAGS.test_examples)
     _, wanted = rugan_training.labelled(preset, "test", seed=0)
     for L in (preset.L, 4 * preset.L):
         cli.print_figures(f"conditioning at {L}x{L} (target median <= 0.02)",
                           rugan_training.conditioning(generator, wanted, L))
     training, _ = rugan_training.labelled(
-        rugan_training.preset_with(facts["preset"], train_examples=FLAGS.train_examples,
-                                   **trained), "train", seed=0)
+        rugan_training.exported_preset(facts, train_examples=FLAGS.train_examples), "train",
+        seed=0)
     cli.print_figures("samples vs training set (fraction of sites)",
                       rugan_training.novelty(generator, wanted, training))
     labels = np.tile(wanted[:1], (FLAGS.count, 1))

@@ -97,6 +97,23 @@ def preset_with(name, **overrides):
     return presets.overridden(PRESETS, name, "RUGAN", **overrides)
 
 
+def exported_preset(facts, **overrides):
+    """The preset a generator export (its tfphys.json `facts`) was trained with: its named preset
+    at the export's L and region (a run may have overridden both), then `overrides`."""
+    return preset_with(facts["preset"], **{"L": facts["L"], "region": facts.get("region"),
+                                           **overrides})
+
+
+def network_exports(export_dir, preset):
+    """{network: export folder} of a run of `preset`: the generator at `export_dir`, the critic
+    at `export_dir`_critic and, with a label regressor, the regressor at `export_dir`_regressor
+    (each exported as kind rugan_<network>)."""
+    paths = {"generator": export_dir, "critic": f"{export_dir}_critic"}
+    if preset.label_weight:
+        paths["regressor"] = f"{export_dir}_regressor"
+    return paths
+
+
 def _spin_preset(preset):
     """The spin-data view of a RUGAN preset (lattice, sampler, sizes) for `run`'s samplers."""
     return dataclasses.replace(presets.get("ednn_quick"), name=preset.name, L=preset.L,
@@ -214,9 +231,7 @@ def starting_weights(init, preset):
     regressor, the regressor at `init`_regressor. Every network is fully convolutional, so an
     export trained at one lattice size starts a run at another (e.g. 16 -> 64)."""
     export.check_start(init, "rugan_generator")
-    paths = {"generator": init, "critic": f"{init}_critic"}
-    if preset.label_weight:
-        paths["regressor"] = f"{init}_regressor"
+    paths = network_exports(init, preset)
     missing = [path for path in paths.values() if not os.path.isdir(path)]
     if missing:
         raise InputError(f"--init {init}: {', '.join(missing)} missing (exported beside the "
@@ -277,9 +292,8 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     regressor as `<export_dir>_regressor`). `init`: a RUGAN export whose networks the run
     starts from (`starting_weights`; fine-tuning, e.g. at a larger L)."""
     dist = Distribution(gpus, horovod)
-    parts = [export_dir, f"{export_dir}_critic"] + [f"{export_dir}_regressor"] * bool(
-        preset.label_weight)
-    claim_outputs(run_dir, parts if export_dir else ())
+    exports = network_exports(export_dir, preset) if export_dir else {}
+    claim_outputs(run_dir, exports.values())
     initial = starting_weights(init, preset) if init else {}
     tf.keras.utils.set_random_seed(seed)
     spins, labels = labelled(preset, "train", seed)
@@ -305,12 +319,11 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
         return result
     result.update(evaluate(model.generator, preset, seed, spins))
     if export_dir:
-        facts = {"kind": "rugan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
+        facts = {"preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
                  "latent_channels": preset.latent_channels, "region": preset.region}
-        result["export"] = export.export(model.generator, export_dir, facts)
-        export.export(model.critic, f"{export_dir}_critic", {**facts, "kind": "rugan_critic"})
-        if model.regressor is not None:
-            export.export(model.regressor, f"{export_dir}_regressor",
-                          {**facts, "kind": "rugan_regressor"})
+        written = {name: export.export(getattr(model, name), path,
+                                       {"kind": f"rugan_{name}", **facts})
+                   for name, path in exports.items()}
+        result["export"] = written["generator"]
     return result
