@@ -44,6 +44,24 @@ class GeneratorTest(tf.test.TestCase):
         self.assertAllEqual(planes[1, 2, 3], [0.0, 3.0, 4.0])
 
 
+class IsingLabelsTest(tf.test.TestCase):
+    def test_known_lattices_and_the_closed_form_gradient(self):
+        up = np.ones((6, 6))
+        checkerboard = np.where(np.indices((6, 6)).sum(0) % 2, 1.0, -1.0)
+        stripes = np.where(np.arange(6) % 2, 1.0, -1.0)[:, None] * np.ones((1, 6))  # rows alternate
+        lattices = np.stack([up, checkerboard, stripes])[..., None].astype(np.float32)
+        # all up: 2N satisfied bonds; checkerboard: 2N broken; stripes: N broken, N satisfied
+        self.assertAllClose(gan.ising_labels(lattices), [[-2.0, 1.0], [2.0, 0.0], [0.0, 0.0]])
+        s = tf.constant(np.random.default_rng(3).choice([-1.0, 1.0], size=(2, 5, 7, 1)), tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(s)
+            energy = gan.ising_labels(s)[:, 0]
+        grad = tape.gradient(energy, s).numpy()[..., 0]
+        x = s.numpy()[..., 0]
+        neighbours = sum(np.roll(x, k, axis=a) for k in (1, -1) for a in (1, 2))
+        self.assertAllClose(grad, -neighbours / 35)  # dE/ds_i = -J (sum of the 4 neighbours)
+
+
 class CriticTest(tf.test.TestCase):
     def test_scores_any_size_and_is_invariant_under_pool_aligned_translations(self):
         tf.keras.utils.set_random_seed(2)
@@ -169,6 +187,24 @@ class RuganTrainingTest(tf.test.TestCase):
         self.assertLess(fit[-1], fit[0])  # the critic's optimizer trains the regressor on reals
         self.assertFalse(all(np.array_equal(a, b) for a, b in
                              zip(before, model.regressor.get_weights())))
+
+    def test_exact_labels_replace_the_regressor_in_the_generator_loss(self):
+        from tfphys.training.fit import TrainConfig, train
+
+        def build():
+            tf.keras.utils.set_random_seed(6)
+            return gan.RUGAN(gan.generator(latent_channels=2, labels=2, filters=4),
+                             gan.critic(labels=2, filters=4), critic_steps=2, learning_rate=1e-2,
+                             seed=1, label_function=gan.ising_labels, label_weight=5.0)
+        model, history = train(build, ising_examples(45),
+                               TrainConfig(epochs=2, batch_size=16, learning_rate=1e-2, verbose=0))
+        self.assertNotIn("label_fit", history.history)  # nothing fitted
+        self.assertTrue(np.all(np.isfinite(history.history["label_miss"])))
+        # the miss is a mean |label error|: |E/N| <= 2 and |m| <= 1 bound it for Ising labels
+        self.assertTrue(np.all(np.array(history.history["label_miss"]) <= 3.5))
+        with self.assertRaisesRegex(ValueError, "not both"):
+            gan.RUGAN(model.generator, model.critic, regressor_net=gan.regressor(2, 4),
+                      label_function=gan.ising_labels)
 
     def test_trains_under_mirrored_strategy_with_replicas_in_sync(self):
         from tfphys.training.distribute import Distribution

@@ -111,9 +111,18 @@ class StartFromExportTest(tf.test.TestCase):
             self.assertFalse(all(np.allclose(a, b) for a, b in zip(started.weights,
                                                                    network.weights)))
         tf.io.gfile.rmtree(f"{first}_regressor")
-        with self.assertRaisesRegex(InputError, "gen8_regressor missing.*--label_weight 0"):
+        with self.assertRaisesRegex(InputError, "gen8_regressor missing.*--label_weight 0 or "
+                                                "--label_measure exact"):
             rugan_training.starting_weights(first, larger)
         rugan_training.starting_weights(first, dataclasses.replace(larger, label_weight=0.0))
+        exact = dataclasses.replace(larger, label_measure="exact")
+        self.assertEqual(sorted(rugan_training.starting_weights(first, exact)),
+                         ["critic", "generator"])  # the exact labels fit nothing, export nothing
+        self.assertEqual(sorted(rugan_training.network_exports("g", exact)),
+                         ["critic", "generator"])
+        self.assertIsNone(rugan_training.build(exact).regressor)
+        with self.assertRaisesRegex(InputError, "--label_measure guess: choose one of "):
+            dataclasses.replace(larger, label_measure="guess")
         with self.assertRaisesRegex(InputError, "is a rugan_critic export; this run needs a "
                                                 "rugan_generator"):
             rugan_training.starting_weights(f"{first}_critic", larger)

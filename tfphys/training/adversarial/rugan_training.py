@@ -37,7 +37,8 @@ class RuganPreset:
     latent_channels: int = 32
     filters: int = 64
     critic_steps: int = 10
-    label_weight: float = 0.0  # > 0: a label regressor steers the generator (not the thesis)
+    label_weight: float = 0.0  # > 0: a label term steers the generator (not the thesis)
+    label_measure: str = "regressor"  # what the label term measures generated lattices with
     learning_rate: float = 1e-4
     upscale: int = 4  # also generate at upscale * L
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
@@ -48,6 +49,18 @@ class RuganPreset:
         if self.L < 4 or self.L % 4:
             raise InputError(f"--L {self.L}: the generator makes lattices of 4x its latent "
                              "side; give a multiple of 4")
+        if self.label_measure not in LABEL_MEASURES:
+            raise InputError(f"--label_measure {self.label_measure}: choose one of "
+                             f"{sorted(LABEL_MEASURES)}")
+
+    @property
+    def regressor(self):
+        """Whether the run fits (and exports) a label regressor."""
+        return bool(self.label_weight) and self.label_measure == "regressor"
+
+
+LABEL_MEASURES = {"regressor": "a network fitted to the labels of the real lattices (AC-GAN)",
+                  "exact": "the exact Ising Hamiltonian (E/N, m) of the generated lattice"}
 
 
 REGIONS = {"fig6": "high and low energies near m = 0: |m| <= 0.25 and (E/N <= -1 or E/N >= 0)"}
@@ -88,9 +101,14 @@ PRESETS = {p.name: p for p in [
                 description="rugan_quick plus a label regressor fitted to the real lattices "
                 "whose error on the generated ones joins the generator's loss, weight 20 "
                 "(AC-GAN style, not in the thesis)"),
+    RuganPreset("rugan_quick_exact", L=16, train_examples=4096, epochs=20, filters=16,
+                latent_channels=8, critic_steps=5, learning_rate=1e-3, label_weight=20.0,
+                label_measure="exact",
+                description="rugan_quick plus the exact (E/N, m) error of the generated lattices "
+                "in the generator's loss, weight 20 (physics-informed, not in the thesis)"),
 ]}
 OVERRIDES = ("L", "train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "label_weight", "learning_rate", "filters", "augment", "region")
+             "label_weight", "label_measure", "learning_rate", "filters", "augment", "region")
 
 
 def preset_with(name, **overrides):
@@ -109,7 +127,7 @@ def network_exports(export_dir, preset):
     at `export_dir`_critic and, with a label regressor, the regressor at `export_dir`_regressor
     (each exported as kind rugan_<network>)."""
     paths = {"generator": export_dir, "critic": f"{export_dir}_critic"}
-    if preset.label_weight:
+    if preset.regressor:
         paths["regressor"] = f"{export_dir}_regressor"
     return paths
 
@@ -144,11 +162,13 @@ def labelled(preset, split, seed):
 
 def build(preset, seed=0):
     """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
-    regressor = gan.regressor(2, preset.filters) if preset.label_weight else None
+    exact = bool(preset.label_weight) and preset.label_measure == "exact"
     return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
                      gan.critic(2, preset.filters),
                      critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
-                     seed=seed, regressor_net=regressor, label_weight=preset.label_weight)
+                     seed=seed, label_weight=preset.label_weight,
+                     regressor_net=gan.regressor(2, preset.filters) if preset.regressor else None,
+                     label_function=gan.ising_labels if exact else None)
 
 
 def generate(generator, labels, L, seed=0, batch=64):
@@ -236,7 +256,7 @@ def starting_weights(init, preset):
     if missing:
         raise InputError(f"--init {init}: {', '.join(missing)} missing (exported beside the "
                          "generator by bin/train_rugan --export; a run without a label regressor "
-                         "exports none: start it with --label_weight 0)")
+                         "exports none: start it with --label_weight 0 or --label_measure exact)")
     return {name: (path, export.load(path).weights) for name, path in paths.items()}
 
 
