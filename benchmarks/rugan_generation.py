@@ -5,6 +5,9 @@ configuration (0: a copy) and between two samples for the same label.
 Conditioning: an exported generator (bin/train_rugan --export) is asked for the labels of
 held-out configurations of its preset at the training size and at 4x the linear size; the exact
 E/N and m of what it makes are compared with the request (median absolute errors; target 0.02).
+Its reference: the median |dE/N| of a canonical sampler at each request's temperature (exact
+spread from Onsager's energy), what a generator that gets the local statistics right but not the
+global energy would make; a fully convolutional generator with local latents is of that kind.
 Speed: configurations per second at 256 x 256 from the generator against Metropolis on the same
 lattice, counting `--sweeps` sweeps per decorrelated configuration (the cheapest exact route the
 project has to a 256^2 configuration near a given energy; it does not hit a requested (E, m)
@@ -19,7 +22,7 @@ from absl import flags
 import common
 
 from tfphys import cli
-from tfphys.physics.spins import couplings
+from tfphys.physics.spins import couplings, ising
 from tfphys.physics.spins.metropolis import Metropolis
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
@@ -36,6 +39,14 @@ flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
 
+def canonical_miss(labels, L, draws=64, seed=0):
+    """Median |dE/N| of `draws` canonical samples per requested E/N on an L x L lattice."""
+    energies = np.clip(labels[:, 0], -1.999, 1.999)
+    spread = ising.canonical_spread(energies, L * L)
+    misses = np.random.default_rng(seed).normal(size=(draws, len(spread))) * spread
+    return float(np.median(np.abs(misses)))
+
+
 def main(argv):
     del argv
     common.header()
@@ -46,6 +57,8 @@ def main(argv):
     for L in (preset.L, 4 * preset.L):
         cli.print_figures(f"conditioning at {L}x{L} (target median <= 0.02)",
                           rugan_training.conditioning(generator, wanted, L))
+        print(f"  a canonical sampler at each request's temperature: median |dE/N| "
+              f"{canonical_miss(wanted, L):.4f}")
     training, _ = rugan_training.labelled(
         rugan_training.exported_preset(facts, train_examples=FLAGS.train_examples), "train",
         seed=0)

@@ -69,6 +69,39 @@ class IsingTest(tf.test.TestCase):
             ising.upscale(s, 10)
 
 
+    def test_onsager_energy_at_known_points_and_limits(self):
+        critical = np.log(1 + np.sqrt(2)) / 2  # Kramers-Wannier: sinh(2 beta_c J) = 1
+        self.assertAllClose(ising.onsager_energy([critical, critical * (1 + 1e-9)]),
+                            [-np.sqrt(2)] * 2, atol=1e-6)  # u(T_c) = -sqrt(2) J
+        # low temperature, ln Z / N = 2 beta J + x^4 + 2 x^6 + 9/2 x^8 + ..., x = exp(-2 beta J):
+        # one flipped spin costs 8J, two neighbours 12J, three in a line or an L or a 2x2 block
+        # 16J (6 + 1 per site, less 5/2 for the pairs of single flips that touch)
+        low = -2 + 8 * np.exp(-8) + 24 * np.exp(-12) + 72 * np.exp(-16)
+        self.assertAllClose(ising.onsager_energy([1.0, -1.0]), [low, -low],
+                            atol=2e-6)
+        self.assertAllClose(ising.onsager_energy(0.5, J=2.0), ising.onsager_energy(1.0) * 2)
+        # high temperature, ln Z / N = ln 2 + 2 ln cosh(beta J) + t^4 + 2 t^6 + ...,
+        # t = tanh(beta J) (closed loops of 4 and 6 bonds: a plaquette, two dominoes per site)
+        t = np.tanh(0.01)
+        self.assertAllClose(ising.onsager_energy([0.0, 0.01]),
+                            [0.0, -2 * t - 4 * t ** 3 * (1 - t * t)], atol=1e-8)
+
+    def test_canonical_spread_at_infinite_temperature_and_from_the_4x4_density_of_states(self):
+        # E/N = 0 is beta = 0: 2N independent bonds of +-1, var(E/N) = 2/N exactly
+        self.assertAllClose(ising.canonical_spread([0.0], 4096), [np.sqrt(2 / 4096)], rtol=1e-6)
+        # deep in the ordered phase the infinite-lattice spread is that of any lattice: compare
+        # with the exact 4x4 canonical ensemble (Beale's density of states) at beta = 0.6
+        levels = np.array(sorted(DOS_4X4), np.float64)
+        weights = np.array([DOS_4X4[e] for e in levels]) * np.exp(-0.6 * (levels + 32))
+        mean = (weights * levels).sum() / weights.sum()
+        var = (weights * (levels - mean) ** 2).sum() / weights.sum()
+        self.assertAllClose(ising.onsager_energy(0.6), mean / 16, rtol=1e-3)
+        self.assertAllClose(ising.canonical_spread(mean / 16, 16), [np.sqrt(var) / 16],
+                            rtol=0.01)
+        with self.assertRaisesRegex(InputError, "-2J < E/N < 2J"):
+            ising.canonical_spread([-2.0], 64)
+
+
 class CouplingsTest(tf.test.TestCase):
     def test_edwards_anderson_energy_and_flip_deltas_match_a_loop(self):
         model = couplings.edwards_anderson(4, seed=3)

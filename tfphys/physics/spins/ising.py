@@ -91,6 +91,38 @@ def all_configurations(L):
     return (2 * bits - 1).astype(np.int8).reshape(-1, L, L)
 
 
+def onsager_energy(beta, J=1.0):
+    """Exact energy per spin of the infinite square-lattice ferromagnet at inverse temperature
+    `beta` (Onsager 1944): u = -J coth(2bJ) [1 + (2/pi)(2 tanh^2(2bJ) - 1) K(q)], with
+    q = (2 sinh(2bJ) / cosh^2(2bJ))^2 and K the complete elliptic integral of the first kind.
+    Negative `beta` (a population inversion) gives -u(|beta|); beta = 0 gives 0."""
+    from scipy.special import ellipk
+
+    x = 2.0 * np.asarray(beta, np.float64) * J
+    safe = np.where(x == 0, 1.0, x)
+    q = np.minimum((2 * np.sinh(safe) / np.cosh(safe) ** 2) ** 2, 1.0)
+    bracket = 1 + 2 / np.pi * (2 * np.tanh(safe) ** 2 - 1) * np.where(q < 1, ellipk(q), 0.0)
+    return np.where(x == 0, 0.0, -J * bracket / np.tanh(safe))
+
+
+def canonical_spread(energy, sites, J=1.0):
+    """Standard deviation of E/N in the canonical ensemble of `sites` spins whose mean energy per
+    spin is `energy` (|energy| < 2J): sqrt(-du/dbeta / N) at the beta where Onsager's u(beta)
+    equals it (infinite-lattice u; near T_c the finite lattice's spread is smaller). What a
+    sampler that sets the temperature, not the energy, misses a requested E/N by."""
+    from scipy.optimize import brentq
+
+    energy = np.atleast_1d(np.asarray(energy, np.float64))
+    if np.any(np.abs(energy) >= 2 * abs(J)):
+        raise InputError("canonical spreads exist for -2J < E/N < 2J")
+    betas = [brentq(lambda b: onsager_energy(b, J) - e, -40 / abs(J), 40 / abs(J), xtol=1e-13)
+             for e in energy]
+    h = 1e-6
+    betas = np.asarray(betas)
+    slope = (onsager_energy(betas + h, J) - onsager_energy(betas - h, J)) / (2 * h)
+    return np.sqrt(-slope / sites)
+
+
 def upscale(spins, size):
     """Lossless upscaling: repeat every row and column so an L x L lattice becomes size x size."""
     s = lattice_batch(spins, "Ising configurations")
