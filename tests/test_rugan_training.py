@@ -123,6 +123,12 @@ class StartFromExportTest(tf.test.TestCase):
         self.assertIsNone(rugan_training.build(exact).regressor)
         with self.assertRaisesRegex(InputError, "--label_measure guess: choose one of "):
             dataclasses.replace(larger, label_measure="guess")
+        # an exact run exported over `second` leaves its old regressor folder behind: not taken
+        rugan_training.train_rugan(dataclasses.replace(small, label_measure="exact"),
+                                   export_dir=second, verbose=0)
+        self.assertTrue(os.path.isdir(f"{second}_regressor"))
+        with self.assertRaisesRegex(InputError, "gen16_regressor missing or not from the run"):
+            rugan_training.starting_weights(second, larger)
         with self.assertRaisesRegex(InputError, "is a rugan_critic export; this run needs a "
                                                 "rugan_generator"):
             rugan_training.starting_weights(f"{first}_critic", larger)

@@ -250,13 +250,16 @@ def starting_weights(init, preset):
     the generator at `init`, the critic at `init`_critic and, for a preset with a label
     regressor, the regressor at `init`_regressor. Every network is fully convolutional, so an
     export trained at one lattice size starts a run at another (e.g. 16 -> 64)."""
-    export.check_start(init, "rugan_generator")
+    facts = export.check_start(init, "rugan_generator")
     paths = network_exports(init, preset)
-    missing = [path for path in paths.values() if not os.path.isdir(path)]
+    exported = facts.get("networks", list(paths))  # exports before 2026-12-04 do not list them
+    missing = [path for name, path in paths.items()
+               if name not in exported or not os.path.isdir(path)]
     if missing:
-        raise InputError(f"--init {init}: {', '.join(missing)} missing (exported beside the "
-                         "generator by bin/train_rugan --export; a run without a label regressor "
-                         "exports none: start it with --label_weight 0 or --label_measure exact)")
+        raise InputError(f"--init {init}: {', '.join(missing)} missing or not from the run that "
+                         "exported it (exported beside the generator by bin/train_rugan --export; "
+                         "a run without a label regressor exports none: start it with "
+                         "--label_weight 0 or --label_measure exact)")
     return {name: (path, export.load(path).weights) for name, path in paths.items()}
 
 
@@ -341,7 +344,8 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     if export_dir:
         facts = {"preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
-                 "latent_channels": preset.latent_channels, "region": preset.region}
+                 "latent_channels": preset.latent_channels, "region": preset.region,
+                 "networks": sorted(exports)}
         written = {name: export.export(getattr(model, name), path,
                                        {"kind": f"rugan_{name}", **facts})
                    for name, path in exports.items()}
