@@ -115,10 +115,9 @@ def canonical_spread(energy, sites, J=1.0):
     energy = np.atleast_1d(np.asarray(energy, np.float64))
     if np.any(np.abs(energy) >= 2 * abs(J)):
         raise InputError("canonical spreads exist for -2J < E/N < 2J")
-    betas = [brentq(lambda b: onsager_energy(b, J) - e, -40 / abs(J), 40 / abs(J), xtol=1e-13)
-             for e in energy]
+    betas = np.array([brentq(lambda b: onsager_energy(b, J) - e, -40 / abs(J), 40 / abs(J),
+                             xtol=1e-13) for e in energy])
     h = 1e-6
-    betas = np.asarray(betas)
     slope = (onsager_energy(betas + h, J) - onsager_energy(betas - h, J)) / (2 * h)
     return np.sqrt(-slope / sites)
 

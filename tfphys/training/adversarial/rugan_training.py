@@ -54,9 +54,10 @@ class RuganPreset:
                              f"{sorted(LABEL_MEASURES)}")
 
     @property
-    def regressor(self):
-        """Whether the run fits (and exports) a label regressor."""
-        return bool(self.label_weight) and self.label_measure == "regressor"
+    def label_term(self):
+        """What the generator's label term measures with ("regressor": fitted and exported
+        beside the generator; "exact"), or None without one."""
+        return self.label_measure if self.label_weight else None
 
 
 LABEL_MEASURES = {"regressor": "a network fitted to the labels of the real lattices (AC-GAN)",
@@ -127,7 +128,7 @@ def network_exports(export_dir, preset):
     at `export_dir`_critic and, with a label regressor, the regressor at `export_dir`_regressor
     (each exported as kind rugan_<network>)."""
     paths = {"generator": export_dir, "critic": f"{export_dir}_critic"}
-    if preset.regressor:
+    if preset.label_term == "regressor":
         paths["regressor"] = f"{export_dir}_regressor"
     return paths
 
@@ -162,13 +163,14 @@ def labelled(preset, split, seed):
 
 def build(preset, seed=0):
     """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
-    exact = bool(preset.label_weight) and preset.label_measure == "exact"
+    term = preset.label_term
+    regressor = gan.regressor(2, preset.filters) if term == "regressor" else None
     return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
                      gan.critic(2, preset.filters),
                      critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
                      seed=seed, label_weight=preset.label_weight,
-                     regressor_net=gan.regressor(2, preset.filters) if preset.regressor else None,
-                     label_function=gan.ising_labels if exact else None)
+                     regressor_net=regressor,
+                     label_function=gan.ising_labels if term == "exact" else None)
 
 
 def generate(generator, labels, L, seed=0, batch=64):
