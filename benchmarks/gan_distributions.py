@@ -3,7 +3,8 @@ distance between generated and training E/N (target <= 0.05 for the low and high
 share of generated samples in the low-energy mode (bimodal set: 35-65 % in every seed; the
 thesis saw mode collapse in most runs) and the ROC AUC with which the discriminator's
 confidence separates uniform-energy test configurations inside the training range from those
-outside (target >= 0.9), with the training time of each run.
+outside (target >= 0.9), with the training time of each run; the distributions also for the
+lattices that discriminator rejection sampling keeps (`gan_training.generate`, rejection_*).
 
 Run: .venv/bin/python benchmarks/gan_distributions.py --presets gan_low_quick,gan_high_quick \\
          --seeds 0 ; .venv/bin/python benchmarks/gan_distributions.py --presets gan_bimodal_quick \\
@@ -39,12 +40,19 @@ def main(argv):
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)
             row = {"seed": seed, "seconds": round(result["seconds"], 1),
-                   **result["distributions"], **result["anomaly"]}
+                   **result["distributions"], **result["anomaly"],
+                   **{f"rejection_{k}": v for k, v in result["rejection"].items()
+                      if k != "training_low_mode_fraction"}}
             cli.print_figures(f"{name} seed {seed}", row)
             rows.append(row)
         low = [r["low_mode_fraction"] for r in rows]
         cli.print_figures(f"{name} over {len(rows)} seeds", {
+            "median_w1_energy": float(np.median([r["w1_energy"] for r in rows])),
             "max_w1_energy": max(r["w1_energy"] for r in rows),
+            "median_rejection_w1_energy": float(np.median([r["rejection_w1_energy"]
+                                                           for r in rows])),
+            "max_rejection_w1_energy": max(r["rejection_w1_energy"] for r in rows),
+            "median_auc": float(np.median([r["auc"] for r in rows])),
             "min_auc": min(r["auc"] for r in rows),
             "low_mode_fraction_range": [min(low), max(low)],
             "mean_seconds": float(np.mean([r["seconds"] for r in rows]))})

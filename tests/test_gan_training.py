@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
+from tfphys.models import label_gan
 from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import gan_training
@@ -65,6 +66,43 @@ class ScoresTest(tf.test.TestCase):
                                                 np.linspace(-1.5, -1.0, 1001)), [False, True, False])
 
 
+class RejectionTest(tf.test.TestCase):
+    @staticmethod
+    def random_lattices():
+        """A stand-in generator: noise (2, 2, 128) -> an 8x8 lattice of random-looking signs."""
+        noise = tf.keras.Input(label_gan.NOISE_SHAPE)
+        out = tf.keras.layers.Dense(64, kernel_initializer=tf.keras.initializers.RandomNormal(
+            seed=1))(tf.keras.layers.Flatten()(noise))
+        return tf.keras.Model(noise, tf.keras.layers.Reshape((8, 8, 1))(out))
+
+    @staticmethod
+    def judge(logit):
+        """A stand-in discriminator: real/fake logit `logit(spins (n, 8, 8))`, two zero labels."""
+        spins = tf.keras.Input((8, 8, 1))
+        out = tf.keras.layers.Lambda(lambda x: tf.stack(
+            [logit(x[..., 0]), tf.zeros(tf.shape(x)[:1]), tf.zeros(tf.shape(x)[:1])], 1))(spins)
+        return tf.keras.Model(spins, out)
+
+    def test_rejection_keeps_what_the_discriminator_trusts_and_ignores_the_spin_flip(self):
+        generator = self.random_lattices()
+        candidates = gan_training.generate(generator, 4096, seed=5)
+        energy = ising.per_spin(candidates)[:, 0]
+        # logit -1000 E/N: every candidate at or below the first batch's median energy is kept,
+        # every one above it (by at least one level, 4/64) has probability exp(-62.5)
+        low = self.judge(lambda s: -1000.0 * ising.energy_tf(s) / 64)
+        kept = gan_training.generate(generator, 700, seed=5, discriminator=low, cap=50)
+        median = np.median(energy[:1024])
+        self.assertAllEqual(kept, candidates[energy <= median][:700])
+        # a logit odd under the spin flip averages to 0 over x and -x: nothing is rejected
+        odd = self.judge(lambda s: 1000.0 * tf.reduce_mean(s, axis=[1, 2]))
+        self.assertAllEqual(gan_training.generate(generator, 300, seed=5, discriminator=odd),
+                            candidates[:300])
+        with self.assertRaisesRegex(InputError, "cap must be a percentile below 100, got 100"):
+            gan_training.generate(generator, 3, discriminator=low, cap=100)
+        with self.assertRaisesRegex(InputError, "no exported model at"):
+            gan_training.exported_discriminator(os.path.join(self.get_temp_dir(), "none"))
+
+
 class TrainGanTest(tf.test.TestCase):
     def test_train_export_plot_and_generate(self):
         preset = dataclasses.replace(gan_training.PRESETS["gan_bimodal_quick"], train_examples=77,
@@ -80,7 +118,7 @@ class TrainGanTest(tf.test.TestCase):
         self.assertEqual(facts["kind"], "gan_discriminator")
         out = os.path.join(self.get_temp_dir(), "s.npz")
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
-                               f"--model={model_dir}", "--count=7", f"--out={out}"],
+                               f"--model={model_dir}", "--count=7", f"--out={out}", "--rejection"],
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with np.load(out) as saved:
@@ -91,6 +129,8 @@ class TrainGanTest(tf.test.TestCase):
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("gan_bimodal_quick: 40 generated vs 10000 training", proc.stdout)
+        self.assertIn("40 kept by discriminator rejection sampling", proc.stdout)
+        self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8")):
             proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
                                    f"--model={model_dir}", *args],
@@ -106,5 +146,6 @@ class TrainGanTest(tf.test.TestCase):
              f"--plot={plot}"], capture_output=True, text=True, timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("generated vs training: {\"w1_energy\"", proc.stdout)
+        self.assertIn("kept by discriminator rejection sampling vs training", proc.stdout)
         self.assertIn("\"auc\"", proc.stdout)
         self.assertTrue(os.path.getsize(plot) > 0)

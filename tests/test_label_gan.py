@@ -65,6 +65,25 @@ class NetworksTest(tf.test.TestCase):
             self.assertAllClose(reloaded(x, training=False), net(x), atol=1e-6)  # plain TF
 
 
+class FlipAveragedTest(tf.test.TestCase):
+    def test_even_outputs_keep_their_even_part_and_odd_ones_their_odd_part(self):
+        # outputs (m + E/N, m, m + 1): flip-averaged with parities (1, 1, -1) they become
+        # (E/N, 0, m); the confidence is then the sigmoid of E/N
+        spins = tf.keras.Input((4, 4, 1))
+        m = tf.reduce_mean(spins, axis=[1, 2, 3])
+        e = ising.energy_tf(spins[..., 0]) / 16
+        judge = tf.keras.Model(spins, tf.stack([m + e, m, m + 1], 1))
+        lattices = np.where(np.random.default_rng(0).random((5, 4, 4, 1)) < 0.7, 1.0, -1.0)
+        exact = ising.per_spin(lattices[..., 0])
+        self.assertAllClose(label_gan.flip_averaged(judge, lattices),
+                            np.stack([exact[:, 0], np.zeros(5), exact[:, 1]], 1))
+        pair = label_gan.LabelGAN(label_gan.generator(8, 4), judge)
+        labels, confidence = pair.confidence(lattices.astype(np.float32))
+        self.assertAllClose(confidence, tf.sigmoid(exact[:, 0]))
+        self.assertAllClose(pair.confidence(lattices.astype(np.float32), False)[1],
+                            tf.sigmoid(exact[:, 1] + exact[:, 0]))
+
+
 class TrainStepTest(tf.test.TestCase):
     def test_losses_match_a_hand_computation_and_gamma_switches(self):
         model = tiny(switch_step=2)

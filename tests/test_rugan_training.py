@@ -49,6 +49,25 @@ class LabelsTest(tf.test.TestCase):
             rugan_training.generate(always_up, np.zeros((1, 2), np.float32), 10)
 
 
+class BestOfTest(tf.test.TestCase):
+    def test_best_of_keeps_the_candidate_closest_to_each_request(self):
+        # a "generator" of random 4x4-block lattices: the sign of its first latent channel
+        latent = tf.keras.Input((None, None, 3))
+        label = tf.keras.Input((2,))
+        pick = tf.keras.layers.Conv2D(1, 1, kernel_initializer=tf.keras.initializers.Constant(
+            [[[[1.0], [0.0], [0.0]]]]))(latent)
+        blocks = tf.keras.Model([latent, label], tf.keras.layers.UpSampling2D(4)(pick))
+        labels = np.float32([[-1.0, 0.2], [0.0, 0.0], [-0.5, -0.3]])
+        candidates = rugan_training.generate(blocks, np.repeat(labels, 5, axis=0), 16, seed=3)
+        best = rugan_training.generate(blocks, labels, 16, seed=3, best_of=5)
+        miss = np.abs(ising.per_spin(candidates) - np.repeat(labels, 5, axis=0)).sum(axis=1)
+        for i in range(3):
+            k = 5 * i + int(np.argmin(miss[5 * i:5 * i + 5]))
+            self.assertAllEqual(best[i], candidates[k])
+        with self.assertRaisesRegex(InputError, "best_of must be >= 1, got 0"):
+            rugan_training.generate(blocks, labels, 16, best_of=0)
+
+
 class RegionsAndMapTest(tf.test.TestCase):
     def test_physical_labels_and_the_fig6_region(self):
         e = np.array([-2.0, 2.0, 0.0, -2.1, 1.5, -1.0])
@@ -156,7 +175,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
             [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={model_dir}", *a],
             capture_output=True, text=True, timeout=300)
         proc = run("--energy=-1.0", "--magnetization=0.5", "--size=32", "--count=5", f"--out={out}",
-                   f"--plot={self.get_temp_dir()}/s.png")
+                   f"--plot={self.get_temp_dir()}/s.png", "--best_of=3")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with np.load(out) as saved:
             self.assertEqual(saved["spins"].shape, (5, 32, 32))
@@ -175,6 +194,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
                               (["--energy=2.5"], "outside the Ising model's range"),
                               (["--magnetization=nan"], "--magnetization must be a finite"),
                               (["--count=0"], "--count must be >= 1"),
+                              (["--best_of=0"], "--best_of must be >= 1"),
                               (["--calculator=gfn1"], "score sheets")):
             proc = run(*(args if not args else ["--energy=-1", "--magnetization=0", *args]))
             self.assertEqual(proc.returncode, 2, proc.stderr)

@@ -54,6 +54,16 @@ def discriminator(L=8, labels=2, filters=32, name="gan_discriminator"):
     return tf.keras.Model(spins, tf.keras.layers.Dense(1 + labels, name="out")(x), name=name)
 
 
+def flip_averaged(discriminator, spins, parity=(1.0, 1.0, -1.0)):
+    """The discriminator's outputs (n, 1 + N) at `spins` (n, L, L, 1) averaged with those at
+    -spins, each output with its `parity` under the spin flip (the real/fake logit and E/N even,
+    m odd): zero-field Ising data have this symmetry exactly, the network only approximately."""
+    spins = tf.convert_to_tensor(spins, tf.float32)
+    parity = tf.constant(parity, tf.float32)
+    up = discriminator(spins, training=False)
+    return 0.5 * (up + parity * discriminator(-spins, training=False))
+
+
 def sorted_matching(made, seen, alpha):
     """Sum over labels j of alpha_j W2^2 between the empirical distributions of column j of
     `made` and `seen` (equal batch sizes): both sorted, i-th against i-th."""
@@ -91,9 +101,11 @@ class LabelGAN(CriticGeneratorPair):
     def noise(self, batch, draw):
         return NOISE_STDDEV * tf.random.stateless_normal([batch, *NOISE_SHAPE], self._seed(draw))
 
-    def confidence(self, spins):
-        """(labels (n, N), confidence (n,) in (0, 1)) the discriminator gives configurations."""
-        out = self.discriminator(spins, training=False)
+    def confidence(self, spins, symmetric=True):
+        """(labels (n, N), confidence (n,) in (0, 1)) the discriminator gives configurations;
+        `symmetric`: averaged over the spin flip (`flip_averaged`)."""
+        out = (flip_averaged(self.discriminator, spins) if symmetric
+               else self.discriminator(spins, training=False))
         return out[:, 1:], tf.sigmoid(out[:, 0])
 
     def train_step(self, data):

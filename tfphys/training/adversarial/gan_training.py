@@ -8,7 +8,9 @@ every one of the 63 energies equally often (`physics.spins.targeted`'s flat hist
 show, as numbers: the 1-Wasserstein distance between the generated and training E/N (and m)
 distributions, the share of generated samples in each mode (bimodal), and the discriminator as
 an anomaly detector on a uniform-energy test set: its label error, and the ROC AUC with which
-its confidence separates energies inside the training range from those outside.
+its confidence separates energies inside the training range from those outside. The same
+confidence can filter what the generator makes (`generate(..., discriminator=...)`:
+discriminator rejection sampling), and the figures are given for both samplers.
 """
 
 import dataclasses
@@ -19,6 +21,7 @@ import scipy.stats
 import tensorflow as tf
 from absl import logging
 
+from tfphys import checks
 from tfphys.data import pipeline
 from tfphys.data import spins as spin_data
 from tfphys.errors import InputError
@@ -30,6 +33,7 @@ from tfphys.training.fit import TrainConfig, claim_outputs, steps_per_epoch, tra
 
 DATASETS = ("low", "high", "bimodal", "uniform")
 TARGET = 1.3  # |E| / L^2 of the low and high sets
+REJECTION_CAP = 90  # percentile of the discriminator's logits above which every sample is kept
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,17 +111,48 @@ def build(preset, switch_step, seed=0):
                               seed=seed)
 
 
-def generate(generator, count, seed=0, batch=1024, dropout=True):
+def generate(generator, count, seed=0, batch=1024, dropout=True, discriminator=None,
+             cap=REJECTION_CAP):
     """`count` +-1 lattices (int8) from an unconditional generator (the signs of its output).
     With `dropout` the generator samples as it trained, its dropout masks part of the noise
-    (without, the network the discriminator never saw makes the samples)."""
+    (without, the network the discriminator never saw makes the samples).
+
+    With a `discriminator`, discriminator rejection sampling (Azadi et al., ICLR 2019): each
+    candidate x is kept with probability min(1, exp(l(x) - l_cap)), where l is the
+    discriminator's real/fake logit averaged over x and its spin flip -x (an exact symmetry of
+    the zero-field data that the network does not have) and l_cap the `cap`-th percentile of the
+    first batch's logits. For an optimal discriminator exp(l) = p_data / p_generator, so the kept
+    lattices follow the training distribution; the thesis's confidence rejects the generator's
+    anomalies. Costs about 100 / (100 - cap) candidates per kept lattice and more."""
     rng = np.random.default_rng(seed)
-    parts = []
-    for start in range(0, count, batch):
+    if discriminator is not None:
+        cap = checks.real("cap", cap, low=0)
+        if cap >= 100:
+            raise InputError(f"cap must be a percentile below 100, got {cap}")
+        accept = np.random.default_rng([seed, 1])
+    parts, have, limit = [], 0, None
+    while have < count:
         noise = label_gan.NOISE_STDDEV * rng.normal(
-            size=(min(batch, count - start), *label_gan.NOISE_SHAPE)).astype(np.float32)
-        parts.append(np.where(generator(noise, training=dropout).numpy()[..., 0] >= 0, 1, -1))
-    return np.concatenate(parts).astype(np.int8)
+            size=(batch if discriminator is not None else min(batch, count - have),
+                  *label_gan.NOISE_SHAPE)).astype(np.float32)
+        made = np.where(generator(noise, training=dropout).numpy()[..., 0] >= 0, 1, -1)
+        made = made.astype(np.int8)
+        if discriminator is not None:
+            logit = label_gan.flip_averaged(discriminator, made[..., None]).numpy()[:, 0]
+            limit = np.percentile(logit, cap) if limit is None else limit
+            made = made[accept.random(len(made)) < np.exp(np.minimum(logit - limit, 0))]
+        parts.append(made[:count - have])
+        have += len(parts[-1])
+    return np.concatenate(parts)
+
+
+def exported_discriminator(export_dir):
+    """The discriminator that `train_gan` exported beside the generator at `export_dir`."""
+    path = f"{export_dir}_discriminator"
+    if export.metadata(path).get("kind") != "gan_discriminator":
+        raise InputError(f"{path} is not a 2017 GAN discriminator (bin/train_gan --export DIR "
+                         "writes it beside the generator)")
+    return export.load(path)
 
 
 def distributions(made, training):
@@ -149,13 +184,15 @@ def roc_auc(scores, positive):
 def anomaly_detection(model, test_spins, training_energies):
     """The discriminator on a uniform-energy test set (thesis Fig. 4): {auc, median label
     errors inside and outside the training range, mean confidence inside and outside} and the
-    arrays (E/N, predicted E/N, confidence) for plotting."""
+    arrays (E/N, predicted E/N, confidence) for plotting; outputs averaged over the spin flip
+    (`LabelGAN.confidence`; "auc_without_flip": the network's own)."""
     truth = ising.per_spin(test_spins)
-    predicted, confidence = (np.asarray(t) for t in model.confidence(
-        test_spins[..., None].astype(np.float32)))
+    spins = test_spins[..., None].astype(np.float32)
+    predicted, confidence = (np.asarray(t) for t in model.confidence(spins))
     mask = inside(truth[:, 0], training_energies)
     error = np.abs(predicted[:, 0] - truth[:, 0])
     figures = {"auc": roc_auc(confidence, mask),
+               "auc_without_flip": roc_auc(np.asarray(model.confidence(spins, False)[1]), mask),
                "median_energy_error_inside": float(np.median(error[mask])),
                "median_energy_error_outside": float(np.median(error[~mask])),
                "mean_confidence_inside": float(confidence[mask].mean()),
@@ -189,7 +226,8 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     """Train and score `preset` (the epoch whose samples match the training distribution best,
     `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
     chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
-    `anomaly_detection` figures, "arrays": {training, generated, test arrays for the plots}}
+    `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
+    rejection sampling, "arrays": {training, generated, test arrays for the plots}}
     and {"export"} with `export_dir` (the discriminator beside it as
     `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)
@@ -216,6 +254,9 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     made = generate(model.generator, samples, seed + 1)
     test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
     result["distributions"] = distributions(made, train_spins)
+    result["rejection"] = distributions(
+        generate(model.generator, samples, seed + 1, discriminator=model.discriminator),
+        train_spins)
     result["anomaly"], arrays = anomaly_detection(model, test, train_labels[:, 0])
     result["arrays"] = {"training": train_labels, "generated": ising.per_spin(made), **arrays}
     if export_dir:
