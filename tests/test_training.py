@@ -193,6 +193,12 @@ class ResumeTest(tf.test.TestCase):
         self.assertEqual(history.history["selection"], [2.0, 5.0])
         for a, b in zip(model.get_weights(), seen[2]):
             self.assertAllEqual(a, b)
+        # a run resumed with no epoch left still names and restores the best one
+        model, history = train(build, ising_data(), TrainConfig(epochs=4, run_dir=run, **config),
+                               select=select)
+        self.assertEqual((history.epoch, history.best_epoch), ([], 2))
+        for a, b in zip(model.get_weights(), seen[2]):
+            self.assertAllEqual(a, b)
 
     def test_training_stops_at_the_target(self):
         _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, learning_rate=3e-3,

@@ -455,6 +455,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
         callback.finish()
     if keep is not None:
         keep.restore(model)
-        if history is not None:
-            history.best_epoch = keep.best_epoch
+        if history is None:  # a resumed run with no epoch left: the best saved before it
+            history = tf.keras.callbacks.History()
+            history.epoch, history.history = [], {}
+        history.best_epoch = keep.best_epoch
     return model, history
