@@ -195,6 +195,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
                               (["--magnetization=nan"], "--magnetization must be a finite"),
                               (["--count=0"], "--count must be >= 1"),
                               (["--best_of=0"], "--best_of must be >= 1"),
+                              (["--rejection"], "filters the 2017 GAN's samples"),
                               (["--calculator=gfn1"], "score sheets")):
             proc = run(*(args if not args else ["--energy=-1", "--magnetization=0", *args]))
             self.assertEqual(proc.returncode, 2, proc.stderr)
