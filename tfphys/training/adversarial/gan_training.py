@@ -123,7 +123,8 @@ def generate(generator, count, seed=0, batch=1024, dropout=True, discriminator=N
     the zero-field data that the network does not have) and l_cap the `cap`-th percentile of the
     first batch's logits. For an optimal discriminator exp(l) = p_data / p_generator, so the kept
     lattices follow the training distribution; the thesis's confidence rejects the generator's
-    anomalies. Costs about 100 / (100 - cap) candidates per kept lattice and more."""
+    anomalies. At least (100 - cap) % of the candidates are kept: at most 10 per kept lattice
+    at the default cap."""
     rng = np.random.default_rng(seed)
     if discriminator is not None:
         cap = checks.real("cap", cap, low=0)
