@@ -44,66 +44,6 @@ class GeneratorTest(tf.test.TestCase):
         self.assertAllEqual(planes[1, 2, 3], [0.0, 3.0, 4.0])
 
 
-class MeanFieldFeedbackTest(tf.test.TestCase):
-    def _trained_like(self):
-        """A mean-field generator whose feedback weights are no longer the identity's."""
-        tf.keras.utils.set_random_seed(3)
-        g = gan.generator(latent_channels=4, labels=2, filters=8, mean_field=True)
-        rng = np.random.default_rng(4)
-        for layer in g.layers:
-            if isinstance(layer, gan.MeanFieldFeedback):
-                layer.set_weights([0.3 * rng.normal(size=w.shape) for w in layer.get_weights()])
-        return g
-
-    def test_adds_the_dense_map_of_lattice_means_and_labels_at_every_site(self):
-        layer = gan.MeanFieldFeedback()
-        maps = np.random.default_rng(0).normal(size=(2, 3, 5, 4)).astype(np.float32)
-        labels = np.array([[-1.0, 0.5], [0.3, -0.2]], np.float32)
-        layer([maps, labels])
-        w1, b1, w2, b2 = [np.random.default_rng(k).normal(size=w.shape).astype(np.float32)
-                          for k, w in enumerate(layer.get_weights())]
-        layer.set_weights([w1, b1, w2, b2])
-        pooled = np.concatenate([maps.mean(axis=(1, 2)), labels], axis=1)
-        shift = np.maximum(pooled @ w1 + b1, 0) @ w2 + b2
-        self.assertAllClose(layer([maps, labels]), maps + shift[:, None, None, :], atol=1e-5)
-
-    def test_starts_as_the_identity_so_a_plain_generator_starts_it_unchanged(self):
-        from tfphys.training.fit import start_from
-
-        plain = _generator()
-        fed = gan.generator(latent_channels=4, labels=2, filters=8, mean_field=True)
-        start_from(fed, "plain", plain.weights, (gan.MeanFieldFeedback,))
-        z = np.random.default_rng(2).normal(size=(2, 3, 3, 4)).astype(np.float32)
-        labels = np.array([[-1.2, 0.3], [0.4, 0.0]], np.float32)
-        self.assertAllClose(fed([z, labels]), plain([z, labels]), atol=1e-6)
-        with self.assertRaisesRegex(Exception, "holds 16 weights, this model 24"):
-            start_from(fed, "plain", plain.weights)  # without leave to add the layers
-        with self.assertRaisesRegex(ValueError, "give labels"):
-            gan.generator(latent_channels=4, labels=0, mean_field=True)
-
-    def test_keeps_translation_equivariance_upscaling_and_the_export_round_trip(self):
-        g = self._trained_like()
-        z = np.random.default_rng(0).normal(size=(1, 5, 5, 4)).astype(np.float32)
-        labels = np.array([[-1.2, 0.3]], np.float32)
-        for shift in ((1, 0), (3, 4)):
-            moved = g([np.roll(z, shift, axis=(1, 2)), labels]).numpy()
-            expected = np.roll(g([z, labels]).numpy(), (4 * shift[0], 4 * shift[1]), axis=(1, 2))
-            self.assertAllClose(moved, expected, atol=1e-5)
-        z = np.random.default_rng(0).normal(size=(1, 9, 9, 4)).astype(np.float32)
-        mixed = z.copy()
-        mixed[:, :, 4:6] = np.random.default_rng(1).normal(size=(1, 9, 2, 4))  # 4 blocks away
-        local = gan.generator(latent_channels=4, labels=2, filters=8)
-        local.set_weights([w for layer in g.layers if not isinstance(layer, gan.MeanFieldFeedback)
-                           for w in layer.get_weights()])
-        # a latent changed far away moves every site through the lattice means, and only then
-        far = np.s_[:, :4, :4]
-        self.assertGreater(np.abs(g([mixed, labels])[far] - g([z, labels])[far]).max(), 1e-4)
-        self.assertAllClose(local([mixed, labels])[far], local([z, labels])[far], atol=1e-6)
-        reloaded = export.load(export.export(g, os.path.join(self.get_temp_dir(), "fed")))
-        big = np.random.default_rng(5).normal(size=(1, 12, 12, 4)).astype(np.float32)
-        self.assertAllClose(reloaded([big, labels]), g([big, labels]), atol=1e-5)
-
-
 class IsingLabelsTest(tf.test.TestCase):
     def test_known_lattices_and_the_closed_form_gradient(self):
         up = np.ones((6, 6))

@@ -129,15 +129,6 @@ class StartFromExportTest(tf.test.TestCase):
                 self.assertAllClose(before, after, atol=1e-6)
             self.assertFalse(all(np.allclose(a, b) for a, b in zip(started.weights,
                                                                    network.weights)))
-        # a generator with a mean-field feedback starts from one without: the feedback is new
-        fed = os.path.join(self.get_temp_dir(), "fed16")
-        rugan_training.train_rugan(dataclasses.replace(larger, mean_field=True), export_dir=fed,
-                                   init=first, verbose=0)
-        self.assertTrue(export.metadata(fed)["mean_field"])
-        z = np.random.default_rng(0).normal(size=(2, 4, 4, 2)).astype(np.float32)
-        labels = np.array([[-1.0, 0.2], [0.5, -0.1]], np.float32)
-        self.assertAllClose(export.load(fed)([z, labels]), export.load(first)([z, labels]),
-                            atol=1e-6)
         tf.io.gfile.rmtree(f"{first}_regressor")
         with self.assertRaisesRegex(InputError, "gen8_regressor missing.*--label_weight 0 or "
                                                 "--label_measure exact"):

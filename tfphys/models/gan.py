@@ -63,35 +63,6 @@ class CountedDropout(tf.keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-@tf.keras.utils.register_keras_serializable("tfphys")
-class MeanFieldFeedback(tf.keras.layers.Layer):
-    """(maps (batch, H, W, C), labels (batch, k)) -> maps + d at every site, d = W2 relu(W1
-    [lattice mean of maps, labels] + b1) + b2: a mean-field coupling through which a fully
-    convolutional generator sees the lattice-wide averages of its own features next to the
-    labels it was asked for. E/N and m are such averages; a generator whose latents are local
-    cannot otherwise correct a lattice whose energy its noise has pushed off the request, so it
-    misses by about a canonical sample's spread. The mean is over the whole lattice at any
-    size: the layer keeps translation equivariance and upscaling. W2 and b2 start at zero, so
-    the layer starts as the identity and a generator trained without it starts unchanged."""
-
-    def build(self, input_shape):
-        channels = int(input_shape[0][-1])
-        inputs = channels + int(input_shape[1][-1])
-        self.hidden = self.add_weight(name="hidden_kernel", shape=(inputs, channels),
-                                      initializer="glorot_uniform")
-        self.hidden_bias = self.add_weight(name="hidden_bias", shape=(channels,),
-                                           initializer="zeros")
-        self.kernel = self.add_weight(name="kernel", shape=(channels, channels),
-                                      initializer="zeros")
-        self.bias = self.add_weight(name="bias", shape=(channels,), initializer="zeros")
-
-    def call(self, inputs):
-        maps, labels = inputs
-        pooled = tf.concat([tf.reduce_mean(maps, axis=[1, 2]), tf.cast(labels, maps.dtype)], -1)
-        hidden = tf.nn.relu(pooled @ self.hidden + self.hidden_bias)
-        return maps + (hidden @ self.kernel + self.bias)[:, None, None, :]
-
-
 def label_inputs(maps, labels):
     """The model inputs ([maps] or [maps, labels]) and the maps with the labels as channels."""
     if not labels:
@@ -128,19 +99,13 @@ def _down_block(x, filters, name, dropout=0.0):
     return tf.keras.layers.Add(name=f"{name}_sum")([skip, h])
 
 
-def generator(latent_channels=32, labels=2, filters=64, mean_field=False,
-              name="rugan_generator"):
+def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
     """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins
-    (batch, 4l, 4l, 1). `mean_field`: a `MeanFieldFeedback` after each upsampling block (not in
-    the thesis; needs labels)."""
-    if mean_field and not labels:
-        raise ValueError("a mean-field feedback compares the lattice with its labels; give labels")
+    (batch, 4l, 4l, 1)."""
     inputs, x = label_inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
     for i in range(UPSAMPLINGS):
         x = _up_block(x, filters, f"up{i}")
-        if mean_field:
-            x = MeanFieldFeedback(name=f"up{i}_mean_field")([x, inputs[1]])
     x = tf.keras.layers.ReLU(name="head_relu")(x)
     spins = _conv(x, 1, 3, "head", activation="tanh")
     return tf.keras.Model(inputs, spins, name=name)

@@ -338,24 +338,17 @@ def steps_per_epoch(data, config, dist):
     return max(1, -(-per_rank // config.batch_size))
 
 
-def start_from(model, path, stored, new_layers=()):
+def start_from(model, path, stored):
     """Give `model` the weights `stored` of the export at `path` (InputError naming the first
-    weight whose shape differs: another architecture, class count or channel count).
-    `new_layers`: layer classes `model` may hold beyond the export's (added to a model trained
-    without them); those keep their initial values."""
-    weights = model.weights
-    if len(stored) != len(weights) and new_layers:
-        new = {id(w) for layer in model.layers if isinstance(layer, new_layers)
-               for w in layer.weights}
-        weights = [w for w in weights if id(w) not in new]
-    if len(stored) != len(weights):
+    weight whose shape differs: another architecture, class count or channel count)."""
+    if len(stored) != len(model.weights):
         raise InputError(f"--init {path} holds {len(stored)} weights, this model "
-                         f"{len(weights)}: it was trained with another architecture")
-    for built, saved in zip(weights, stored):
+                         f"{len(model.weights)}: it was trained with another architecture")
+    for built, saved in zip(model.weights, stored):
         if built.shape != saved.shape:
             raise InputError(f"--init {path} does not fit this model: {saved.name} is "
                              f"{saved.shape.as_list()}, here {built.shape.as_list()}")
-    tf.keras.backend.batch_set_value([(w, s.numpy()) for w, s in zip(weights, stored)])
+    model.set_weights([w.numpy() for w in stored])
 
 
 def train(build_model, data, config, distribution=None, validation=None, transform=None,

@@ -44,7 +44,6 @@ class RuganPreset:
     upscale: int = 4  # also generate at upscale * L
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     region: str = None  # train only on labels inside this REGIONS entry (thesis Fig. 6)
-    mean_field: bool = False  # gan.MeanFieldFeedback after each generator block (not the thesis)
     description: str = ""
 
     def __post_init__(self):
@@ -111,8 +110,7 @@ PRESETS = {p.name: p for p in [
                 "in the generator's loss, weight 20 (physics-informed, not in the thesis)"),
 ]}
 OVERRIDES = ("L", "train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "label_weight", "label_measure", "learning_rate", "filters", "augment", "region",
-             "mean_field")
+             "label_weight", "label_measure", "learning_rate", "filters", "augment", "region")
 
 
 def preset_with(name, **overrides):
@@ -168,7 +166,7 @@ def build(preset, seed=0):
     """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
     term = preset.label_term
     regressor = gan.regressor(2, preset.filters) if term == "regressor" else None
-    return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters, preset.mean_field),
+    return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
                      gan.critic(2, preset.filters),
                      critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
                      seed=seed, label_weight=preset.label_weight,
@@ -350,7 +348,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     def make():
         model = build(preset, seed=seed * 1000 + dist.rank)
         for name, (path, weights) in initial.items():
-            start_from(getattr(model, name), path, weights, (gan.MeanFieldFeedback,))
+            start_from(getattr(model, name), path, weights)
         return model
     model, history = train(make, data, config, dist, transform=augment,
                            select=selection(labels, preset.L, seed),
@@ -364,7 +362,6 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
         facts = {"preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
                  "latent_channels": preset.latent_channels, "region": preset.region,
-                 "mean_field": preset.mean_field,
                  "networks": sorted(exports)}
         written = {name: export.export(getattr(model, name), path,
                                        {"kind": f"rugan_{name}", **facts})
