@@ -8,8 +8,10 @@ E/N and m of what it makes are compared with the request (median absolute errors
 Its reference: the median |dE/N| of a canonical sampler at each request's temperature (exact
 spread from Onsager's energy), what a generator that gets the local statistics right but not the
 global energy would make; a fully convolutional generator with local latents is of that kind.
-With `--best_of K` the generator also makes K lattices per request and keeps the one closest
-to it by the exact Hamiltonian (`rugan_training.generate`): conditioning and speed of both.
+With `--corrections C` the generator also remakes each lattice C times from its latent, the
+label it is given moved by what the last lattice missed, and with `--best_of K` it makes K
+lattices per request and keeps the one closest to it, both by the exact Hamiltonian
+(`rugan_training.generate`): conditioning, novelty and speed of each.
 Speed: configurations per second at 256 x 256 from the generator against Metropolis on the same
 lattice, counting `--sweeps` sweeps per decorrelated configuration (the cheapest exact route the
 project has to a 256^2 configuration near a given energy; it does not hit a requested (E, m)
@@ -38,6 +40,8 @@ flags.DEFINE_integer("count", 64, "Configurations generated for the speed compar
 flags.DEFINE_integer("sweeps", 1000, "Metropolis sweeps counted per decorrelated configuration.")
 flags.DEFINE_integer("best_of", 1, "Also score and time the best of this many lattices per "
                      "request, selected by the exact Hamiltonian.")
+flags.DEFINE_integer("corrections", 0, "Also score and time this many label corrections per "
+                     "lattice by the exact Hamiltonian (same latent).")
 flags.DEFINE_integer("repeats", 3, "Timing repeats (best is reported).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
@@ -58,29 +62,35 @@ def main(argv):
     generator = export.load(FLAGS.model)
     preset = rugan_training.exported_preset(facts, test_examples=FLAGS.test_examples)
     _, wanted = rugan_training.labelled(preset, "test", seed=0)
-    choices = sorted({1, FLAGS.best_of})
+    ways = {"the generator alone": {}}
+    if FLAGS.corrections:
+        ways[f"{FLAGS.corrections} correction{'s' * (FLAGS.corrections > 1)}"] = {"corrections": FLAGS.corrections}
+    if FLAGS.best_of > 1:
+        ways[f"best of {FLAGS.best_of}"] = {"best_of": FLAGS.best_of}
     for L in (preset.L, 4 * preset.L):
-        for k in choices:
-            cli.print_figures(f"conditioning at {L}x{L}, best of {k} (target median <= 0.02)",
-                              rugan_training.conditioning(generator, wanted, L, best_of=k))
+        for way, options in ways.items():
+            cli.print_figures(f"conditioning at {L}x{L}, {way} (target median <= 0.02)",
+                              rugan_training.conditioning(generator, wanted, L, **options))
         print(f"  a canonical sampler at each request's temperature: median |dE/N| "
               f"{canonical_miss(wanted, L):.4f}")
     training, _ = rugan_training.labelled(
         rugan_training.exported_preset(facts, train_examples=FLAGS.train_examples), "train",
         seed=0)
-    cli.print_figures("samples vs training set (fraction of sites)",
-                      rugan_training.novelty(generator, wanted, training))
+    for way, options in ways.items():
+        if "best_of" not in options:  # selection keeps one of K draws: no more a copy than one
+            cli.print_figures(f"samples vs training set (fraction of sites), {way}",
+                              rugan_training.novelty(generator, wanted, training, **options))
     labels = np.tile(wanted[:1], (FLAGS.count, 1))
     mc = Metropolis(couplings.ising(FLAGS.size), n_replicas=4, seed=0)
     sweeps = max(1, FLAGS.sweeps // 10)
     mc_seconds, _ = common.best(lambda: mc.run(np.full(sweeps, 1 / 2.5)), FLAGS.repeats)
     mc_rate = 4 / (mc_seconds * FLAGS.sweeps / sweeps)
-    for k in choices:
+    for way, options in ways.items():
         seconds, _ = common.best(
-            lambda: rugan_training.generate(generator, labels, FLAGS.size, best_of=k),
+            lambda: rugan_training.generate(generator, labels, FLAGS.size, **options),
             FLAGS.repeats)
         gan_rate = FLAGS.count / seconds
-        print(f"{FLAGS.size}x{FLAGS.size}: RUGAN (best of {k}) {gan_rate:.2f} configs/s, "
+        print(f"{FLAGS.size}x{FLAGS.size}: RUGAN ({way}) {gan_rate:.2f} configs/s, "
               f"Metropolis ({FLAGS.sweeps} sweeps each) {mc_rate:.3f} configs/s, ratio "
               f"{gan_rate / mc_rate:.0f}x")
 

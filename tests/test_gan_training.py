@@ -132,7 +132,7 @@ class TrainGanTest(tf.test.TestCase):
         self.assertIn("40 kept by discriminator rejection sampling", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8"),
-                              (["--best_of=2"], "not one")):
+                              (["--best_of=2"], "not one"), (["--corrections=1"], "not one")):
             proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
                                    f"--model={model_dir}", *args],
                                   capture_output=True, text=True, timeout=300)

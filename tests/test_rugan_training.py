@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfphys.errors import InputError
+from tfphys.models import gan
 from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
@@ -66,6 +67,38 @@ class BestOfTest(tf.test.TestCase):
             self.assertAllEqual(best[i], candidates[k])
         with self.assertRaisesRegex(InputError, "best_of must be >= 1, got 0"):
             rugan_training.generate(blocks, labels, 16, best_of=0)
+
+
+def threshold_generator():
+    """A "generator" of 4x4-block lattices: block sign of z_0 + 2 m_requested (its first latent
+    channel), so its magnetization rises with the m it is asked for and its latent shifts it."""
+    latent = tf.keras.Input((None, None, 3))
+    label = tf.keras.Input((2,))
+    planes = gan.LabelChannels()([latent, label])
+    field = tf.keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=tf.keras.initializers
+                                   .Constant([[[[1.0], [0.0], [0.0], [0.0], [2.0]]]]))(planes)
+    return tf.keras.Model([latent, label], tf.keras.layers.UpSampling2D(4)(field))
+
+
+class CorrectionsTest(tf.test.TestCase):
+    def test_each_correction_asks_again_from_the_same_latent_by_what_was_missed(self):
+        g = threshold_generator()
+        labels = np.float32([[-1.0, 0.2], [0.0, 0.0], [-0.5, -0.3]])
+        first = rugan_training.generate(g, labels, 16, seed=3)
+        latent = np.random.default_rng(3).normal(size=(3, 4, 4, 3)).astype(np.float32)
+        again = (labels + labels - ising.per_spin(first)).astype(np.float32)
+        expected = np.where(g([latent, again]).numpy()[..., 0] >= 0, 1, -1)
+        self.assertAllEqual(rugan_training.generate(g, labels, 16, seed=3, corrections=1),
+                            expected)
+        with self.assertRaisesRegex(InputError, "corrections must be >= 0, got -1"):
+            rugan_training.generate(g, labels, 16, corrections=-1)
+
+    def test_corrections_narrow_the_miss_of_a_generator_monotone_in_its_label(self):
+        g = threshold_generator()
+        labels = np.repeat(np.float32([[0.0, -0.3], [0.0, 0.0], [0.0, 0.4]]), 20, axis=0)
+        miss = [np.median(np.abs(ising.per_spin(rugan_training.generate(
+            g, labels, 64, seed=5, corrections=c))[:, 1] - labels[:, 1])) for c in (0, 3)]
+        self.assertLess(miss[1], 0.5 * miss[0])
 
 
 class RegionsAndMapTest(tf.test.TestCase):
@@ -175,7 +208,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
             [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={model_dir}", *a],
             capture_output=True, text=True, timeout=300)
         proc = run("--energy=-1.0", "--magnetization=0.5", "--size=32", "--count=5", f"--out={out}",
-                   f"--plot={self.get_temp_dir()}/s.png", "--best_of=3")
+                   f"--plot={self.get_temp_dir()}/s.png", "--best_of=3", "--corrections=2")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with np.load(out) as saved:
             self.assertEqual(saved["spins"].shape, (5, 32, 32))
@@ -195,6 +228,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
                               (["--magnetization=nan"], "--magnetization must be a finite"),
                               (["--count=0"], "--count must be >= 1"),
                               (["--best_of=0"], "--best_of must be >= 1"),
+                              (["--corrections=-1"], "--corrections must be >= 0"),
                               (["--rejection"], "filters the 2017 GAN's samples"),
                               (["--calculator=gfn1"], "score sheets")):
             proc = run(*(args if not args else ["--energy=-1", "--magnetization=0", *args]))

@@ -143,17 +143,25 @@ def ising_labels(spins):
     return tf.stack([ising.energy_tf(s) / sites, tf.reduce_mean(s, axis=[1, 2])], axis=1)
 
 
-def sample_batches(generator, labels, latent_shape, seed=0, batch=64):
+def sample_batches(generator, labels, latent_shape, seed=0, batch=64, measure=None,
+                   corrections=0):
     """Yield the generator's raw output (b, H, W) for successive `batch` rows of `labels`
     (n, k), each row with a latent of `latent_shape` (spatial) drawn from one stream seeded by
-    `seed`: the same seed gives the same samples; callers threshold each batch as it comes."""
+    `seed`: the same seed gives the same samples; callers threshold each batch as it comes.
+    `corrections` c > 0 with `measure` (raw outputs (b, H, W) -> the labels they have (b, k)):
+    each batch is made c more times from the same latents, the labels given to the generator
+    moved each time by what the last output missed (given += requested - measured)."""
     labels = np.asarray(labels, np.float32)
     channels = int(generator.inputs[0].shape[-1])
     rng = np.random.default_rng(seed)
     for start in range(0, len(labels), batch):
-        part = labels[start:start + batch]
+        part = given = labels[start:start + batch]
         latent = rng.normal(size=(len(part), *latent_shape, channels)).astype(np.float32)
-        yield generator([latent, part], training=False).numpy()[..., 0]
+        out = generator([latent, given], training=False).numpy()[..., 0]
+        for _ in range(corrections):
+            given = (given + part - measure(out)).astype(np.float32)
+            out = generator([latent, given], training=False).numpy()[..., 0]
+        yield out
 
 
 def gradient_penalty(score, real, fake, weight):

@@ -174,33 +174,48 @@ def build(preset, seed=0):
                      label_function=gan.ising_labels if term == "exact" else None)
 
 
-def generate(generator, labels, L, seed=0, batch=64, best_of=1):
+def generate(generator, labels, L, seed=0, batch=64, best_of=1, corrections=0):
     """+-1 lattices (n, L, L) int8 from `generator` at the requested (E/N, m) `labels`.
 
-    `best_of` k > 1: k lattices are generated per label and the one whose exact (E/N, m) lies
-    closest to the request (|dE/N| + |dm|) is kept: a selection by the exact Hamiltonian, O(N)
-    per candidate, that trades k times the generation for a narrower miss. A fully
-    convolutional generator's energy fluctuates as a canonical sample's does (its latents are
-    local), and choosing among independent candidates narrows that spread without copying one.
+    A fully convolutional generator's energy fluctuates as a canonical sample's does (its
+    latents are local), so each lattice misses its request by about a canonical spread. Two
+    ways to narrow that with the exact Hamiltonian (O(N) per lattice), both keeping every
+    latent's own lattice rather than copying one:
+    `corrections` c > 0: the lattice is made c more times from the same latent, the label
+    given to the generator moved each time by what the last lattice missed (exact E/N and m of
+    its signs): a fixed-point iteration on the label, which works because for one latent the
+    generator's output moves smoothly, nearly one for one, with the label it is given. Costs
+    c + 1 passes; nothing is discarded.
+    `best_of` k > 1: k lattices (each corrected c times) are made per label and the one whose
+    exact (E/N, m) lies closest to the request (|dE/N| + |dm|) is kept: a selection, k passes.
     """
     if L % 4:
         raise InputError(f"the generator makes lattices of 4l x 4l sites; L={L} is not a "
                          f"multiple of 4 (try {4 * max(1, L // 4)} or {4 * (L // 4 + 1)})")
     best_of = checks.integer("best_of", best_of, low=1)
+    corrections = checks.integer("corrections", corrections, low=0)
     labels = np.asarray(labels, np.float32)
     candidates = np.repeat(labels, best_of, axis=0)
-    batches = gan.sample_batches(generator, candidates, (L // 4, L // 4), seed, batch)
-    spins = np.concatenate([np.where(out >= 0, 1, -1).astype(np.int8) for out in batches])
+    batches = gan.sample_batches(generator, candidates, (L // 4, L // 4), seed, batch,
+                                 measure=lambda out: ising.per_spin(signs(out)),
+                                 corrections=corrections)
+    spins = np.concatenate([signs(out) for out in batches])
     if best_of == 1:
         return spins
     miss = np.abs(ising.per_spin(spins) - candidates).sum(axis=1).reshape(len(labels), best_of)
     return spins.reshape(len(labels), best_of, L, L)[np.arange(len(labels)), miss.argmin(axis=1)]
 
 
-def conditioning(generator, labels, L, seed=0, best_of=1):
+def signs(out):
+    """+-1 int8 lattices from a generator's tanh output (0 counts as +1)."""
+    return np.where(out >= 0, 1, -1).astype(np.int8)
+
+
+def conditioning(generator, labels, L, seed=0, best_of=1, corrections=0):
     """{median_energy_error, median_magnetization_error, count} of generated lattices: the
-    exact E/N and m of each against the label it was asked for (`best_of`: see `generate`)."""
-    spins = generate(generator, labels, L, seed, best_of=best_of)
+    exact E/N and m of each against the label it was asked for (`best_of`, `corrections`: see
+    `generate`)."""
+    spins = generate(generator, labels, L, seed, best_of=best_of, corrections=corrections)
     err = np.abs(ising.per_spin(spins) - labels)
     return {"median_energy_error": float(np.median(err[:, 0])),
             "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
@@ -244,17 +259,19 @@ def region_errors(maps, region):
     return figures
 
 
-def novelty(generator, labels, training_spins, seed=0, per_label=8):
+def novelty(generator, labels, training_spins, seed=0, per_label=8, corrections=0):
     """Are samples copies? {median_nearest_training_distance: median over generated lattices
     of the fraction of sites differing from the closest training configuration;
     within_label_diversity: mean fraction of sites differing between two samples made for the
-    same label} at the training size."""
+    same label} at the training size (`corrections`: see `generate`)."""
     train = np.asarray(training_spins, np.float32).reshape(len(training_spins), -1)
     sites = train.shape[1]
     L = int(round(sites ** 0.5))
-    made = generate(generator, labels, L, seed).reshape(len(labels), -1).astype(np.float32)
+    made = generate(generator, labels, L, seed, corrections=corrections)
+    made = made.reshape(len(labels), -1).astype(np.float32)
     nearest = (sites - (made @ train.T).max(axis=1)) / (2 * sites)
-    repeats = generate(generator, np.repeat(labels[:8], per_label, axis=0), L, seed + 1)
+    repeats = generate(generator, np.repeat(labels[:8], per_label, axis=0), L, seed + 1,
+                       corrections=corrections)
     repeats = repeats.reshape(-1, per_label, sites).astype(np.float32)
     overlap = np.einsum("lis,ljs->lij", repeats, repeats)
     pairs = (sites - overlap[:, ~np.eye(per_label, dtype=bool)]) / (2 * sites)
