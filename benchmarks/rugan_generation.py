@@ -64,7 +64,8 @@ def main(argv):
     _, wanted = rugan_training.labelled(preset, "test", seed=0)
     ways = {"the generator alone": {}}
     if FLAGS.corrections:
-        ways[f"{FLAGS.corrections} correction{'s' * (FLAGS.corrections > 1)}"] = {"corrections": FLAGS.corrections}
+        plural = "s" * (FLAGS.corrections > 1)
+        ways[f"{FLAGS.corrections} correction{plural}"] = {"corrections": FLAGS.corrections}
     if FLAGS.best_of > 1:
         ways[f"best of {FLAGS.best_of}"] = {"best_of": FLAGS.best_of}
     for L in (preset.L, 4 * preset.L):
