@@ -131,6 +131,11 @@ class TrainGanTest(tf.test.TestCase):
         self.assertIn("gan_bimodal_quick: 40 generated vs 10000 training", proc.stdout)
         self.assertIn("40 kept by discriminator rejection sampling", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                               f"--model={model_dir}", "--corrections=1"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("is a gan_generator export", proc.stderr)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8"),
                               (["--best_of=2"], "not one"), (["--corrections=1"], "not one")):
             proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),

@@ -216,7 +216,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
             self.assertAllEqual(saved["energy"], np.full(5, -1.0))
         plot = os.path.join(self.get_temp_dir(), "map.png")
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={model_dir}", f"--plot={plot}"],
+                               f"--model={model_dir}", f"--plot={plot}", "--corrections=1"],
                               capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("rugan_quick conditioning at 32x32", proc.stdout)

@@ -221,18 +221,19 @@ def conditioning(generator, labels, L, seed=0, best_of=1, corrections=0):
             "median_magnetization_error": float(np.median(err[:, 1])), "count": len(labels)}
 
 
-def error_map(generator, L, energies=None, magnetizations=None, per_point=16, seed=0):
+def error_map(generator, L, energies=None, magnetizations=None, per_point=16, seed=0,
+              corrections=0):
     """Median |E_gen/N - E_req/N| and |m_gen - m_req| of `per_point` lattices generated at each
     (E/N, m) of a grid (thesis Fig. 6); NaN where no Ising configuration has that label.
     Returns {"energy", "magnetization" (the grid axes), "energy_error", "magnetization_error"
-    (len(energies), len(magnetizations))}."""
+    (len(energies), len(magnetizations))}; `corrections`: see `generate`."""
     energies = np.linspace(-1.9, 1.9, 20) if energies is None else np.asarray(energies)
     magnetizations = (np.linspace(-0.95, 0.95, 20) if magnetizations is None
                       else np.asarray(magnetizations))
     grid_e, grid_m = np.meshgrid(energies, magnetizations, indexing="ij")
     wanted = physical(grid_e, grid_m)
     labels = np.repeat(np.stack([grid_e[wanted], grid_m[wanted]], 1), per_point, axis=0)
-    spins = generate(generator, labels.astype(np.float32), L, seed)
+    spins = generate(generator, labels.astype(np.float32), L, seed, corrections=corrections)
     err = np.median(np.abs(ising.per_spin(spins) - labels).reshape(-1, per_point, 2), axis=1)
     maps = {}
     for column, name in enumerate(("energy_error", "magnetization_error")):
@@ -323,20 +324,22 @@ def pictures(training_labels, L, seed=0, count=256):
     return draw
 
 
-def evaluate(generator, preset, seed=0, training_spins=None):
+def evaluate(generator, preset, seed=0, training_spins=None, corrections=0):
     """What a trained generator of `preset` makes: {"requested": the held-out labels (inside the
     preset's region if it has one), "figures": {L: their `conditioning`, upscale * L: ...},
     "map": `error_map` at L} plus {"regions": `region_errors`} for region presets and
-    {"novelty"} given the training configurations."""
+    {"novelty"} given the training configurations; every lattice made with `corrections`
+    (see `generate`)."""
     _, wanted = labelled(preset, "test", seed)
     result = {"requested": wanted,
-              "figures": {L: conditioning(generator, wanted, L, seed)
+              "figures": {L: conditioning(generator, wanted, L, seed, corrections=corrections)
                           for L in (preset.L, preset.upscale * preset.L)},
-              "map": error_map(generator, preset.L, seed=seed)}
+              "map": error_map(generator, preset.L, seed=seed, corrections=corrections)}
     if preset.region:
         result["regions"] = region_errors(result["map"], preset.region)
     if training_spins is not None:
-        result["novelty"] = novelty(generator, wanted, training_spins, seed)
+        result["novelty"] = novelty(generator, wanted, training_spins, seed,
+                                    corrections=corrections)
     return result
 
 
