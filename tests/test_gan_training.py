@@ -3,6 +3,7 @@ train_gan end to end at a tiny size, and bin/train_gan + bin/generate on its exp
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 
@@ -130,6 +131,14 @@ class TrainGanTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("gan_bimodal_quick: 40 generated vs 10000 training", proc.stdout)
         self.assertIn("40 kept by discriminator rejection sampling", proc.stdout)
+        alone = os.path.join(self.get_temp_dir(), "alone")  # the generator copied without it
+        shutil.copytree(model_dir, alone)
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
+                               f"--model={alone}", "--count=40"],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertIn("40 generated vs 10000 training", proc.stdout)
+        self.assertIn("rejection sampling not scored", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
                                f"--model={model_dir}", "--corrections=1"],
