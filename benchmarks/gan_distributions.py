@@ -4,7 +4,9 @@ share of generated samples in the low-energy mode (bimodal set: 35-65 % in every
 thesis saw mode collapse in most runs) and the ROC AUC with which the discriminator's
 confidence separates uniform-energy test configurations inside the training range from those
 outside (target >= 0.9), with the training time of each run; the distributions also for the
-lattices that discriminator rejection sampling keeps (`gan_training.generate`, rejection_*).
+lattices that discriminator rejection sampling keeps (`gan_training.generate`, rejection_*)
+and for lattices made with the generator's dropout on (dropout_*; off is the default, as the
+thesis does at inference).
 
 Run: .venv/bin/python benchmarks/gan_distributions.py --presets gan_low_quick,gan_high_quick \\
          --seeds 0 ; .venv/bin/python benchmarks/gan_distributions.py --presets gan_bimodal_quick \\
@@ -42,6 +44,8 @@ def main(argv):
             row = {"seed": seed, "seconds": round(result["seconds"], 1),
                    **result["distributions"], **result["anomaly"],
                    **{f"rejection_{k}": v for k, v in result["rejection"].items()
+                      if k != "training_low_mode_fraction"},
+                   **{f"dropout_{k}": v for k, v in result["with_dropout"].items()
                       if k != "training_low_mode_fraction"}}
             cli.print_figures(f"{name} seed {seed}", row)
             rows.append(row)
@@ -52,6 +56,7 @@ def main(argv):
             "median_rejection_w1_energy": float(np.median([r["rejection_w1_energy"]
                                                            for r in rows])),
             "max_rejection_w1_energy": max(r["rejection_w1_energy"] for r in rows),
+            "median_dropout_w1_energy": float(np.median([r["dropout_w1_energy"] for r in rows])),
             "median_auc": float(np.median([r["auc"] for r in rows])),
             "min_auc": min(r["auc"] for r in rows),
             "low_mode_fraction_range": [min(low), max(low)],

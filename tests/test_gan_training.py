@@ -84,6 +84,17 @@ class RejectionTest(tf.test.TestCase):
             [logit(x[..., 0]), tf.zeros(tf.shape(x)[:1]), tf.zeros(tf.shape(x)[:1])], 1))(spins)
         return tf.keras.Model(spins, out)
 
+    def test_samples_with_dropout_off_unless_asked_as_the_thesis_infers(self):
+        noise = tf.keras.Input(label_gan.NOISE_SHAPE)
+        dropped = tf.keras.layers.Dropout(0.3)(tf.keras.layers.Flatten()(noise))
+        generator = tf.keras.Model(noise, tf.keras.layers.Reshape((8, 8, 1))(
+            tf.keras.layers.Dense(64)(dropped)))
+        z = label_gan.NOISE_STDDEV * np.random.default_rng(4).normal(
+            size=(50, *label_gan.NOISE_SHAPE)).astype(np.float32)
+        plain = np.where(generator(z, training=False).numpy()[..., 0] >= 0, 1, -1)
+        self.assertAllEqual(gan_training.generate(generator, 50, seed=4), plain)
+        self.assertNotAllEqual(gan_training.generate(generator, 50, seed=4, dropout=True), plain)
+
     def test_rejection_keeps_what_the_discriminator_trusts_and_ignores_the_spin_flip(self):
         generator = self.random_lattices()
         candidates = gan_training.generate(generator, 4096, seed=5)
@@ -140,6 +151,7 @@ class TrainGanTest(tf.test.TestCase):
         self.assertIn("40 generated vs 10000 training", proc.stdout)
         self.assertIn("rejection sampling not scored", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
+        self.assertBetween(result["with_dropout"]["w1_energy"], 0.0, 4.0)
         proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
                                f"--model={model_dir}", "--corrections=1"],
                               capture_output=True, text=True, timeout=300)
@@ -162,5 +174,6 @@ class TrainGanTest(tf.test.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("generated vs training: {\"w1_energy\"", proc.stdout)
         self.assertIn("kept by discriminator rejection sampling vs training", proc.stdout)
+        self.assertIn("generated with the generator's dropout on vs training", proc.stdout)
         self.assertIn("\"auc\"", proc.stdout)
         self.assertTrue(os.path.getsize(plot) > 0)

@@ -111,11 +111,12 @@ def build(preset, switch_step, seed=0):
                               seed=seed)
 
 
-def generate(generator, count, seed=0, batch=1024, dropout=True, discriminator=None,
+def generate(generator, count, seed=0, batch=1024, dropout=False, discriminator=None,
              cap=REJECTION_CAP):
     """`count` +-1 lattices (int8) from an unconditional generator (the signs of its output).
-    With `dropout` the generator samples as it trained, its dropout masks part of the noise
-    (without, the network the discriminator never saw makes the samples).
+    The generator's dropout (keep 0.7, against memorizing the training set) is off, as the
+    thesis turns dropout off at inference; with `dropout` the samples carry the masks the
+    generator trained with (what its discriminator saw), which widens their energies.
 
     With a `discriminator`, discriminator rejection sampling (Azadi et al., ICLR 2019): each
     candidate x is kept with probability min(1, exp(l(x) - l_cap)), where l is the
@@ -228,7 +229,7 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
     chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
-    rejection sampling, "arrays": {training, generated, test arrays for the plots}}
+    rejection sampling, "with_dropout": of as many made with the generator's dropout on, "arrays": {training, generated, test arrays for the plots}}
     and {"export"} with `export_dir` (the discriminator beside it as
     `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)
@@ -255,6 +256,8 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     made = generate(model.generator, samples, seed + 1)
     test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
     result["distributions"] = distributions(made, train_spins)
+    result["with_dropout"] = distributions(generate(model.generator, samples, seed + 1,
+                                                    dropout=True), train_spins)
     result["rejection"] = distributions(
         generate(model.generator, samples, seed + 1, discriminator=model.discriminator),
         train_spins)
