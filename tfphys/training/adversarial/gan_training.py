@@ -229,7 +229,8 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
     chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
-    rejection sampling, "with_dropout": of as many made with the generator's dropout on, "arrays": {training, generated, test arrays for the plots}}
+    rejection sampling, "with_dropout": of as many made with the generator's dropout on,
+    "arrays": {training, generated, test arrays for the plots}}
     and {"export"} with `export_dir` (the discriminator beside it as
     `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)

@@ -179,8 +179,8 @@ def generate(generator, labels, L, seed=0, batch=64, best_of=1, corrections=0):
 
     A fully convolutional generator's energy fluctuates as a canonical sample's does (its
     latents are local), so each lattice misses its request by about a canonical spread. Two
-    ways to narrow that with the exact Hamiltonian (O(N) per lattice), both keeping every
-    latent's own lattice rather than copying one:
+    ways to narrow that with the exact Hamiltonian (O(N) per lattice), neither copying a
+    lattice:
     `corrections` c > 0: the lattice is made c more times from the same latent, the label
     given to the generator moved each time by what the last lattice missed (exact E/N and m of
     its signs): a fixed-point iteration on the label, which works because for one latent the
