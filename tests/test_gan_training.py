@@ -4,19 +4,17 @@ train_gan end to end at a tiny size, and bin/train_gan + bin/generate on its exp
 import dataclasses
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import label_gan
 from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import gan_training
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 8x8 Ising energies: -128, -120, ..., 128 in steps of 4 except -124 and +124 (63 levels)
 LEVELS_8 = sorted(set(range(-128, 129, 4)) - {-124, 124})
 
@@ -129,48 +127,38 @@ class TrainGanTest(tf.test.TestCase):
         facts = export.metadata(f"{model_dir}_discriminator")
         self.assertEqual(facts["kind"], "gan_discriminator")
         out = os.path.join(self.get_temp_dir(), "s.npz")
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
-                               f"--model={model_dir}", "--count=7", f"--out={out}", "--rejection"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("generate", f"--model={model_dir}", "--count=7", f"--out={out}",
+                                  "--rejection")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with np.load(out) as saved:
             self.assertEqual(saved["spins"].shape, (7, 8, 8))
             self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={model_dir}", "--count=40"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate", f"--model={model_dir}", "--count=40")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("gan_bimodal_quick: 40 generated vs 10000 training", proc.stdout)
         self.assertIn("40 kept by discriminator rejection sampling", proc.stdout)
         alone = os.path.join(self.get_temp_dir(), "alone")  # the generator copied without it
         shutil.copytree(model_dir, alone)
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={alone}", "--count=40"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate", f"--model={alone}", "--count=40")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("40 generated vs 10000 training", proc.stdout)
         self.assertIn("rejection sampling not scored", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
         self.assertBetween(result["with_dropout"]["w1_energy"], 0.0, 4.0)
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={model_dir}", "--corrections=1"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate", f"--model={model_dir}", "--corrections=1")
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("is a gan_generator export", proc.stderr)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8"),
                               (["--best_of=2"], "not one"), (["--corrections=1"], "not one")):
-            proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate"),
-                                   f"--model={model_dir}", *args],
-                                  capture_output=True, text=True, timeout=300)
+            proc = testing.run_script("generate", f"--model={model_dir}", *args)
             self.assertEqual(proc.returncode, 2, proc.stderr)
             self.assertIn(message, proc.stderr)
 
     def test_bin_train_gan_prints_figures_and_draws_them(self):
         plot = os.path.join(self.get_temp_dir(), "gan.png")
-        proc = subprocess.run(
-            [sys.executable, os.path.join(ROOT, "bin", "train_gan"), "--preset=gan_high_quick",
-             "--train_examples=45", "--test_examples=63", "--epochs=1", "--batch_size=16",
-             f"--plot={plot}"], capture_output=True, text=True, timeout=600)
+        proc = testing.run_script("train_gan", "--preset=gan_high_quick", "--train_examples=45",
+                                  "--test_examples=63", "--epochs=1", "--batch_size=16",
+                                  f"--plot={plot}", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("generated vs training: {\"w1_energy\"", proc.stdout)
         self.assertIn("kept by discriminator rejection sampling vs training", proc.stdout)

@@ -3,19 +3,16 @@
 import dataclasses
 import glob
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.models import gan
 from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class LabelsTest(tf.test.TestCase):
@@ -204,9 +201,7 @@ class TrainAndGenerateTest(tf.test.TestCase):
         self.assertBetween(result["novelty"]["within_label_diversity"], 0.0, 1.0)
         self.assertEqual(export.metadata(f"{model_dir}_critic")["kind"], "rugan_critic")
         out = os.path.join(self.get_temp_dir(), "s.npz")
-        run = lambda *a: subprocess.run(  # noqa: E731
-            [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={model_dir}", *a],
-            capture_output=True, text=True, timeout=300)
+        run = lambda *a: testing.run_script("generate", f"--model={model_dir}", *a)  # noqa: E731
         proc = run("--energy=-1.0", "--magnetization=0.5", "--size=32", "--count=5", f"--out={out}",
                    f"--plot={self.get_temp_dir()}/s.png", "--best_of=3", "--corrections=2")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
@@ -215,9 +210,8 @@ class TrainAndGenerateTest(tf.test.TestCase):
             self.assertTrue(np.all(np.abs(saved["spins"]) == 1))
             self.assertAllEqual(saved["energy"], np.full(5, -1.0))
         plot = os.path.join(self.get_temp_dir(), "map.png")
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={model_dir}", f"--plot={plot}", "--corrections=1"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate", f"--model={model_dir}", f"--plot={plot}",
+                                  "--corrections=1")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("rugan_quick conditioning at 32x32", proc.stdout)
         self.assertIn("error map over the (E/N, m) plane", proc.stdout)

@@ -3,6 +3,7 @@
 * `use_logical_cpus(n)` splits the host CPU into `n` logical devices so MirroredStrategy code
   paths run for real on a machine without GPUs (call it before TensorFlow starts executing).
 * `horovodrun(args, np)` runs a command under a real `horovodrun --gloo` on this host.
+* `run_script(name, *args)` runs the checkout's `bin/<name>` as a user would.
 * `exact_ising_brain(f, c)` is an EDNN brain whose tile output is the exact Ising energy of its
   focus sites' right and down bonds: an EDNN with a known answer.
 * `ising_transfer_matrix(L, T)` is the exact <E>/N and C/N of the periodic L x L Ising model
@@ -75,6 +76,14 @@ def horovodrun(args, np=2, timeout=600, env=None):
                              f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n"
                              f"{proc.stderr[-4000:]}")
     return proc
+
+
+def run_script(name, *args, timeout=300):
+    """Run the checkout's `bin/<name>` with this Python and `args`; the CompletedProcess (output
+    captured as text) for the test to check its status and output."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, os.path.join(root, "bin", name), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def exact_ising_brain(focus, context):

@@ -148,9 +148,14 @@ def generate(generator, count, seed=0, batch=1024, dropout=False, discriminator=
     return np.concatenate(parts)
 
 
+def discriminator_dir(export_dir):
+    """Where `train_gan` exports the discriminator of a generator exported at `export_dir`."""
+    return f"{export_dir}_discriminator"
+
+
 def exported_discriminator(export_dir):
     """The discriminator that `train_gan` exported beside the generator at `export_dir`."""
-    path = f"{export_dir}_discriminator"
+    path = discriminator_dir(export_dir)
     if export.metadata(path).get("kind") != "gan_discriminator":
         raise InputError(f"{path} is not a 2017 GAN discriminator (bin/train_gan --export DIR "
                          "writes it beside the generator)")
@@ -234,7 +239,7 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
     and {"export"} with `export_dir` (the discriminator beside it as
     `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)
-    claim_outputs(run_dir, (export_dir, f"{export_dir}_discriminator") if export_dir else ())
+    claim_outputs(run_dir, (export_dir, discriminator_dir(export_dir)) if export_dir else ())
     tf.keras.utils.set_random_seed(seed)
     train_spins = configurations(preset.dataset, preset.L, preset.train_examples, seed, preset.kT)
     train_labels = ising.per_spin(train_spins).astype(np.float32)
@@ -268,7 +273,7 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
         facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
                  "label": "configuration", "dataset": preset.dataset}
         result["export"] = export.export(model.generator, export_dir, facts)
-        export.export(model.discriminator, f"{export_dir}_discriminator",
+        export.export(model.discriminator, discriminator_dir(export_dir),
                       {**facts, "kind": "gan_discriminator",
                        "outputs": ["real logit", "energy per spin", "magnetization"]})
     return result
