@@ -7,25 +7,21 @@ import concurrent.futures
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.data import shards, spins
 from tfphys.training import export, presets
 from tfphys.training.spins import run
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def _script(name, *args):
-    path = os.path.join(ROOT, "benchmarks" if name.endswith(".py") else "bin", name)
-    return subprocess.run([sys.executable, path, *args],
-                          capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    """bin/<name>, or benchmarks/<name> for a .py name."""
+    return testing.run_script(name, *args, timeout=600,
+                              folder="benchmarks" if name.endswith(".py") else "bin")
 
 
 def _dataset(directory, model="ising", L=8, count=40, spin_value=None, label=None):
@@ -209,7 +205,7 @@ class BadInputTableTest(tf.test.TestCase):
         """Every benchmark imports, answers --help with exit 0, and refuses a missing input in one
         line: they are scripts users run too."""
         d = self.dir
-        names = sorted(n for n in os.listdir(os.path.join(ROOT, "benchmarks"))
+        names = sorted(n for n in os.listdir(os.path.join(testing.CHECKOUT, "benchmarks"))
                        if n.endswith(".py") and n != "common.py")
         cases = [(name, ["--help"], 0, None) for name in names] + [
             ("sheet_peers.py", [f"--data={d}/user"], 2, "manifest.json is missing"),

@@ -4,25 +4,19 @@ import concurrent.futures
 import glob
 import os
 import re
-import subprocess
-import sys
 
 import tensorflow as tf
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = sorted(glob.glob(os.path.join(ROOT, "bin", "*")))
+from tfphys import testing
 
-
-def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+SCRIPTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(testing.CHECKOUT, "bin", "*")))
 
 
 def _run_every_script(*args):
     """(script, finished process) of every bin/ script run with `args`, two at a time (each
     spends seconds importing TensorFlow on one core)."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        return list(zip(SCRIPTS, pool.map(lambda script: _run(script, *args), SCRIPTS)))
+        return list(zip(SCRIPTS, pool.map(lambda name: testing.run_script(name, *args), SCRIPTS)))
 
 
 def _flag_help(help_text):
@@ -43,11 +37,11 @@ def _flag_help(help_text):
 
 class BinScriptsTest(tf.test.TestCase):
     def test_there_are_scripts(self):
-        self.assertIn(os.path.join(ROOT, "bin", "check_env"), SCRIPTS)
+        self.assertIn("check_env", SCRIPTS)
 
     def test_help_explains_every_flag_and_exits_zero(self):
         for script, proc in _run_every_script("--help"):
-            with self.subTest(script=os.path.basename(script)):
+            with self.subTest(script=script):
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 flags = _flag_help(proc.stdout)
                 self.assertNotEmpty(flags, proc.stdout)
@@ -56,24 +50,24 @@ class BinScriptsTest(tf.test.TestCase):
 
     def test_bad_flags_give_one_line_and_exit_two(self):
         for script, proc in _run_every_script("--no_such_flag=1"):
-            with self.subTest(script=os.path.basename(script)):
+            with self.subTest(script=script):
                 self.assertEqual(proc.returncode, 2)
                 self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
                 self.assertIn("no_such_flag", proc.stderr)
 
     def test_check_env_rejects_a_negative_rank_count(self):
-        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=-1")
+        proc = testing.run_script("check_env", "--horovod_np=-1")
         self.assertEqual(proc.returncode, 2)
         self.assertRegex(proc.stderr.strip(), r"^check_env: error: .*horovod_np.*\(see check_env --help\)$")
 
     def test_streaming_an_augmented_preset_names_the_fix(self):
-        proc = _run(os.path.join(ROOT, "bin", "train_cnn"), "--preset=ising4_quick", "--stream")
+        proc = testing.run_script("train_cnn", "--preset=ising4_quick", "--stream")
         self.assertEqual(proc.returncode, 2)
         self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
         self.assertIn("--noaugment", proc.stderr)
 
     def test_check_env_passes_with_a_real_two_rank_allreduce(self):
-        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=2")
+        proc = testing.run_script("check_env", "--horovod_np=2")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertRegex(proc.stdout, r"rank 0/2 +3\.0\n +rank 1/2 +3\.0")
         self.assertRegex(proc.stdout, r"gloo +True")
@@ -82,14 +76,14 @@ class BinScriptsTest(tf.test.TestCase):
     def test_check_env_fails_when_gpus_are_missing(self):
         if tf.config.list_physical_devices("GPU"):
             self.skipTest("this machine has GPUs")
-        proc = _run(os.path.join(ROOT, "bin", "check_env"), "--horovod_np=0", "--expect_gpus=1")
+        proc = testing.run_script("check_env", "--horovod_np=0", "--expect_gpus=1")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("FAIL: TensorFlow sees 0 GPU(s)", proc.stdout)
 
     def test_thermodynamics_prints_the_table_and_draws_the_plot(self):
         png = os.path.join(self.get_temp_dir(), "thermo.png")
-        proc = _run(os.path.join(ROOT, "bin", "thermodynamics"), "--L=4", "--n_T=3",
-                    "--measure=200", "--equilibrate=100", f"--plot={png}")
+        proc = testing.run_script("thermodynamics", "--L=4", "--n_T=3",
+                                  "--measure=200", "--equilibrate=100", f"--plot={png}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertLen(re.findall(r"^ *\d\.\d{3} ", proc.stdout, re.M), 3)
         with open(png, "rb") as handle:

@@ -5,13 +5,12 @@ exports a model that reloads and predicts the same, and its density map sums to 
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfphys import testing
 from tfphys.data import collages, mnist, scenes, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
@@ -19,7 +18,6 @@ from tfphys.models.ednn_sliding import sliding
 from tfphys.training import counting_training as training
 from tfphys.training import export
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS = training.reach("mnist1", 8)  # 2 f: half a digit plus half a tile
 
 
@@ -143,25 +141,21 @@ class CountingTest(tf.test.TestCase):
         Image.fromarray(picture).save(png)
         Image.fromarray(picture).save(jpeg)
         plots = os.path.join(self.get_temp_dir(), "maps")
-        script = [sys.executable, os.path.join(ROOT, "bin", "count"), f"--model={path}"]
-        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}", "--shifts=2"],
-                              capture_output=True, text=True, timeout=300)
+        count = lambda *args: testing.run_script("count", f"--model={path}", *args)  # noqa: E731
+        proc = count(f"--images={png}", f"--plot={plots}", "--shifts=2")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8, 2)[0]
         self.assertIn(f'(61x45): {{"4": {round(float(want[0]), 3)}', proc.stdout)
         self.assertTrue(os.path.exists(os.path.join(plots, "odd_density.png")))
-        proc = subprocess.run(script + [f"--images={png}", f"--plot={plots}"],
-                              capture_output=True, text=True, timeout=300)  # the map's sum
+        proc = count(f"--images={png}", f"--plot={plots}")  # the map's sum
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         printed = json.loads(proc.stdout.split("(61x45): ")[1].splitlines()[0])
         want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8)[0]
         self.assertAllClose([printed["4"], printed["8"]], want, atol=1e-3)  # 3 decimals printed
-        proc = subprocess.run(script + [f"--images={jpeg}"], capture_output=True, text=True,
-                              timeout=300)
+        proc = count(f"--images={jpeg}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is a JPEG image; give PNG images", proc.stderr)
-        proc = subprocess.run(script + [f"--images={png}", "--shifts=3"], capture_output=True,
-                              text=True, timeout=300)
+        proc = count(f"--images={png}", "--shifts=3")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("count: error: shifts must divide the focus f = 8 (1, 2, 4, 8)", proc.stderr)
         with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "

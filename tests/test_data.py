@@ -3,17 +3,14 @@
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.data import pipeline, shards, spins, split
 from tfphys.errors import InputError
 from tfphys.physics.spins import ising, longrange
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SplitTest(tf.test.TestCase):
@@ -195,8 +192,7 @@ class PipelineTest(tf.test.TestCase):
 
 class GenerateSpinsTest(tf.test.TestCase):
     def _run(self, *args):
-        return subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_spins"), *args],
-                              capture_output=True, text=True, timeout=300)
+        return testing.run_script("generate_spins", *args)
 
     def test_interrupted_generation_resumes_to_the_same_dataset(self):
         args = ["--model=ising", "--L=8", "--sampler=targeted", "--count=756", "--shard_size=252"]

@@ -2,12 +2,11 @@
 instances whose ground states are proven (4x4: checked by enumeration in test_ground_states)."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import evaluation
 
@@ -69,10 +68,8 @@ class ScriptTest(tf.test.TestCase):
         solved = [ground_states.solve(r, d) for r, d in zip(right, down)]
         path = os.path.join(self.get_temp_dir(), "ea4.npz")
         ground_states.save(path, right, down, [e for e, _ in solved], [s for _, s in solved])
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        proc = subprocess.run([sys.executable, os.path.join(root, "bin", "evaluate_cool"),
-                               f"--instances={path}", "--runs=2", "--sweeps=200"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate_cool", f"--instances={path}", "--runs=2",
+                                  "--sweeps=200")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("4x4, 2 instances x 2 runs, linear SA beta", proc.stdout)
         self.assertIn("dwave-samplers SA (default geometric schedule): {\"p\": 1.0", proc.stdout)

@@ -1,17 +1,12 @@
 """Proven EA ground states against enumeration of every 4x4 configuration, the instance file
 format (bond directions, checks naming the file and the index) and bin/ground_states."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.physics.spins import ground_states, ising
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SolveTest(tf.test.TestCase):
@@ -73,8 +68,7 @@ class FileTest(tf.test.TestCase):
 class ScriptTest(tf.test.TestCase):
     def test_new_instances_then_prove_given_couplings(self):
         d = self.get_temp_dir()
-        run = lambda *a: subprocess.run([sys.executable, os.path.join(ROOT, "bin", "ground_states"),  # noqa: E731
-                                         *a], capture_output=True, text=True, timeout=300)
+        run = lambda *args: testing.run_script("ground_states", *args)  # noqa: E731
         proc = run("--L=5", "--count=3", "--seed=2", f"--out={d}/ea5.npz")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("3 proven 5x5 ground states", proc.stdout)

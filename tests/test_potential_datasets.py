@@ -4,22 +4,18 @@ reader (tfphys.data.pipeline) serving potentials shard by shard."""
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.data import pipeline, shards, split
 from tfphys.data import potentials as potential_data
 from tfphys.physics.schrodinger import solver
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def _generate(*args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_potentials"),
-                           *args], capture_output=True, text=True, timeout=600)
+    return testing.run_script("generate_potentials", *args, timeout=600)
 
 
 class ExamplesTest(tf.test.TestCase):

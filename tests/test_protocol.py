@@ -3,17 +3,14 @@ that traps linear SA (thesis Fig. 3b), the replayed average schedule equal to th
 the environment played, the easy/difficult split, and bin/evaluate_cool with several L and WSC."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.errors import InputError
 from tfphys.physics.spins import couplings, ground_states
 from tfphys.rl import agent, cool, evaluation, protocol
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _instance_file(directory, L, count, seed):
@@ -96,8 +93,7 @@ class ProtocolTest(tf.test.TestCase):
 
 class ScriptTest(tf.test.TestCase):
     def _run(self, *args):
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate_cool"), *args],
-                              capture_output=True, text=True, timeout=600)
+        proc = testing.run_script("evaluate_cool", *args, timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         return proc.stdout
 
@@ -114,9 +110,8 @@ class ScriptTest(tf.test.TestCase):
                         "--sweeps=20", "--baselines=", "--replicas=2")
         self.assertIn("4x4, 2 instances x 1 runs, COOL policy (cool_ea4_quick): {", out)
         self.assertIn("5x5: no --policy for this size, baselines only", out)
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate_cool"),
-                               f"--instances={files[1]}", f"--policy={policy}"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate_cool", f"--instances={files[1]}",
+                                  f"--policy={policy}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("no instance file has the size of a --policy", proc.stderr)
 

@@ -4,18 +4,15 @@ scores in mHa and exports a model that reloads and predicts the same, and refusa
 dataset of another class."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.data import pipeline, potentials as potential_data, shards
 from tfphys.errors import InputError
 from tfphys.training import export
 from tfphys.training import schrodinger_training as training
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _dataset(directory, kind, count, seed=0):
@@ -82,9 +79,7 @@ class TrainTest(tf.test.TestCase):
         plot = os.path.join(self.get_temp_dir(), "parity.png")
         for args, code, said in (([f"--data={data}", "--split=all", f"--plot={plot}"], 0,
                                   '"examples": 45'), ([], 2, "give --data DIR")):
-            proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                                   f"--model={path}", *args], capture_output=True, text=True,
-                                  timeout=300)
+            proc = testing.run_script("evaluate", f"--model={path}", *args)
             self.assertEqual(proc.returncode, code, proc.stderr[-2000:])
             self.assertIn(said, proc.stdout + proc.stderr)
         self.assertTrue(os.path.exists(plot))

@@ -6,7 +6,6 @@ the machinery, the benchmarks the physics."""
 
 import json
 import os
-import subprocess
 import sys
 
 import ase.io
@@ -22,8 +21,6 @@ from tfphys.training import export, inference, sheet_training
 from tfphys.training.adversarial import sheet_rugan_training as training
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def porous_dataset(directory, count=9, seed=0, **changes):
@@ -77,10 +74,10 @@ class SheetRuganTrainingTest(tf.test.TestCase):
                             np.median(np.abs(np.array(energy) - requested)), rtol=1e-4)
         self.assertBetween(result["novelty"]["median_nearest_training_distance"], 0.0, 1.0)
         out = os.path.join(self.get_temp_dir(), "made", "sheets.npz")
-        command = [sys.executable, os.path.join(ROOT, "bin", "generate"), f"--model={path}",
-                   f"--energy={per_area[0]}", "--count=3", f"--energy_model={ednn}"]
-        done = subprocess.run(command + ["--size=36x40", f"--out={out}", f"--plot={out}.png"],
-                              capture_output=True, text=True, timeout=300)
+        generate = lambda *args: testing.run_script(  # noqa: E731
+            "generate", f"--model={path}", f"--energy={per_area[0]}", "--count=3",
+            f"--energy_model={ednn}", *args)
+        done = generate("--size=36x40", f"--out={out}", f"--plot={out}.png")
         self.assertEqual(done.returncode, 0, done.stderr[-2000:])
         self.assertIn("median_abs_deviation_meV_per_A2", done.stdout)
         made = np.load(out)["encoding"]
@@ -89,18 +86,15 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         structures = ase.io.read(out[:-4] + ".extxyz", index=":")
         self.assertAllEqual([zigzag.encode(a) for a in structures], made)
         self.assertTrue(os.path.exists(f"{out}.png"))
-        done = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "evaluate"),
-                               f"--model={path}", f"--data={d}", f"--energy_model={ednn}",
-                               "--count=3", f"--plot={out}.eval.png"],
-                              capture_output=True, text=True, timeout=300)
+        done = testing.run_script("evaluate", f"--model={path}", f"--data={d}",
+                                  f"--energy_model={ednn}", "--count=3", f"--plot={out}.eval.png")
         self.assertEqual(done.returncode, 0, done.stderr[-2000:])  # the run's figure, again
         line = next(x for x in done.stdout.splitlines() if "EDNN energy at 18x20" in x)
         again = json.loads(line[line.index("{"):])
         self.assertAllClose(again["median_abs_deviation_meV_per_A2"],
                             figures["median_abs_deviation_meV_per_A2"], rtol=1e-4)
         self.assertTrue(os.path.exists(f"{out}.eval.png"))
-        bad = subprocess.run(command + ["--size=36x41"], capture_output=True, text=True,
-                             timeout=300)
+        bad = generate("--size=36x41")
         self.assertEqual(bad.returncode, 2)
         self.assertIn("breaks the zig-zag period", bad.stderr.strip().splitlines()[-1])
         self.per_atom_model(d, ednn)
@@ -183,9 +177,8 @@ class DistributedTest(tf.test.TestCase):
     def test_two_horovod_ranks_end_with_identical_networks(self):
         d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11)
         out = self.get_temp_dir()
-        testing.horovodrun([sys.executable, os.path.join(ROOT, "tests", "jobs",
-                                                         "horovod_sheet_rugan.py"), d, out],
-                           np=2, timeout=300)
+        job = os.path.join(os.path.dirname(__file__), "jobs", "horovod_sheet_rugan.py")
+        testing.horovodrun([sys.executable, job, d, out], np=2, timeout=300)
         ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
         self.assertEqual([int(r["examples"]) for r in ranks], [7, 7])
         steps = [r["steps"].tolist() for r in ranks]

@@ -8,22 +8,19 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import ase.io
 import numpy as np
 import tensorflow as tf
 from ase.calculators.singlepoint import SinglePointCalculator
 
+from tfphys import testing
 from tfphys.data import sheets as sheet_data, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.physics.atoms import images, metropolis, sheets
 from tfphys.training import export, inference, operators
 from tfphys.training import sheet_training as training
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _dataset(directory, count):
@@ -67,10 +64,8 @@ class SheetTrainingTest(tf.test.TestCase):
         files = os.path.join(self.get_temp_dir(), "cells.extxyz")
         ase.io.write(files, [sheet, big])
         plot = os.path.join(self.get_temp_dir(), "tiles.png")
-        script = os.path.join(ROOT, "bin", "evaluate_structure")
-        proc = subprocess.run([sys.executable, script, f"--model={path}",
-                               f"--structures={files}", f"--plot={plot}"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("evaluate_structure", f"--model={path}",
+                                  f"--structures={files}", f"--plot={plot}")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         lines = [json.loads(l.split(": ", 1)[1]) for l in proc.stdout.splitlines()
                  if l[0].isdigit()]
@@ -80,8 +75,7 @@ class SheetTrainingTest(tf.test.TestCase):
         self.assertAllClose(lines[1]["error_meV_per_A2"], 1000 * abs(
             lines[1]["energy_eV"] + 15000.0) / images.area(big), rtol=1e-4)
         self.assertTrue(os.path.exists(plot))
-        proc = subprocess.run([sys.executable, script, f"--model={path}"], capture_output=True,
-                              text=True, timeout=300)
+        proc = testing.run_script("evaluate_structure", f"--model={path}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("give --structures", proc.stderr)
 

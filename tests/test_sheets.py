@@ -5,19 +5,16 @@ refuses."""
 
 import collections
 import os
-import subprocess
-import sys
 
 import ase
 import numpy as np
 import tensorflow as tf
 
+from tfphys import testing
 from tfphys.data import shards, sheets
 from tfphys.errors import InputError
 from tfphys.physics.atoms import images, zigzag
 from tfphys.physics.atoms import sheets as lattice
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SheetDataTest(tf.test.TestCase):
@@ -69,10 +66,9 @@ class SheetDataTest(tf.test.TestCase):
 
     def test_bin_generate_sheets_writes_and_resumes(self):
         out = os.path.join(self.get_temp_dir(), "hex")
-        command = [sys.executable, os.path.join(ROOT, "bin", "generate_sheets"), "--count=5",
-                   "--shard_size=2", f"--out={out}"]
         for new in (5, 0):
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            proc = testing.run_script("generate_sheets", "--count=5", "--shard_size=2",
+                                      f"--out={out}")
             self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
             self.assertIn(f"5 sheets in 3 shard(s) at {out} ({new} new", proc.stdout)
         manifest = shards.read_manifest(out)
@@ -84,10 +80,8 @@ class SheetDataTest(tf.test.TestCase):
         for name, counts in (("grown", (3, 5)), ("fresh", (5,))):
             out = os.path.join(self.get_temp_dir(), name)
             for count in counts:
-                proc = subprocess.run(
-                    [sys.executable, os.path.join(ROOT, "bin", "generate_sheets"),
-                     f"--count={count}", "--shard_size=2", "--displacement=0", f"--out={out}"],
-                    capture_output=True, text=True, timeout=300)
+                proc = testing.run_script("generate_sheets", f"--count={count}",
+                                          "--shard_size=2", "--displacement=0", f"--out={out}")
                 self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
             made[name] = shards.fields(out, ["numbers", "positions", "cell", "energy"])
         for grown, fresh in zip(made["grown"], made["fresh"]):
@@ -99,12 +93,11 @@ class SheetDataTest(tf.test.TestCase):
 
     def test_bin_augment_sheets_adds_symmetric_copies_of_training_crystals(self):
         data, out = (os.path.join(self.get_temp_dir(), name) for name in ("crystals", "grown"))
-        script = [sys.executable, os.path.join(ROOT, "bin", "augment_sheets")]
-        commands = [[sys.executable, os.path.join(ROOT, "bin", "generate_sheets"), "--count=6",
-                     "--shard_size=4", "--displacement=0", "--seed=1", f"--out={data}"],
-                    script + [f"--data={data}", "--copies=2", f"--out={out}"]]
+        commands = [("generate_sheets", "--count=6", "--shard_size=4", "--displacement=0",
+                     "--seed=1", f"--out={data}"),
+                    ("augment_sheets", f"--data={data}", "--copies=2", f"--out={out}")]
         for command in commands + commands[1:]:  # the second augment finds it done
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            proc = testing.run_script(*command)
             self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         source, grown = shards.load(data), shards.load(out)
         train = int((~source["test"]).sum())
@@ -128,11 +121,8 @@ class SheetDataTest(tf.test.TestCase):
         self.assertEqual(sorted(copies.values()), sorted(1 if test else 3 for _, test in
                                                          keys.values()))
         moved = os.path.join(self.get_temp_dir(), "moved")
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "generate_sheets"),
-                               "--count=1", f"--out={moved}"], capture_output=True, text=True,
-                              timeout=300)
+        proc = testing.run_script("generate_sheets", "--count=1", f"--out={moved}")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        proc = subprocess.run(script + [f"--data={moved}", f"--out={moved}_x"],
-                              capture_output=True, text=True, timeout=300)
+        proc = testing.run_script("augment_sheets", f"--data={moved}", f"--out={moved}_x")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is not a crystalline hexagonal sheet set", proc.stderr)

@@ -19,7 +19,6 @@ from tfphys.training.adversarial import rugan_training
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, train
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -402,18 +401,15 @@ class EvaluationTest(tf.test.TestCase):
 
 
 class TrainScriptsTest(tf.test.TestCase):
-    def _run(self, *args):
-        return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600)
-
     def test_train_ednn_exports_resumes_and_scores_larger_lattices(self):
         run, model_dir = os.path.join(self.get_temp_dir(), "run"), os.path.join(self.get_temp_dir(), "m")
-        args = [os.path.join(ROOT, "bin", "train_ednn"), "--train_examples=400", "--test_examples=100",
-                "--batch_size=100", f"--run_dir={run}", f"--export={model_dir}", "--eval_L=16"]
-        proc = self._run(*args, "--epochs=1")
+        args = ["train_ednn", "--train_examples=400", "--test_examples=100", "--batch_size=100",
+                f"--run_dir={run}", f"--export={model_dir}", "--eval_L=16"]
+        proc = testing.run_script(*args, "--epochs=1", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertRegex(proc.stdout, r'test \(8x8\): \{"median_abs_error": [0-9.]+')
         self.assertRegex(proc.stdout, r'thermal T_c \(16x16\): \{"median_abs_error"')
-        proc = self._run(*args, "--epochs=2")
+        proc = testing.run_script(*args, "--epochs=2", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("Epoch 2/2", proc.stdout)
         self.assertNotIn("Epoch 1/2", proc.stdout)  # resumed after the first run's epoch
@@ -421,9 +417,9 @@ class TrainScriptsTest(tf.test.TestCase):
         s = np.random.default_rng(0).choice([-1.0, 1.0], size=(2, 24, 24, 1)).astype(np.float32)
         self.assertEqual(model(s).shape, (2, 1))
         png = os.path.join(self.get_temp_dir(), "learned.png")
-        proc = self._run(os.path.join(ROOT, "bin", "thermodynamics"), "--L=4", "--n_T=2",
-                         "--replicas=4", "--equilibrate=5", "--measure=20",
-                         f"--energy_model={model_dir}", f"--plot={png}")
+        proc = testing.run_script("thermodynamics", "--L=4", "--n_T=2", "--replicas=4",
+                                  "--equilibrate=5", "--measure=20",
+                                  f"--energy_model={model_dir}", f"--plot={png}", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("learned operator", proc.stdout)
         self.assertTrue(os.path.exists(png))
@@ -433,13 +429,14 @@ class TrainScriptsTest(tf.test.TestCase):
         import time
 
         tmp = self.get_temp_dir()
-        args = [os.path.join(ROOT, "bin", "train_ednn"), "--epochs=6", "--train_examples=2000",
+        args = ["--epochs=6", "--train_examples=2000",
                 "--test_examples=50", "--batch_size=64", "--seed=3", "--checkpoint_every=5"]
-        straight = self._run(*args, f"--export={tmp}/straight")
+        straight = testing.run_script("train_ednn", *args, f"--export={tmp}/straight", timeout=600)
         self.assertEqual(straight.returncode, 0, straight.stderr[-3000:])
         at = int(np.random.default_rng().integers(20, 120))  # 32 steps an epoch: mostly mid-epoch
         run_dir = f"{tmp}/killed"
-        job = subprocess.Popen([sys.executable, *args, f"--run_dir={run_dir}"],
+        script = os.path.join(testing.CHECKOUT, "bin", "train_ednn")
+        job = subprocess.Popen([sys.executable, script, *args, f"--run_dir={run_dir}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 300
         while job.poll() is None and time.time() < deadline:
@@ -450,22 +447,23 @@ class TrainScriptsTest(tf.test.TestCase):
                 break
             time.sleep(0.005)
         self.assertEqual(job.wait(), -signal.SIGKILL, "the run ended before it could be killed")
-        resumed = self._run(*args, f"--run_dir={run_dir}", f"--export={tmp}/resumed")
+        resumed = testing.run_script("train_ednn", *args, f"--run_dir={run_dir}",
+                                     f"--export={tmp}/resumed", timeout=600)
         self.assertEqual(resumed.returncode, 0, resumed.stderr[-3000:])
         a, b = export.load(f"{tmp}/straight"), export.load(f"{tmp}/resumed")
         for x, y in zip(a.get_weights(), b.get_weights()):
             self.assertAllEqual(x, y)
 
     def test_train_cnn_scores_the_whole_4x4_space(self):
-        proc = self._run(os.path.join(ROOT, "bin", "train_cnn"), "--train_examples=300", "--epochs=1",
-                         "--augment", "--padding=periodic")
+        proc = testing.run_script("train_cnn", "--train_examples=300", "--epochs=1", "--augment",
+                                  "--padding=periodic", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertRegex(proc.stdout, r'all \(4x4\): \{"accuracy": [0-9.]+, "within_one": [0-9.]+, '
                                       r'"max_class_error": \d+, "count": 65536\}')
 
     def test_train_ednn_streams_generated_batches(self):
-        proc = self._run(os.path.join(ROOT, "bin", "train_ednn"), "--stream", "--epochs=2",
-                         "--train_examples=400", "--batch_size=100", "--test_examples=50")
+        proc = testing.run_script("train_ednn", "--stream", "--epochs=2", "--train_examples=400",
+                                  "--batch_size=100", "--test_examples=50", timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("Epoch 2/2", proc.stdout)
         self.assertRegex(proc.stdout, r"\n4/4 - ")  # train_examples / batch_size steps
@@ -474,7 +472,8 @@ class TrainScriptsTest(tf.test.TestCase):
     def test_train_ednn_under_horovodrun(self):
         # 450 examples in batches of 100: 5 batches, which a per-batch split gives as 3 + 2 steps
         # (the deadlock of the README's command); per rank 225 examples, 3 steps on both ranks
-        proc = testing.horovodrun([sys.executable, os.path.join(ROOT, "bin", "train_ednn"), "--horovod",
+        script = os.path.join(testing.CHECKOUT, "bin", "train_ednn")
+        proc = testing.horovodrun([sys.executable, script, "--horovod",
                                    "--train_examples=450", "--test_examples=100", "--batch_size=100",
                                    "--epochs=2"], np=2, timeout=300)
         self.assertIn("trained ednn_quick on 450 examples", proc.stdout)

@@ -3,7 +3,8 @@
 * `use_logical_cpus(n)` splits the host CPU into `n` logical devices so MirroredStrategy code
   paths run for real on a machine without GPUs (call it before TensorFlow starts executing).
 * `horovodrun(args, np)` runs a command under a real `horovodrun --gloo` on this host.
-* `run_script(name, *args)` runs the checkout's `bin/<name>` as a user would.
+* `run_script(name, *args)` runs the checkout's `bin/<name>` (or `benchmarks/<name>`) as a user
+  would; `CHECKOUT` is the checkout's root.
 * `exact_ising_brain(f, c)` is an EDNN brain whose tile output is the exact Ising energy of its
   focus sites' right and down bonds: an EDNN with a known answer.
 * `ising_transfer_matrix(L, T)` is the exact <E>/N and C/N of the periodic L x L Ising model
@@ -18,6 +19,8 @@ import subprocess
 import sys
 
 import numpy as np
+
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def use_logical_cpus(n=2):
@@ -78,12 +81,13 @@ def horovodrun(args, np=2, timeout=600, env=None):
     return proc
 
 
-def run_script(name, *args, timeout=300):
-    """Run the checkout's `bin/<name>` with this Python and `args`; the CompletedProcess (output
-    captured as text) for the test to check its status and output."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.run([sys.executable, os.path.join(root, "bin", name), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+def run_script(name, *args, timeout=300, folder="bin"):
+    """Run the checkout's `<folder>/<name>` with this Python and `args`, TensorFlow's C++ log
+    quiet (stderr then holds the script's own messages); the CompletedProcess (output captured
+    as text) for the test to check its status and output."""
+    return subprocess.run([sys.executable, os.path.join(CHECKOUT, folder, name), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
 
 def exact_ising_brain(focus, context):
