@@ -28,6 +28,8 @@ flags.DEFINE_integer("epochs", None, "Override every preset's epochs.")
 flags.DEFINE_string("decay", None, "Override every preset's learning-rate decay.")
 flags.DEFINE_float("feature_matching", None, "Override the label-matching weight.")
 flags.DEFINE_integer("batch_size", None, "Override every preset's batch size.")
+flags.DEFINE_float("exact_matching", None, "Override the exact-label matching weight.")
+flags.DEFINE_float("outliers", None, "Override the outlier exposure (largest flipped fraction).")
 FLAGS = flags.FLAGS
 
 
@@ -37,7 +39,9 @@ def main(argv):
     for name in FLAGS.presets:
         preset = gan_training.preset_with(name, epochs=FLAGS.epochs, decay=FLAGS.decay,
                                             feature_matching=FLAGS.feature_matching,
-                                            batch_size=FLAGS.batch_size)
+                                            batch_size=FLAGS.batch_size,
+                                            exact_matching=FLAGS.exact_matching,
+                                            outliers=FLAGS.outliers)
         rows = []
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)

@@ -152,6 +152,7 @@ class BadInputTableTest(tf.test.TestCase):
             ("train_rugan", ["--preset=rugan_hexagonal_quick", f"--init={d}/user"], 2,
              "--init applies to the Ising presets"),
             ("train_gan", [f"--export={d}/user"], 2, "not a tfphys model export"),
+            ("train_gan", ["--outliers=2"], 2, "outliers is the largest fraction of spins"),
             ("ground_states", [f"--instances={d}/absent.npz", f"--out={d}/g.npz"], 2,
              "no such instance file"),
             ("ground_states", [f"--instances={d}/user/notes.txt", f"--out={d}/g.npz"], 2,

@@ -21,11 +21,18 @@ def ising_examples(n, L=8, seed=0):
     return tf.data.Dataset.from_tensor_slices((s[..., None], labels))
 
 
-def tiny(switch_step=0, feature_matching=0.0):
+def tiny(switch_step=0, **loss):
     tf.keras.utils.set_random_seed(3)
     return label_gan.LabelGAN(label_gan.generator(8, filters=4), label_gan.discriminator(8, 2, 4),
-                              switch_step=switch_step, learning_rate=1e-3, seed=2,
-                              feature_matching=feature_matching)
+                              switch_step=switch_step, learning_rate=1e-3, seed=2, **loss)
+
+
+def without_dropout(model):
+    """`model` with every dropout rate 0, so that a hand computation can repeat its step."""
+    for net in (model.generator, model.discriminator):
+        for layer in _layers(net, gan.CountedDropout):
+            layer.rate = 0.0
+    return model
 
 
 def _layers(model, kind):
@@ -136,6 +143,48 @@ class TrainStepTest(tf.test.TestCase):
                                 losses.setdefault("d", logs["discriminator_loss"]))
         self.assertGreater(losses[10.0] - losses[0.0], 0)
         self.assertAllClose(losses[20.0] - losses[0.0], 2 * (losses[10.0] - losses[0.0]), rtol=1e-3)
+
+    def test_exact_matching_adds_the_sorted_matching_of_the_generated_lattices_energies(self):
+        real = np.random.default_rng(4).choice([-1.0, 1.0], size=(6, 8, 8, 1)).astype(np.float32)
+        labels = np.float32(np.random.default_rng(5).uniform(-1, 1, size=(6, 2)))
+        losses = {}
+        for weight in (0.0, 10.0):
+            model = without_dropout(tiny(exact_matching=weight))
+            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            # the generator's step draws noise 1 of step 0 and is not changed before its loss
+            made = model.generator(model.noise(6, 1), training=True).numpy()[..., 0]
+            signs = np.where(made >= 0, 1.0, -1.0)
+            exact = np.stack([ising.energy(signs) / 64, signs.mean(axis=(1, 2))], axis=1)
+            hand = sum(w * np.mean((np.sort(exact[:, j]) - np.sort(labels[:, j])) ** 2)
+                       for j, w in enumerate((0.25, 1.0)))
+            logs = model.train_on_batch(real, labels, return_dict=True)
+            losses[weight] = logs["generator_loss"]
+            self.assertAllClose(logs["discriminator_loss"],
+                                losses.setdefault("d", logs["discriminator_loss"]))
+        self.assertGreater(hand, 0.01)
+        self.assertAllClose(losses[10.0] - losses[0.0], 10 * hand, rtol=1e-4)
+
+    def test_outliers_are_real_lattices_partly_flipped_and_shown_as_fakes(self):
+        real = np.random.default_rng(6).choice([-1.0, 1.0], size=(400, 8, 8, 1)).astype(np.float32)
+        model = tiny(outliers=0.5)
+        model.compile(**model.make_optimizers(None, lambda rate: rate))
+        moved = model.corrupted(tf.constant(real)).numpy()
+        self.assertAllEqual(np.abs(moved), np.ones_like(real))
+        flipped = (moved != real).mean(axis=(1, 2, 3))  # U(0, 0.5) per lattice, binomial within
+        self.assertLessEqual(flipped.max(), 0.75)
+        self.assertAllClose(flipped.mean(), 0.25, atol=0.03)
+        self.assertGreater(np.mean(flipped < 0.1), 0.1)  # the share itself varies
+        self.assertAllEqual(model.corrupted(tf.constant(real)), moved)  # stateless: one per step
+        real, labels = real[:5], np.float32(np.random.default_rng(7).uniform(-1, 1, size=(5, 2)))
+        logs = {}
+        for share in (0.0, 0.5):
+            model = without_dropout(tiny(outliers=share))
+            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            logit = model.discriminator(model.corrupted(tf.constant(real))).numpy()[:, 0]
+            logs[share] = model.train_on_batch(real, labels, return_dict=True)
+        # labelled fake: -log(1 - sigmoid(l)) = softplus(l), added to the GAN loss
+        self.assertAllClose(logs[0.5]["gan_loss"] - logs[0.0]["gan_loss"],
+                            np.mean(np.logaddexp(0, logit)), rtol=1e-4)
 
     def test_trains_through_the_entry_point_and_resumes_exactly(self):
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)

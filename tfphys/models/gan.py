@@ -134,6 +134,12 @@ def regressor(labels=2, filters=16, name="rugan_regressor"):
     return tf.keras.Model(spins, tf.keras.layers.Dense(labels, name="labels")(x), name=name)
 
 
+def straight_through_signs(x):
+    """The signs of `x` (+-1; what a lattice is made of) in the forward pass, the identity in
+    the backward pass (straight-through): a label measured on them trains the network."""
+    return x + tf.stop_gradient(tf.where(x >= 0, 1.0, -1.0) - x)
+
+
 def ising_labels(spins):
     """The exact (E/N, m) of lattices (batch, L, L, 1) under the periodic nearest-neighbour Ising
     Hamiltonian (J = 1), differentiable in the spins: what a RUGAN's label term measures with
@@ -281,7 +287,7 @@ class RUGAN(CriticGeneratorPair):
             generator_loss = -tf.reduce_mean(self.critic([fake, labels], training=True))
             metrics = {"label_fit": fit} if self.regressor is not None else {}
             if self.regressor is not None or self.label_function is not None:
-                hard = fake + tf.stop_gradient(tf.where(fake >= 0, 1.0, -1.0) - fake)
+                hard = straight_through_signs(fake)
                 measured = (self.label_function(hard) if self.label_function is not None
                             else self.regressor(hard, training=False))
                 miss = tf.reduce_mean(tf.abs(measured - labels))

@@ -17,7 +17,8 @@ checkpointed counters (`CountedDropout`, `CriticGeneratorPair._seed`), so resume
 
 import tensorflow as tf
 
-from tfphys.models.gan import CountedDropout, CriticGeneratorPair, _conv
+from tfphys.models.gan import (CountedDropout, CriticGeneratorPair, _conv, ising_labels,
+                               straight_through_signs)
 from tfphys.models.padding import PeriodicConv2DTranspose
 
 NOISE_SHAPE = (2, 2, 128)
@@ -81,17 +82,27 @@ class LabelGAN(CriticGeneratorPair):
     by label and alpha-weighted: both batches sorted, i-th against i-th (feature matching,
     Salimans et al. 2016, which the thesis cites against mode collapse, taken from the first
     moments to the whole 1-D distribution: a collapsed batch's top half is pulled toward the
-    missing mode); 0 is the thesis's loss."""
+    missing mode); 0 is the thesis's loss.
+    `exact_matching` > 0 adds the same sorted matching between the exact Ising (E/N, m) of the
+    generated lattices' signs (`gan.ising_labels`, straight-through gradients) and the real
+    labels: the generator is told its energies exactly, not through the discriminator's guess.
+    That alone blinds the discriminator outside the training energies (it never sees a fake
+    there). `outliers` = p > 0 restores its sight (outlier exposure, Hendrycks et al., ICLR
+    2019): each step it is also shown the real batch with a fraction U(0, p) of each lattice's
+    spins flipped, labelled fake, so its confidence falls as a lattice moves away from the
+    training distribution whatever the generator does. 0 / 0: the thesis."""
 
     def __init__(self, generator_net, discriminator_net, alpha=(0.25, 1.0), beta=0.5, gamma=0.5,
                  late_gamma=0.02, switch_step=0, learning_rate=2e-5, generator_rate_factor=5.0,
-                 beta_1=0.9, feature_matching=0.0, seed=0, **kwargs):
+                 beta_1=0.9, feature_matching=0.0, exact_matching=0.0, outliers=0.0, seed=0,
+                 **kwargs):
         super().__init__(learning_rate, generator_rate_factor, betas=(beta_1, 0.999), seed=seed,
                          **kwargs)
         self.generator, self.discriminator = generator_net, discriminator_net
         self.alpha = tf.constant(alpha, tf.float32)
         self.beta, self.gamma, self.late_gamma = float(beta), float(gamma), float(late_gamma)
         self.switch_step, self.feature_matching = int(switch_step), float(feature_matching)
+        self.exact_matching, self.outliers = float(exact_matching), float(outliers)
         self.bce = tf.keras.losses.BinaryCrossentropy(from_logits=True,
                                                       reduction=tf.keras.losses.Reduction.NONE)
 
@@ -100,6 +111,13 @@ class LabelGAN(CriticGeneratorPair):
 
     def noise(self, batch, draw):
         return NOISE_STDDEV * tf.random.stateless_normal([batch, *NOISE_SHAPE], self._seed(draw))
+
+    def corrupted(self, real):
+        """`real` (b, L, L, 1) with a fraction U(0, `outliers`) of each lattice's spins flipped."""
+        share = self.outliers * tf.random.stateless_uniform([tf.shape(real)[0], 1, 1, 1],
+                                                            self._seed(2), dtype=real.dtype)
+        flip = tf.random.stateless_uniform(tf.shape(real), self._seed(3), dtype=real.dtype) < share
+        return tf.where(flip, -real, real)
 
     def confidence(self, spins, symmetric=True):
         """(labels (n, N), confidence (n,) in (0, 1)) the discriminator gives configurations;
@@ -121,18 +139,25 @@ class LabelGAN(CriticGeneratorPair):
             fake_out = self.discriminator(fake, training=True)
             gan_loss = tf.reduce_mean(self.bce(tf.ones([batch, 1]), real_out[:, :1])
                                       + self.bce(tf.zeros([batch, 1]), fake_out[:, :1]))
+            if self.outliers:
+                moved = self.discriminator(self.corrupted(real), training=True)
+                gan_loss += tf.reduce_mean(self.bce(tf.zeros([batch, 1]), moved[:, :1]))
             label_loss = tf.reduce_mean(tf.reduce_sum(
                 self.alpha * tf.square(real_out[:, 1:] - tf.cast(labels, real_out.dtype)), axis=1))
             loss = self.beta * gan_loss + gamma * label_loss
             scaled = loss / replicas
         self.critic_optimizer.minimize(scaled, self.discriminator.trainable_variables, tape=tape)
         with tf.GradientTape() as tape:
-            fooled = self.discriminator(self.generator(self.noise(batch, 1), training=True),
-                                        training=True)
+            made = self.generator(self.noise(batch, 1), training=True)
+            fooled = self.discriminator(made, training=True)
             generator_loss = tf.reduce_mean(self.bce(tf.ones([batch, 1]), fooled[:, :1]))
             if self.feature_matching:
                 generator_loss += self.feature_matching * sorted_matching(
                     fooled[:, 1:], tf.stop_gradient(real_out[:, 1:]), self.alpha)
+            if self.exact_matching:
+                generator_loss += self.exact_matching * sorted_matching(
+                    ising_labels(straight_through_signs(made)), tf.cast(labels, made.dtype),
+                    self.alpha)
             scaled = generator_loss / replicas
         self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
         return {"discriminator_loss": loss, "gan_loss": gan_loss, "label_loss": label_loss,

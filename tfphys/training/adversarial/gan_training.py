@@ -54,6 +54,8 @@ class GanPreset:
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     decay: str = "constant"  # both learning rates; "cosine": to 0 over the run
     feature_matching: float = 0.0  # weight of the sorted label matching term (0: the thesis)
+    exact_matching: float = 0.0  # the same on the exact (E/N, m) of the generated signs
+    outliers: float = 0.0  # most spins flipped in real lattices shown as fakes (outlier exposure)
     description: str = ""
 
 
@@ -74,13 +76,18 @@ def _presets():
 
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
-             "learning_rate", "augment", "decay", "beta_1", "feature_matching")
+             "learning_rate", "augment", "decay", "beta_1", "feature_matching", "exact_matching",
+             "outliers")
 
 
 def preset_with(name, **overrides):
     preset = presets.overridden(PRESETS, name, "GAN", **overrides)
     if preset.L not in (4, 8, 16, 32):
         raise InputError(f"the 2017 GAN makes L = 4, 8, 16 or 32 lattices; got L={preset.L}")
+    checks.real("exact_matching", preset.exact_matching, low=0)
+    if not 0 <= checks.real("outliers", preset.outliers) <= 1:
+        raise InputError(f"outliers is the largest fraction of spins flipped, in [0, 1]; got "
+                         f"{preset.outliers}")
     return preset
 
 
@@ -108,6 +115,7 @@ def build(preset, switch_step, seed=0):
                               label_gan.discriminator(preset.L, 2, preset.discriminator_filters),
                               switch_step=switch_step, learning_rate=preset.learning_rate,
                               beta_1=preset.beta_1, feature_matching=preset.feature_matching,
+                              exact_matching=preset.exact_matching, outliers=preset.outliers,
                               seed=seed)
 
 
