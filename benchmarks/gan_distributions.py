@@ -46,6 +46,7 @@ def main(argv):
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)
             row = {"seed": seed, "seconds": round(result["seconds"], 1),
+                   "best_epoch": result["best_epoch"],
                    **result["distributions"], **result["anomaly"],
                    **{f"rejection_{k}": v for k, v in result["rejection"].items()
                       if k != "training_low_mode_fraction"},
