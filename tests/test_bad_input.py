@@ -153,6 +153,8 @@ class BadInputTableTest(tf.test.TestCase):
              "--init applies to the Ising presets"),
             ("train_gan", [f"--export={d}/user"], 2, "not a tfphys model export"),
             ("train_gan", ["--outliers=2"], 2, "outliers is the largest fraction of spins"),
+            ("train_gan", ["--epochs=3", "--select_from=5"], 2,
+             "--select_from must be an epoch of the run (1 to 3), got 5"),
             ("ground_states", [f"--instances={d}/absent.npz", f"--out={d}/g.npz"], 2,
              "no such instance file"),
             ("ground_states", [f"--instances={d}/user/notes.txt", f"--out={d}/g.npz"], 2,

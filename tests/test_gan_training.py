@@ -40,6 +40,11 @@ class DatasetsTest(tf.test.TestCase):
             gan_training.configurations("middle", 8, 10)
         with self.assertRaisesRegex(InputError, "L = 4, 8, 16 or 32"):
             gan_training.preset_with("gan_low_quick", L=12)
+        # model selection from the 6th epoch on, or from the last of a shorter run
+        self.assertEqual(gan_training.preset_with("gan_low_quick").select_from, 6)
+        self.assertEqual(gan_training.preset_with("gan_low_quick", epochs=4).select_from, 4)
+        self.assertEqual(gan_training.preset_with("gan_low_quick", epochs=4,
+                                                  select_from=2).select_from, 2)
 
 
 class ScoresTest(tf.test.TestCase):
@@ -115,9 +120,9 @@ class RejectionTest(tf.test.TestCase):
 
 class TrainGanTest(tf.test.TestCase):
     def test_train_export_plot_and_generate(self):
-        preset = dataclasses.replace(gan_training.PRESETS["gan_bimodal_quick"], train_examples=77,
-                                     test_examples=126, epochs=2, switch_epoch=1, batch_size=32,
-                                     generator_filters=4, discriminator_filters=4)
+        preset = gan_training.preset_with("gan_bimodal_quick", train_examples=77,
+                                          test_examples=126, epochs=2, switch_epoch=1, batch_size=32,
+                                          generator_filters=4, discriminator_filters=4)
         model_dir = os.path.join(self.get_temp_dir(), "gen")
         result = gan_training.train_gan(preset, export_dir=model_dir, verbose=0, samples=50)
         self.assertEqual(result["examples"], 77)

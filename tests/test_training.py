@@ -199,6 +199,25 @@ class ResumeTest(tf.test.TestCase):
         for a, b in zip(model.get_weights(), seen[2]):
             self.assertAllEqual(a, b)
 
+    def test_model_selection_from_a_later_epoch_skips_the_earlier_ones(self):
+        scores = {1: 3.0, 2: 1.0, 3: 2.0, 4: 5.0}  # the second is the best of all, the third
+        kept = {}  # of epochs 3 and 4
+
+        def select(model):
+            epoch = int(model.optimizer.iterations) // 8
+            kept[epoch] = model.get_weights()
+            return scores[epoch]
+
+        model, history = train(build, ising_data(), TrainConfig(
+            epochs=4, batch_size=64, learning_rate=1e-3, verbose=0, select_from=3), select=select)
+        self.assertEqual(history.best_epoch, 3)
+        self.assertEqual(history.history["selection"], [3.0, 1.0, 2.0, 5.0])  # all scored
+        for a, b in zip(model.get_weights(), kept[3]):
+            self.assertAllEqual(a, b)
+        with self.assertRaisesRegex(InputError, r"--select_from must be an epoch of the run \(1 "
+                                    r"to 4\), got 5"):
+            TrainConfig(epochs=4, select_from=5)
+
     def test_training_stops_at_the_target(self):
         _, history = train(build, ising_data(), TrainConfig(epochs=50, batch_size=64, learning_rate=3e-3,
                                                             target=("mae", 20.0), verbose=0))

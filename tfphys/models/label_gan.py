@@ -20,6 +20,7 @@ import tensorflow as tf
 from tfphys.models.gan import (CountedDropout, CriticGeneratorPair, _conv, ising_labels,
                                straight_through_signs)
 from tfphys.models.padding import PeriodicConv2DTranspose
+from tfphys.physics.spins import ising
 
 NOISE_SHAPE = (2, 2, 128)
 NOISE_STDDEV = 0.7
@@ -88,9 +89,10 @@ class LabelGAN(CriticGeneratorPair):
     labels: the generator is told its energies exactly, not through the discriminator's guess.
     That alone blinds the discriminator outside the training energies (it never sees a fake
     there). `outliers` = p > 0 restores its sight (outlier exposure, Hendrycks et al., ICLR
-    2019): each step it is also shown the real batch with a fraction U(0, p) of each lattice's
-    spins flipped, labelled fake, so its confidence falls as a lattice moves away from the
-    training distribution whatever the generator does. 0 / 0: the thesis."""
+    2019): each step it is also shown the real batch moved by up to a fraction p of its spins
+    (`corrupted`: random flips, or flips that lower or raise the energy), labelled fake, so its
+    confidence falls as a lattice moves away from the training distribution, above or below it,
+    whatever the generator does. 0 / 0: the thesis."""
 
     def __init__(self, generator_net, discriminator_net, alpha=(0.25, 1.0), beta=0.5, gamma=0.5,
                  late_gamma=0.02, switch_step=0, learning_rate=2e-5, generator_rate_factor=5.0,
@@ -113,10 +115,17 @@ class LabelGAN(CriticGeneratorPair):
         return NOISE_STDDEV * tf.random.stateless_normal([batch, *NOISE_SHAPE], self._seed(draw))
 
     def corrupted(self, real):
-        """`real` (b, L, L, 1) with a fraction U(0, `outliers`) of each lattice's spins flipped."""
+        """`real` (b, L, L, 1) with a fraction U(0, `outliers`) of each lattice's sites picked;
+        a third of the lattices each get the picked spins flipped (toward E = 0), flipped where
+        that lowers the energy (toward the ground state) or where it raises it (toward the top
+        of the spectrum): fakes on both sides of any training energy range."""
         share = self.outliers * tf.random.stateless_uniform([tf.shape(real)[0], 1, 1, 1],
                                                             self._seed(2), dtype=real.dtype)
-        flip = tf.random.stateless_uniform(tf.shape(real), self._seed(3), dtype=real.dtype) < share
+        pick = tf.random.stateless_uniform(tf.shape(real), self._seed(3), dtype=real.dtype) < share
+        kind = tf.random.stateless_uniform([tf.shape(real)[0], 1, 1, 1], self._seed(4), maxval=3,
+                                           dtype=tf.int32)
+        delta = ising.flip_delta_tf(real[..., 0])[..., None]
+        flip = pick & ((kind == 0) | ((kind == 1) & (delta < 0)) | ((kind == 2) & (delta > 0)))
         return tf.where(flip, -real, real)
 
     def confidence(self, spins, symmetric=True):

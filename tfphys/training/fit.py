@@ -37,7 +37,8 @@ OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.
               "sgd": tf.keras.optimizers.SGD}
 LOSSES = ("mse", "sparse_categorical_crossentropy")
 DECAYS = ("constant", "cosine")
-SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps")
+SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps",
+            "select_from")
 
 
 @dataclasses.dataclass
@@ -61,6 +62,7 @@ class TrainConfig:
     verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
     init: str = None  # an export whose weights the model starts from (fine-tuning); a run dir's
     # checkpoint, when there is one, is restored over them
+    select_from: int = 1  # model selection (`select`) keeps the best epoch from this one on
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -72,6 +74,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if not 1 <= self.select_from <= self.epochs:
+            raise InputError(f"--select_from must be an epoch of the run (1 to {self.epochs}), "
+                             f"got {self.select_from}")
         if self.warmup_steps < 0:
             raise InputError(f"--warmup_steps must be >= 0, got {self.warmup_steps}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
@@ -172,11 +177,13 @@ class KeepBest(tf.keras.callbacks.Callback):
     `score(model)` (lower is better; for a generator, e.g. how far what it makes is from the
     training data) is logged as `selection`, and the weights of the best epoch so far are kept.
     With a `directory` (the chief's run dir) they are also saved there, so a resumed run keeps
-    the best epoch from before the interruption. `restore(model)` loads them at the end."""
+    the best epoch from before the interruption. Epochs before `start` (1-based) are scored
+    but never kept (a GAN's discriminator, used afterwards, needs time to mature).
+    `restore(model)` loads them at the end."""
 
-    def __init__(self, score, directory=None, is_chief=True):
+    def __init__(self, score, directory=None, is_chief=True, start=1):
         super().__init__()
-        self.score, self.is_chief = score, is_chief
+        self.score, self.is_chief, self.start = score, is_chief, start
         self.best, self.best_epoch, self.weights = math.inf, None, None
         self.paths = (os.path.join(directory, "best.weights.npz"),
                       os.path.join(directory, "best.json")) if directory else None
@@ -191,7 +198,7 @@ class KeepBest(tf.keras.callbacks.Callback):
         value = float(self.score(self.model))
         if logs is not None:
             logs["selection"] = value
-        if value < self.best:
+        if value < self.best and epoch + 1 >= self.start:
             self.best, self.best_epoch = value, epoch + 1
             self.weights = [np.array(w) for w in self.model.get_weights()]
             if self.paths and self.is_chief:
@@ -373,7 +380,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     (one that sets `model.stop_training`, e.g. EarlyStopping, ends the run as in `Model.fit`);
     `pictures(model)` (see `Pictures`) adds images and histograms to TensorBoard each epoch.
     `select(model)` (lower is better) scores every epoch; the model returned then holds the
-    weights of the best-scoring epoch (`KeepBest`), and `history.best_epoch` says which.
+    weights of the best-scoring epoch from `config.select_from` on (`KeepBest`), and
+    `history.best_epoch` says which.
     `config.init` names an export whose weights the built model starts from (`start_from`).
     """
     dist = distribution or Distribution()
@@ -415,7 +423,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     hooks = dist.callbacks() + [FailOnNonFinite()]
     keep = None
     if select is not None:  # before the checkpoints: a saved epoch always has its best saved
-        keep = KeepBest(select, config.run_dir, dist.is_chief)
+        keep = KeepBest(select, config.run_dir, dist.is_chief, config.select_from)
         hooks.append(keep)
     step = 0
     if config.run_dir:
