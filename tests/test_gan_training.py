@@ -1,7 +1,6 @@
 """The 2017 GAN's datasets against exact Ising facts, its scores against hand computations,
 train_gan end to end at a tiny size, and bin/train_gan + bin/generate on its export."""
 
-import dataclasses
 import os
 import shutil
 
@@ -121,8 +120,9 @@ class RejectionTest(tf.test.TestCase):
 class TrainGanTest(tf.test.TestCase):
     def test_train_export_plot_and_generate(self):
         preset = gan_training.preset_with("gan_bimodal_quick", train_examples=77,
-                                          test_examples=126, epochs=2, switch_epoch=1, batch_size=32,
-                                          generator_filters=4, discriminator_filters=4)
+                                          test_examples=126, epochs=2, switch_epoch=1,
+                                          batch_size=32, generator_filters=4,
+                                          discriminator_filters=4)
         model_dir = os.path.join(self.get_temp_dir(), "gen")
         result = gan_training.train_gan(preset, export_dir=model_dir, verbose=0, samples=50)
         self.assertEqual(result["examples"], 77)
