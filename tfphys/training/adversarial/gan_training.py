@@ -249,8 +249,8 @@ def selection(training_spins, seed=0, count=2000):
 
 def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
               seed=0, verbose=None, samples=10000):
-    """Train and score `preset` (the epoch whose samples match the training distribution best,
-    `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
+    """Train and score `preset` (the epoch from `preset.select_from` on whose samples match the
+    training distribution best, `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
     chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
     rejection sampling, "with_dropout": of as many made with the generator's dropout on,
