@@ -90,9 +90,7 @@ def preset_with(name, **overrides):
     preset = presets.overridden(PRESETS, name, "GAN", **overrides)
     if overrides.get("select_from") is None and preset.select_from > preset.epochs:
         preset = dataclasses.replace(preset, select_from=preset.epochs)  # a shorter run
-    if not 1 <= preset.select_from <= preset.epochs:
-        raise InputError(f"--select_from must be an epoch of the run (1 to {preset.epochs}), got "
-                         f"{preset.select_from}")
+    TrainConfig.of(preset, verbose=0)  # its checks (epochs, select_from ...) before any data
     if preset.L not in (4, 8, 16, 32):
         raise InputError(f"the 2017 GAN makes L = 4, 8, 16 or 32 lattices; got L={preset.L}")
     checks.real("exact_matching", preset.exact_matching, low=0)
@@ -250,8 +248,8 @@ def selection(training_spins, seed=0, count=2000):
 def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
               seed=0, verbose=None, samples=10000):
     """Train and score `preset` (the epoch from `preset.select_from` on whose samples match the
-    training distribution best, `selection`, is kept); returns {"seconds", "examples", "is_chief", "best_epoch"} and on the
-    chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
+    training distribution best, `selection`, is kept); returns {"seconds", "examples",
+    "is_chief", "best_epoch"} and on the chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
     `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
     rejection sampling, "with_dropout": of as many made with the generator's dropout on,
     "arrays": {training, generated, test arrays for the plots}}
