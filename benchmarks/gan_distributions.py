@@ -30,6 +30,7 @@ flags.DEFINE_float("feature_matching", None, "Override the label-matching weight
 flags.DEFINE_integer("batch_size", None, "Override every preset's batch size.")
 flags.DEFINE_float("exact_matching", None, "Override the exact-label matching weight.")
 flags.DEFINE_float("outliers", None, "Override the outlier exposure (largest flipped fraction).")
+flags.DEFINE_float("average", None, "Override the generator's weight average's momentum.")
 FLAGS = flags.FLAGS
 
 
@@ -41,12 +42,13 @@ def main(argv):
                                             feature_matching=FLAGS.feature_matching,
                                             batch_size=FLAGS.batch_size,
                                             exact_matching=FLAGS.exact_matching,
-                                            outliers=FLAGS.outliers)
+                                            outliers=FLAGS.outliers, average=FLAGS.average)
         rows = []
         for seed in map(int, FLAGS.seeds):
             result = gan_training.train_gan(preset, seed=seed, verbose=0)
             row = {"seed": seed, "seconds": round(result["seconds"], 1),
                    "best_epoch": result["best_epoch"],
+                   "selection": [round(v, 4) for v in result["selection"]],
                    **result["distributions"], **result["anomaly"],
                    **{f"rejection_{k}": v for k, v in result["rejection"].items()
                       if k != "training_low_mode_fraction"},

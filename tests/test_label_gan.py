@@ -198,15 +198,51 @@ class TrainStepTest(tf.test.TestCase):
         self.assertAllClose(logs[0.5]["gan_loss"] - logs[0.0]["gan_loss"],
                             np.mean(np.logaddexp(0, logit)), rtol=1e-4)
 
+    def test_the_generator_average_is_the_debiased_moving_average_of_its_weights(self):
+        real, labels = (t.numpy() for t in next(iter(ising_examples(9).batch(9))))
+        model = tiny(average=0.75)
+        model.compile(**model.make_optimizers(None, lambda rate: rate))
+        before = [w.numpy() for w in model.generator.trainable_weights]
+        with model.averaged() as generator:  # untrained: its own weights
+            for a, b in zip(generator.trainable_weights, before):
+                self.assertAllEqual(a, b)
+        seen = []
+        for _ in range(3):
+            model.train_on_batch(real, labels)
+            seen.append([w.numpy() for w in model.generator.trainable_weights])
+        mu = 0.75  # (w3 + mu w2 + mu^2 w1) (1 - mu) / (1 - mu^3)
+        expected = [(c + mu * b + mu ** 2 * a) / (1 + mu + mu ** 2) for a, b, c in zip(*seen)]
+        with model.averaged() as generator:
+            for weight, value in zip(generator.trainable_weights, expected):
+                self.assertAllClose(weight, value, rtol=1e-5, atol=1e-7)
+            self.assertGreater(np.abs(expected[0] - seen[-1][0]).max(), 1e-5)  # not the last
+        for weight, value in zip(model.generator.trainable_weights, seen[-1]):
+            self.assertAllEqual(weight, value)  # its own weights again
+        with self.assertRaisesRegex(ValueError, "0 <= mu < 1"):
+            tiny(average=1.0)
+
+    def test_two_mirrored_replicas_keep_one_average(self):
+        from tfphys.training.distribute import Distribution
+        dist = Distribution(devices=testing.use_logical_cpus(2))
+        config = TrainConfig(epochs=1, batch_size=16, learning_rate=1e-3, verbose=0)
+        model, _ = train(lambda: tiny(average=0.9), ising_examples(70), config, dist)
+        self.assertEqual(int(model.generator_optimizer.iterations.numpy()), 5)
+        for variable in model.averages:
+            copies = dist.strategy.experimental_local_results(variable)
+            self.assertAllEqual(copies[0], copies[1])
+            self.assertGreater(np.abs(copies[0]).max(), 0.0)
+
     def test_trains_through_the_entry_point_and_resumes_exactly(self):
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
-        straight, history = train(tiny, ising_examples(70), TrainConfig(**config))
+        build = lambda: tiny(average=0.9)  # noqa: E731  (the average is resumed too)
+        straight, history = train(build, ising_examples(70), TrainConfig(**config))
         self.assertEqual(int(straight.critic_optimizer.iterations), 10)
         self.assertTrue(np.all(np.isfinite(history.history["label_loss"])))
         run = os.path.join(self.get_temp_dir(), "gan")
         with self.assertRaises(KeyboardInterrupt):
-            train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config),
+            train(build, ising_examples(70), TrainConfig(run_dir=run, **config),
                   callbacks=[testing.kill_at(5)])
-        resumed, _ = train(tiny, ising_examples(70), TrainConfig(run_dir=run, **config))
+        resumed, _ = train(build, ising_examples(70), TrainConfig(run_dir=run, **config))
+        self.assertLen(straight.averages, len(straight.generator.trainable_weights))
         for a, b in zip(straight.get_weights(), resumed.get_weights()):
             self.assertAllEqual(a, b)  # noise and dropout masks repeat exactly

@@ -16,6 +16,8 @@ dropout masks) is a stateless function of a seed and checkpointed counters, so a
 repeats an uninterrupted one exactly.
 """
 
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -191,14 +193,52 @@ class CriticGeneratorPair(tf.keras.Model):
     both through `fit.train`'s schedule (placement scale, decay); betas default to the
     WGAN-GP setting (0, 0.9).
     `_seed(draw)` gives stateless seeds for the random numbers of a step (latents, mixing
-    weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself."""
+    weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself.
+    `average` = mu > 0 keeps an exponential moving average of the generator's weights (Yazici
+    et al., ICLR 2019: it damps the step-to-step oscillation of adversarial training), updated
+    by a subclass's train step through `_update_average`, debiased as Adam's moments are
+    (started from zero, divided by 1 - mu^steps), stored with the model's weights (checkpoints,
+    model selection); `averaged()` puts it in the generator for a while."""
 
     def __init__(self, learning_rate=1e-4, generator_rate_factor=1.0, betas=(0.0, 0.9), seed=0,
-                 **kwargs):
+                 average=0.0, **kwargs):
         super().__init__(**kwargs)
         self.base_rate = float(learning_rate)
         self.generator_rate_factor = float(generator_rate_factor)
         self.betas, self.seed = tuple(float(b) for b in betas), int(seed)
+        if not 0 <= average < 1:
+            raise ValueError(f"the generator's weight average needs 0 <= mu < 1; got {average}")
+        self.average = float(average)
+
+    def _track_average(self):
+        """The average's variables (zeros, one per generator weight), once the generator exists;
+        each replica writes the same value (the generator is mirrored), the first one's is kept."""
+        self.averages = [self.add_weight(
+            name=f"average_{i}", shape=w.shape, initializer="zeros", trainable=False,
+            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            for i, w in enumerate(self.generator.trainable_weights)] if self.average else []
+
+    def _update_average(self):
+        for average, weight in zip(self.averages, self.generator.trainable_weights):
+            average.assign(self.average * average + (1 - self.average) * weight)
+
+    @contextlib.contextmanager
+    def averaged(self):
+        """Within: the generator holds its weights' (debiased) moving average, if one is kept and
+        it has trained; after: its own weights again."""
+        steps = int(self.generator_optimizer.iterations.numpy()) if self.averages else 0
+        if not steps:
+            yield self.generator
+            return
+        weights = self.generator.trainable_weights
+        kept = [w.numpy() for w in weights]
+        for average, weight in zip(self.averages, weights):
+            weight.assign(average / (1 - self.average ** steps))
+        try:
+            yield self.generator
+        finally:
+            for value, weight in zip(kept, weights):
+                weight.assign(value)
 
     def make_optimizers(self, config, schedule):
         adam = lambda r: tf.keras.optimizers.Adam(schedule(r), beta_1=self.betas[0],  # noqa: E731

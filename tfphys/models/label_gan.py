@@ -92,7 +92,8 @@ class LabelGAN(CriticGeneratorPair):
     2019): each step it is also shown the real batch moved by up to a fraction p of its spins
     (`corrupted`: random flips, or flips that lower or raise the energy), labelled fake, so its
     confidence falls as a lattice moves away from the training distribution, above or below it,
-    whatever the generator does. 0 / 0: the thesis."""
+    whatever the generator does. 0 / 0: the thesis. `average` (keyword): the generator's
+    weight average (`CriticGeneratorPair`); 0: none, the thesis."""
 
     def __init__(self, generator_net, discriminator_net, alpha=(0.25, 1.0), beta=0.5, gamma=0.5,
                  late_gamma=0.02, switch_step=0, learning_rate=2e-5, generator_rate_factor=5.0,
@@ -101,6 +102,7 @@ class LabelGAN(CriticGeneratorPair):
         super().__init__(learning_rate, generator_rate_factor, betas=(beta_1, 0.999), seed=seed,
                          **kwargs)
         self.generator, self.discriminator = generator_net, discriminator_net
+        self._track_average()
         self.alpha = tf.constant(alpha, tf.float32)
         self.beta, self.gamma, self.late_gamma = float(beta), float(gamma), float(late_gamma)
         self.switch_step, self.feature_matching = int(switch_step), float(feature_matching)
@@ -169,6 +171,7 @@ class LabelGAN(CriticGeneratorPair):
                     self.alpha)
             scaled = generator_loss / replicas
         self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
+        self._update_average()
         return {"discriminator_loss": loss, "gan_loss": gan_loss, "label_loss": label_loss,
                 "generator_loss": generator_loss, "real_confidence": tf.reduce_mean(
                     tf.sigmoid(real_out[:, 0]))}

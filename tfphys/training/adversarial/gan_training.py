@@ -57,6 +57,7 @@ class GanPreset:
     exact_matching: float = 0.0  # the same on the exact (E/N, m) of the generated signs
     outliers: float = 0.0  # most spins moved in real lattices shown as fakes (outlier exposure)
     select_from: int = 1  # the kept epoch (best W1) is one from this on: the discriminator matures
+    average: float = 0.0  # the generator's weight average's momentum (0: none, the thesis)
     description: str = ""
 
 
@@ -83,7 +84,7 @@ def _presets():
 PRESETS = _presets()
 OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch_size",
              "learning_rate", "augment", "decay", "beta_1", "feature_matching", "exact_matching",
-             "outliers", "select_from")
+             "outliers", "select_from", "average")
 
 
 def preset_with(name, **overrides):
@@ -97,6 +98,9 @@ def preset_with(name, **overrides):
     if not 0 <= checks.real("outliers", preset.outliers) <= 1:
         raise InputError(f"outliers is the largest fraction of spins flipped, in [0, 1]; got "
                          f"{preset.outliers}")
+    if not 0 <= checks.real("average", preset.average) < 1:
+        raise InputError(f"--average is the momentum of the generator's weight average, in "
+                         f"[0, 1) (0: none); got {preset.average}")
     return preset
 
 
@@ -125,7 +129,7 @@ def build(preset, switch_step, seed=0):
                               switch_step=switch_step, learning_rate=preset.learning_rate,
                               beta_1=preset.beta_1, feature_matching=preset.feature_matching,
                               exact_matching=preset.exact_matching, outliers=preset.outliers,
-                              seed=seed)
+                              average=preset.average, seed=seed)
 
 
 def generate(generator, count, seed=0, batch=1024, dropout=False, discriminator=None,
@@ -240,7 +244,8 @@ def selection(training_spins, seed=0, count=2000):
     `count` generated configurations and the training set (the thesis trained "until the
     energy and magnetization distributions are deemed sufficiently similar")."""
     def score(model):
-        figures = distributions(generate(model.generator, count, seed + 7), training_spins)
+        with model.averaged() as generator:
+            figures = distributions(generate(generator, count, seed + 7), training_spins)
         return figures["w1_energy"] + figures["w1_magnetization"]
     return score
 
@@ -248,13 +253,13 @@ def selection(training_spins, seed=0, count=2000):
 def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, export_dir=None,
               seed=0, verbose=None, samples=10000):
     """Train and score `preset` (the epoch from `preset.select_from` on whose samples match the
-    training distribution best, `selection`, is kept); returns {"seconds", "examples",
-    "is_chief", "best_epoch"} and on the chief {"distributions": `distributions` of `samples` generated configurations, "anomaly":
-    `anomaly_detection` figures, "rejection": the `distributions` of as many kept by discriminator
-    rejection sampling, "with_dropout": of as many made with the generator's dropout on,
-    "arrays": {training, generated, test arrays for the plots}}
-    and {"export"} with `export_dir` (the discriminator beside it as
-    `<export_dir>_discriminator`)."""
+    training distribution best, `selection`, is kept; with `preset.average`, of the generator's
+    weight average); returns {"seconds", "examples", "is_chief", "best_epoch", "selection" (each
+    epoch's score)} and on the chief {"distributions": `distributions` of `samples` generated
+    configurations, "anomaly": `anomaly_detection` figures, "rejection": the `distributions` of
+    as many kept by discriminator rejection sampling, "with_dropout": of as many made with the
+    generator's dropout on, "arrays": {training, generated, test arrays for the plots}} and
+    {"export"} with `export_dir` (the discriminator beside it as `<export_dir>_discriminator`)."""
     dist = Distribution(gpus, horovod)
     claim_outputs(run_dir, (export_dir, discriminator_dir(export_dir)) if export_dir else ())
     tf.keras.utils.set_random_seed(seed)
@@ -273,24 +278,26 @@ def train_gan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0, e
                            config, dist, transform=augment, pictures=pictures(seed=seed),
                            select=selection(train_spins, seed))
     result = {"seconds": time.perf_counter() - start, "examples": len(train_spins),
-              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
+              "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None),
+              "selection": history.history.get("selection", [])}
     if not dist.is_chief:
         return result
-    made = generate(model.generator, samples, seed + 1)
-    test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
-    result["distributions"] = distributions(made, train_spins)
-    result["with_dropout"] = distributions(generate(model.generator, samples, seed + 1,
-                                                    dropout=True), train_spins)
-    result["rejection"] = distributions(
-        generate(model.generator, samples, seed + 1, discriminator=model.discriminator),
-        train_spins)
-    result["anomaly"], arrays = anomaly_detection(model, test, train_labels[:, 0])
-    result["arrays"] = {"training": train_labels, "generated": ising.per_spin(made), **arrays}
-    if export_dir:
-        facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising", "L": preset.L,
-                 "label": "configuration", "dataset": preset.dataset}
-        result["export"] = export.export(model.generator, export_dir, facts)
-        export.export(model.discriminator, discriminator_dir(export_dir),
-                      {**facts, "kind": "gan_discriminator",
-                       "outputs": ["real logit", "energy per spin", "magnetization"]})
+    with model.averaged() as generator:  # the weights it was selected with
+        made = generate(generator, samples, seed + 1)
+        test = configurations("uniform", preset.L, preset.test_examples, seed + 2)
+        result["distributions"] = distributions(made, train_spins)
+        result["with_dropout"] = distributions(generate(generator, samples, seed + 1,
+                                                        dropout=True), train_spins)
+        result["rejection"] = distributions(
+            generate(generator, samples, seed + 1, discriminator=model.discriminator),
+            train_spins)
+        result["anomaly"], arrays = anomaly_detection(model, test, train_labels[:, 0])
+        result["arrays"] = {"training": train_labels, "generated": ising.per_spin(made), **arrays}
+        if export_dir:
+            facts = {"kind": "gan_generator", "preset": preset.name, "model": "ising",
+                     "L": preset.L, "label": "configuration", "dataset": preset.dataset}
+            result["export"] = export.export(generator, export_dir, facts)
+            export.export(model.discriminator, discriminator_dir(export_dir),
+                          {**facts, "kind": "gan_discriminator",
+                           "outputs": ["real logit", "energy per spin", "magnetization"]})
     return result
