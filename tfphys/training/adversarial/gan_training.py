@@ -70,10 +70,12 @@ def _presets():
                               switch_epoch=12, batch_size=64, learning_rate=2e-4,
                               generator_filters=32, feature_matching=10.0,
                               exact_matching=300.0, outliers=0.5, select_from=6,
+                              average=0.998,
                               description=f"CPU-sized: {dataset} energies, 10,000 "
                               "configurations, batches of 64, 12 epochs at gamma 0.5 (the "
                               "thesis's first phase), rates 10x the thesis's, the best epoch "
-                              "from the 6th on kept; not in the thesis: sorted label matching "
+                              "from the 6th on kept; not in the thesis: a moving average of "
+                              "the generator's weights (momentum 0.998), sorted label matching "
                               "(weight 10) against mode collapse, the same on the exact (E/N, m) "
                               "of the generated lattices (weight 300), and outlier exposure of "
                               "the discriminator (real lattices with up to half their spins "
