@@ -146,10 +146,11 @@ def ising_examples(n, L=8, seed=0):
     return tf.data.Dataset.from_tensor_slices((s[..., None], labels))
 
 
-def tiny_rugan():
+def tiny_rugan(average=0.0):
     tf.keras.utils.set_random_seed(6)
     return gan.RUGAN(gan.generator(latent_channels=2, labels=2, filters=4),
-                     gan.critic(labels=2, filters=4), critic_steps=2, learning_rate=1e-3, seed=1)
+                     gan.critic(labels=2, filters=4), critic_steps=2, learning_rate=1e-3, seed=1,
+                     average=average)
 
 
 class RuganTrainingTest(tf.test.TestCase):
@@ -157,15 +158,21 @@ class RuganTrainingTest(tf.test.TestCase):
         from tfphys.training.fit import TrainConfig, train
 
         config = dict(epochs=2, batch_size=16, learning_rate=1e-3, verbose=0, checkpoint_every=2)
-        straight, history = train(tiny_rugan, ising_examples(70), TrainConfig(**config))
+        build = lambda: tiny_rugan(average=0.9)  # noqa: E731  (the weight average resumes too)
+        straight, history = train(build, ising_examples(70), TrainConfig(**config))
         self.assertEqual(int(straight.critic_optimizer.iterations), 2 * 10)  # 5 steps x 2 epochs x 2
         for name in ("wasserstein", "gradient_penalty", "consistency", "generator_loss"):
             self.assertTrue(np.all(np.isfinite(history.history[name])), name)
+        own = [w.numpy() for w in straight.generator.trainable_weights]
+        self.assertLen(straight.averages, len(own))
+        with straight.averaged() as generator:  # 10 generator steps: not the last weights
+            self.assertGreater(max(np.abs(a - b).max() for a, b in
+                                   zip(generator.get_weights(), own)), 1e-6)
         run = os.path.join(self.get_temp_dir(), "rugan")
         with self.assertRaises(KeyboardInterrupt):
-            train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config),
+            train(build, ising_examples(70), TrainConfig(run_dir=run, **config),
                   callbacks=[testing.kill_at(5)])
-        resumed, _ = train(tiny_rugan, ising_examples(70), TrainConfig(run_dir=run, **config))
+        resumed, _ = train(build, ising_examples(70), TrainConfig(run_dir=run, **config))
         for a, b in zip(straight.get_weights(), resumed.get_weights()):
             self.assertAllEqual(a, b)  # latents, interpolations and dropout masks repeat exactly
         z = np.zeros((1, 4, 4, 2), np.float32)

@@ -145,8 +145,9 @@ class StartFromExportTest(tf.test.TestCase):
         first = os.path.join(self.get_temp_dir(), "gen8")
         rugan_training.train_rugan(small, export_dir=first, verbose=0)
         self.assertEqual(export.metadata(f"{first}_regressor")["kind"], "rugan_regressor")
-        # a vanishing learning rate: what the run exports is what it started from
-        larger = dataclasses.replace(small, L=16, learning_rate=1e-30)
+        # a vanishing learning rate: what the run exports is what it started from (also the
+        # debiased weight average of unchanging weights)
+        larger = dataclasses.replace(small, L=16, learning_rate=1e-30, average=0.5)
         second = os.path.join(self.get_temp_dir(), "gen16")
         result = rugan_training.train_rugan(larger, export_dir=second, init=first, verbose=0)
         self.assertEqual(sorted(result["figures"]), [16, 64])
@@ -183,13 +184,15 @@ class StartFromExportTest(tf.test.TestCase):
             rugan_training.starting_weights(f"{first}_critic", larger)
         with self.assertRaisesRegex(InputError, "--L 18: .* multiple of 4"):
             rugan_training.preset_with("rugan_quick", L=18)
+        with self.assertRaisesRegex(InputError, "--average is the momentum .* got 1.5"):
+            rugan_training.preset_with("rugan_quick", average=1.5)
 
 
 class TrainAndGenerateTest(tf.test.TestCase):
     def test_train_export_and_generate_at_four_times_the_size(self):
         preset = dataclasses.replace(rugan_training.PRESETS["rugan_quick"], L=8, train_examples=96,
                                      test_examples=16, epochs=1, batch_size=32, filters=4,
-                                     latent_channels=2, critic_steps=1)
+                                     latent_channels=2, critic_steps=1, average=0.9)
         model_dir = os.path.join(self.get_temp_dir(), "gen")
         run_dir = os.path.join(self.get_temp_dir(), "run")
         result = rugan_training.train_rugan(preset, run_dir=run_dir, export_dir=model_dir, verbose=0)

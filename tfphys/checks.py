@@ -32,6 +32,14 @@ def real(name, value, low=None, strict=False, nonzero=False):
     return float(value)
 
 
+def generator_average(value):
+    """`value` (--average) as the momentum of a generator's weight average, in [0, 1)."""
+    if not 0 <= real("average", value) < 1:
+        raise InputError(f"--average is the momentum of the generator's weight average, in "
+                         f"[0, 1) (0: none); got {value}")
+    return float(value)
+
+
 def spins(name, values):
     """InputError unless every value is -1 or +1 (Ising spins)."""
     values = np.asarray(values)

@@ -272,7 +272,8 @@ class RUGAN(CriticGeneratorPair):
     the Wasserstein distance in pixel space barely gives (a lattice off by a few bonds is
     close to one on the label). With a `label_function` instead (e.g. `ising_labels`, the
     exact labels of the model the data come from) the same term measures the generated lattice
-    exactly and nothing is fitted."""
+    exactly and nothing is fitted. `average` (keyword): the generator's weight average
+    (`CriticGeneratorPair`); 0: none, the thesis."""
 
     def __init__(self, generator_net, critic_net, critic_steps=10, gp_weight=10.0,
                  consistency_weight=2.0, learning_rate=1e-4, seed=0, regressor_net=None,
@@ -287,6 +288,7 @@ class RUGAN(CriticGeneratorPair):
         self.critic_steps, self.gp_weight = int(critic_steps), float(gp_weight)
         self.consistency_weight = float(consistency_weight)
         self.latent_channels = int(generator_net.inputs[0].shape[-1])
+        self._track_average()
 
     def call(self, inputs):
         return self.generator(inputs)
@@ -335,6 +337,7 @@ class RUGAN(CriticGeneratorPair):
                 metrics["label_miss"] = miss
             scaled = generator_loss / replicas
         self.generator_optimizer.minimize(scaled, self.generator.trainable_variables, tape=tape)
+        self._update_average()
         return {"wasserstein": wasserstein, "gradient_penalty": penalty,
                 "consistency": consistency, "critic_loss": loss, "generator_loss": generator_loss,
                 **metrics}

@@ -100,9 +100,7 @@ def preset_with(name, **overrides):
     if not 0 <= checks.real("outliers", preset.outliers) <= 1:
         raise InputError(f"outliers is the largest fraction of spins flipped, in [0, 1]; got "
                          f"{preset.outliers}")
-    if not 0 <= checks.real("average", preset.average) < 1:
-        raise InputError(f"--average is the momentum of the generator's weight average, in "
-                         f"[0, 1) (0: none); got {preset.average}")
+    checks.generator_average(preset.average)
     return preset
 
 
@@ -232,9 +230,10 @@ def anomaly_detection(model, test_spins, training_energies):
 
 def pictures(count=16, seed=0):
     """TensorBoard pictures during training (thesis Fig. 2): a sample grid and the E/N and m
-    histograms of 512 generated configurations."""
+    histograms of 512 generated configurations (by the generator's weight average if kept)."""
     def draw(model):
-        made = generate(model.generator, 512, seed)
+        with model.averaged() as generator:
+            made = generate(generator, 512, seed)
         figures = ising.per_spin(made)
         return {"images": {"samples": made[:count]},
                 "histograms": {"energy_per_spin": figures[:, 0], "magnetization": figures[:, 1]}}

@@ -44,12 +44,14 @@ class RuganPreset:
     upscale: int = 4  # also generate at upscale * L
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     region: str = None  # train only on labels inside this REGIONS entry (thesis Fig. 6)
+    average: float = 0.0  # the generator's weight average's momentum (0: none, the thesis)
     description: str = ""
 
     def __post_init__(self):
         if self.L < 4 or self.L % 4:
             raise InputError(f"--L {self.L}: the generator makes lattices of 4x its latent "
                              "side; give a multiple of 4")
+        checks.generator_average(self.average)
         if self.label_measure not in LABEL_MEASURES:
             raise InputError(f"--label_measure {self.label_measure}: choose one of "
                              f"{sorted(LABEL_MEASURES)}")
@@ -110,7 +112,8 @@ PRESETS = {p.name: p for p in [
                 "in the generator's loss, weight 20 (physics-informed, not in the thesis)"),
 ]}
 OVERRIDES = ("L", "train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
-             "label_weight", "label_measure", "learning_rate", "filters", "augment", "region")
+             "label_weight", "label_measure", "learning_rate", "filters", "augment", "region",
+             "average")
 
 
 def preset_with(name, **overrides):
@@ -170,7 +173,7 @@ def build(preset, seed=0):
                      gan.critic(2, preset.filters),
                      critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
                      seed=seed, label_weight=preset.label_weight,
-                     regressor_net=regressor,
+                     regressor_net=regressor, average=preset.average,
                      label_function=gan.ising_labels if term == "exact" else None)
 
 
@@ -305,7 +308,8 @@ def selection(training_labels, L, seed=0, count=256):
     labels = training_labels[np.random.default_rng(seed).permutation(len(training_labels))[:count]]
 
     def score(model):
-        figures = conditioning(model.generator, labels, L, seed + 7)
+        with model.averaged() as generator:
+            figures = conditioning(generator, labels, L, seed + 7)
         return figures["median_energy_error"] + figures["median_magnetization_error"]
     return score
 
@@ -316,7 +320,8 @@ def pictures(training_labels, L, seed=0, count=256):
     labels = training_labels[:count]
 
     def draw(model):
-        made = generate(model.generator, labels, L, seed)
+        with model.averaged() as generator:
+            made = generate(generator, labels, L, seed)
         exact = ising.per_spin(made)
         return {"images": {"samples": made[:16]},
                 "histograms": {"energy_error": exact[:, 0] - labels[:, 0],
@@ -346,7 +351,8 @@ def evaluate(generator, preset, seed=0, training_spins=None, corrections=0):
 def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                 export_dir=None, seed=0, verbose=None, init=None):
     """Train and score `preset`, keeping the epoch that conditions best on training labels
-    (`selection`); returns {"seconds", "examples", "is_chief", "best_epoch"} and, on the chief,
+    (`selection`; with `preset.average`, of the generator's weight average, which is then also
+    what is scored and exported); returns {"seconds", "examples", "is_chief", "best_epoch"} and, on the chief,
     what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`, a label
     regressor as `<export_dir>_regressor`). `init`: a RUGAN export whose networks the run
@@ -377,14 +383,16 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
               "is_chief": dist.is_chief, "best_epoch": getattr(history, "best_epoch", None)}
     if not dist.is_chief:
         return result
-    result.update(evaluate(model.generator, preset, seed, spins))
-    if export_dir:
-        facts = {"preset": preset.name, "model": "ising", "L": preset.L,
-                 "label": "configuration", "conditioning": ["energy per spin", "magnetization"],
-                 "latent_channels": preset.latent_channels, "region": preset.region,
-                 "networks": sorted(exports)}
-        written = {name: export.export(getattr(model, name), path,
-                                       {"kind": f"rugan_{name}", **facts})
-                   for name, path in exports.items()}
-        result["export"] = written["generator"]
+    with model.averaged():  # the weights it was selected with
+        result.update(evaluate(model.generator, preset, seed, spins))
+        if export_dir:
+            facts = {"preset": preset.name, "model": "ising", "L": preset.L,
+                     "label": "configuration",
+                     "conditioning": ["energy per spin", "magnetization"],
+                     "latent_channels": preset.latent_channels, "region": preset.region,
+                     "networks": sorted(exports)}
+            written = {name: export.export(getattr(model, name), path,
+                                           {"kind": f"rugan_{name}", **facts})
+                       for name, path in exports.items()}
+            result["export"] = written["generator"]
     return result
