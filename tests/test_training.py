@@ -325,6 +325,9 @@ class AdversarialTrainingTest(tf.test.TestCase):
             if key.startswith("arr_"):
                 np.testing.assert_array_equal(ranks[0][key], ranks[1][key])
         self.assertAllClose(ranks[0]["critic_loss"], ranks[1]["critic_loss"])
+        # the generator's weight average: one on both ranks, not the last weights
+        np.testing.assert_array_equal(ranks[0]["averaged"], ranks[1]["averaged"])
+        self.assertGreater(np.abs(ranks[0]["averaged"] - ranks[0]["own"]).max(), 1e-6)
 
 
 class HorovodTrainingTest(tf.test.TestCase):

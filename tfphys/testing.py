@@ -137,6 +137,7 @@ def _toy_wgan_class():
             self.critic = tf.keras.Sequential([tf.keras.Input((1,)), dense(8, "tanh"), dense(1)],
                                               name="critic")
             self.gp_weight = gp_weight
+            self._track_average()  # with average=mu > 0, the generator's weight average
 
         def call(self, noise):
             return self.generator(noise)
@@ -165,6 +166,7 @@ def _toy_wgan_class():
                 generator_loss = -tf.reduce_mean(self.critic(self.generator(noise)))
                 scaled = generator_loss / replicas
             self._step(self.generator_optimizer, self.generator, scaled, tape)
+            self._update_average()
             return {"critic_loss": critic_loss, "generator_loss": generator_loss}
 
     return ToyWGAN
