@@ -11,7 +11,9 @@ global energy would make; a fully convolutional generator with local latents is 
 With `--corrections C` the generator also remakes each lattice C times from its latent, the
 label it is given moved by what the last lattice missed, and with `--best_of K` it makes K
 lattices per request and keeps the one closest to it, both by the exact Hamiltonian
-(`rugan_training.generate`): conditioning, novelty and speed of each.
+(`rugan_training.generate`): conditioning, novelty and speed of each. With `--draws K` the
+generator's miss at the training size is split into a per-label bias and a within-label spread
+(`rugan_training.miss_decomposition`), by eighths of the requested E/N.
 Speed: configurations per second at 256 x 256 from the generator against Metropolis on the same
 lattice, counting `--sweeps` sweeps per decorrelated configuration (the cheapest exact route the
 project has to a 256^2 configuration near a given energy; it does not hit a requested (E, m)
@@ -43,6 +45,9 @@ flags.DEFINE_integer("best_of", 1, "Also score and time the best of this many la
 flags.DEFINE_integer("corrections", 0, "Also score and time this many label corrections per "
                      "lattice by the exact Hamiltonian (same latent).")
 flags.DEFINE_integer("repeats", 3, "Timing repeats (best is reported).")
+flags.DEFINE_integer("draws", 0, "Also split the generator's miss at the training size into a "
+                     "per-label bias and a within-label spread, from this many lattices per "
+                     "request, by eighths of the requested E/N (0: skip).")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -53,6 +58,24 @@ def canonical_miss(labels, L, draws=64, seed=0):
     spread = ising.canonical_spread(energies, L * L)
     misses = np.random.default_rng(seed).normal(size=(draws, len(spread))) * spread
     return float(np.median(np.abs(misses)))
+
+
+def print_decomposition(generator, wanted, L):
+    """The generator's E/N miss at L as bias and spread, overall and by eighths of the request,
+    against the canonical spread at each request's temperature."""
+    parts = rugan_training.miss_decomposition(generator, wanted, L, FLAGS.draws, seed=3)
+    canonical = ising.canonical_spread(np.clip(wanted[:, 0], -1.999, 1.999), L * L)
+    print(f"miss at {L}x{L} from {FLAGS.draws} lattices per request: median |bias| E/N "
+          f"{np.median(np.abs(parts['bias'][:, 0])):.4f}, m "
+          f"{np.median(np.abs(parts['bias'][:, 1])):.4f}; without the bias the median miss "
+          f"would be E/N {parts['unbiased_energy_error']:.4f}, m "
+          f"{parts['unbiased_magnetization_error']:.4f}; within-label sd of E/N "
+          f"{np.median(parts['spread'][:, 0]):.4f} (canonical {np.median(canonical):.4f})")
+    for part in np.array_split(np.argsort(wanted[:, 0]), 8):
+        print(f"  requested E/N {wanted[part, 0].min():+.2f} to {wanted[part, 0].max():+.2f}: "
+              f"median bias {np.median(parts['bias'][part, 0]):+.4f}, sd "
+              f"{np.median(parts['spread'][part, 0]):.4f} (canonical "
+              f"{np.median(canonical[part]):.4f})")
 
 
 def main(argv):
@@ -74,6 +97,8 @@ def main(argv):
                               rugan_training.conditioning(generator, wanted, L, **options))
         print(f"  a canonical sampler at each request's temperature: median |dE/N| "
               f"{canonical_miss(wanted, L):.4f}")
+    if FLAGS.draws:
+        print_decomposition(generator, wanted, preset.L)
     training, _ = rugan_training.labelled(
         rugan_training.exported_preset(facts, train_examples=FLAGS.train_examples), "train",
         seed=0)

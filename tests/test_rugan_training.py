@@ -47,6 +47,33 @@ class LabelsTest(tf.test.TestCase):
             rugan_training.generate(always_up, np.zeros((1, 2), np.float32), 10)
 
 
+class MissDecompositionTest(tf.test.TestCase):
+    def test_bias_and_spread_of_generators_with_known_statistics(self):
+        latent = tf.keras.Input((None, None, 3))
+        label = tf.keras.Input((2,))
+        up = tf.keras.layers.UpSampling2D(4)(tf.keras.layers.Conv2D(
+            1, 1, kernel_initializer="zeros", bias_initializer="ones")(latent))
+        always_up = tf.keras.Model([latent, label], up)  # E/N = -2, m = 1, every draw
+        labels = np.float32([[-1.5, 0.5], [0.25, -0.125]])
+        parts = rugan_training.miss_decomposition(always_up, labels, 12, draws=3)
+        self.assertAllClose(parts["bias"], [[-0.5, 0.5], [-2.25, 1.125]])
+        self.assertAllEqual(parts["spread"], np.zeros((2, 2)))
+        self.assertEqual(parts["unbiased_energy_error"], 0.0)
+        # independent random 4x4 blocks on a 16x16 torus: 16 blocks of 24 bonds always satisfied,
+        # 32 block bonds of 4 spin bonds each, s_a s_b pairwise uncorrelated: E/N = -384 / 256
+        # on average, sd(E/N) = 4 sqrt(32) / 256, m = 0 on average, sd(m) = 1/4
+        pick = tf.keras.layers.Conv2D(1, 1, kernel_initializer=tf.keras.initializers.Constant(
+            [[[[1.0], [0.0], [0.0]]]]))(latent)
+        blocks = tf.keras.Model([latent, label], tf.keras.layers.UpSampling2D(4)(pick))
+        parts = rugan_training.miss_decomposition(blocks, labels[:1], 16, draws=800, seed=2)
+        self.assertAllClose(parts["spread"][0], [4 * 32 ** 0.5 / 256, 0.25], rtol=0.08)
+        # the mean miss within 3 standard errors of 800 draws (0.0094 and 0.0265)
+        errors = 3 * np.array([4 * 32 ** 0.5 / 256, 0.25]) / 800 ** 0.5
+        self.assertAllLessEqual(np.abs(parts["bias"][0] - [-1.5 + 1.5, 0 - 0.5]) - errors, 0)
+        with self.assertRaisesRegex(InputError, "draws must be >= 2"):
+            rugan_training.miss_decomposition(blocks, labels, 16, draws=1)
+
+
 class BestOfTest(tf.test.TestCase):
     def test_best_of_keeps_the_candidate_closest_to_each_request(self):
         # a "generator" of random 4x4-block lattices: the sign of its first latent channel
