@@ -229,9 +229,9 @@ def miss_decomposition(generator, labels, L, draws=16, seed=0):
     scored exactly. Returns {"bias": (n, 2) mean miss per label, "spread": (n, 2) standard
     deviation of the miss within each label, "unbiased_energy_error",
     "unbiased_magnetization_error": the median |miss - bias|, what the generator would score
-    without its per-label bias}. A spread near the canonical one (`ising.canonical_spread`) and
-    a bias confined to some labels say that a calibration of the label, not a sharper
-    generator, is what is missing there."""
+    without its per-label bias; from few draws a little low, as the bias is their own mean}.
+    A spread near the canonical one (`ising.canonical_spread`) says the generator's freedom
+    within a label is thermal; a bias confined to some labels, what it cannot make there."""
     draws = checks.integer("draws", draws, low=2)
     labels = np.asarray(labels, np.float32)
     spins = generate(generator, np.repeat(labels, draws, axis=0), L, seed)
@@ -371,8 +371,8 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                 export_dir=None, seed=0, verbose=None, init=None):
     """Train and score `preset`, keeping the epoch that conditions best on training labels
     (`selection`; with `preset.average`, of the generator's weight average, which is then also
-    what is scored and exported); returns {"seconds", "examples", "is_chief", "best_epoch"} and, on the chief,
-    what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
+    what is scored and exported); returns {"seconds", "examples", "is_chief", "best_epoch"}
+    and, on the chief, what `evaluate` returns (with "novelty") and {"export"} with `export_dir`
     (the generator; the critic is exported beside it as `<export_dir>_critic`, a label
     regressor as `<export_dir>_regressor`). `init`: a RUGAN export whose networks the run
     starts from (`starting_weights`; fine-tuning, e.g. at a larger L)."""
