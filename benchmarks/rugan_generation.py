@@ -52,10 +52,14 @@ flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
 
+def canonical_spread(labels, L):
+    """Canonical sd of E/N at each requested E/N (clipped inside (-2, 2)), L x L lattice."""
+    return ising.canonical_spread(np.clip(labels[:, 0], -1.999, 1.999), L * L)
+
+
 def canonical_miss(labels, L, draws=64, seed=0):
     """Median |dE/N| of `draws` canonical samples per requested E/N on an L x L lattice."""
-    energies = np.clip(labels[:, 0], -1.999, 1.999)
-    spread = ising.canonical_spread(energies, L * L)
+    spread = canonical_spread(labels, L)
     misses = np.random.default_rng(seed).normal(size=(draws, len(spread))) * spread
     return float(np.median(np.abs(misses)))
 
@@ -64,7 +68,7 @@ def print_decomposition(generator, wanted, L):
     """The generator's E/N miss at L as bias and spread, overall and by eighths of the request,
     against the canonical spread at each request's temperature."""
     parts = rugan_training.miss_decomposition(generator, wanted, L, FLAGS.draws, seed=3)
-    canonical = ising.canonical_spread(np.clip(wanted[:, 0], -1.999, 1.999), L * L)
+    canonical = canonical_spread(wanted, L)
     print(f"miss at {L}x{L} from {FLAGS.draws} lattices per request: median |bias| E/N "
           f"{np.median(np.abs(parts['bias'][:, 0])):.4f}, m "
           f"{np.median(np.abs(parts['bias'][:, 1])):.4f}; without the bias the median miss "
