@@ -34,6 +34,25 @@ class GeneratorTest(tf.test.TestCase):
             expected = np.roll(g([z, labels]).numpy(), (4 * shift[0], 4 * shift[1]), axis=(1, 2))
             self.assertAllClose(moved, expected, atol=1e-5)
 
+    def test_reach_blocks_widen_what_one_site_sees_and_keep_the_upscaling(self):
+        tf.keras.utils.set_random_seed(0)
+        grown = gan.generator(latent_channels=4, labels=2, filters=8, reach=2)
+        for layer in grown.layers:  # the blocks start as nothing: give them weights to see
+            if layer.name.startswith(gan.REACH) and layer.name.endswith("_conv2"):
+                layer.set_weights([np.full(w.shape, 0.05, np.float32) for w in layer.weights])
+        labels = np.array([[-1.2, 0.3]], np.float32)
+        for g, window in ((_generator(), 6), (grown, 2 ** 4 + 2)):
+            z = tf.Variable(np.random.default_rng(0).normal(size=(1, 24, 24, 4)), dtype=tf.float32)
+            with tf.GradientTape() as tape:
+                site = g([z, labels])[0, 48, 48, 0]
+            seen = np.flatnonzero(np.abs(tape.gradient(site, z).numpy()).sum(axis=(0, 2, 3)))
+            self.assertEqual(seen.max() - seen.min() + 1, window)
+        # taps 4 latent cells apart on a 3 x 3 latent wrap around: still a periodic generator
+        z = np.random.default_rng(1).normal(size=(1, 3, 3, 4)).astype(np.float32)
+        moved = grown([np.roll(z, (1, 2), axis=(1, 2)), labels]).numpy()
+        self.assertAllClose(moved, np.roll(grown([z, labels]).numpy(), (4, 8), axis=(1, 2)),
+                            atol=1e-5)
+
     def test_labels_change_the_output_and_enter_as_channels(self):
         g = _generator()
         z = np.random.default_rng(1).normal(size=(1, 3, 3, 4)).astype(np.float32)

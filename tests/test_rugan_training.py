@@ -13,6 +13,7 @@ from tfphys.models import gan
 from tfphys.physics.spins import ising
 from tfphys.training import export
 from tfphys.training.adversarial import rugan_training
+from tfphys.training.fit import start_from
 
 
 class LabelsTest(tf.test.TestCase):
@@ -187,6 +188,18 @@ class StartFromExportTest(tf.test.TestCase):
                 self.assertAllClose(before, after, atol=1e-6)
             self.assertFalse(all(np.allclose(a, b) for a, b in zip(started.weights,
                                                                    network.weights)))
+        # reach blocks grown onto the exported generator start as nothing: the same lattices
+        grown = dataclasses.replace(larger, reach=2, average=0.0)
+        third = os.path.join(self.get_temp_dir(), "grown16")
+        rugan_training.train_rugan(grown, export_dir=third, init=first, verbose=0)
+        z = np.random.default_rng(0).normal(size=(3, 4, 4, 2)).astype(np.float32)
+        labels = np.array([[-1.5, 0.0], [0.0, 0.2], [0.5, -0.3]], np.float32)
+        self.assertAllClose(export.load(third)([z, labels]), export.load(first)([z, labels]),
+                            atol=1e-5)
+        self.assertEqual(rugan_training.exported_preset(export.metadata(third)).reach, 2)
+        with self.assertRaisesRegex(InputError, "holds 24 weights, this model 16: it was "
+                                                "trained with another architecture"):
+            start_from(fresh.generator, third, export.load(third).weights, grown=gan.REACH)
         tf.io.gfile.rmtree(f"{first}_regressor")
         with self.assertRaisesRegex(InputError, "gen8_regressor missing.*--label_weight 0 or "
                                                 "--label_measure exact"):
@@ -213,6 +226,8 @@ class StartFromExportTest(tf.test.TestCase):
             rugan_training.preset_with("rugan_quick", L=18)
         with self.assertRaisesRegex(InputError, "--average is the momentum .* got 1.5"):
             rugan_training.preset_with("rugan_quick", average=1.5)
+        with self.assertRaisesRegex(InputError, "--reach -1: give 0 .* to 8 dilated blocks"):
+            rugan_training.preset_with("rugan_quick", reach=-1)
 
 
 class TrainAndGenerateTest(tf.test.TestCase):

@@ -21,7 +21,7 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from tfphys.models.padding import PeriodicPadding2D
+from tfphys.models.padding import PeriodicDilatedConv2D, PeriodicPadding2D
 from tfphys.physics.spins import ising
 
 UPSAMPLINGS = 2  # latent l x l -> lattice 4l x 4l
@@ -101,11 +101,31 @@ def _down_block(x, filters, name, dropout=0.0):
     return tf.keras.layers.Add(name=f"{name}_sum")([skip, h])
 
 
-def generator(latent_channels=32, labels=2, filters=64, name="rugan_generator"):
+def _reach_block(x, filters, dilation, name):
+    """Residual block at the latent scale whose taps are `dilation` latent cells apart. Its
+    output convolution starts at zero, so a generator grown by such blocks begins as the one it
+    grew from (`REACH` names them for `fit.start_from`)."""
+    h = PeriodicDilatedConv2D(filters, dilation, name=f"{name}_conv1")(
+        tf.keras.layers.ReLU(name=f"{name}_relu1")(x))
+    h = tf.keras.layers.Conv2D(filters, 1, kernel_initializer="zeros", name=f"{name}_conv2")(
+        tf.keras.layers.ReLU(name=f"{name}_relu2")(h))
+    return tf.keras.layers.Add(name=f"{name}_sum")([x, h])
+
+
+REACH = "reach"  # the name prefix of the reach blocks
+
+
+def generator(latent_channels=32, labels=2, filters=64, reach=0, name="rugan_generator"):
     """Latent (batch, l, l, latent_channels) and labels (batch, labels) -> spins
-    (batch, 4l, 4l, 1)."""
+    (batch, 4l, 4l, 1). `reach` > 0 adds that many residual blocks at the latent scale with
+    taps 2, 4, ... 2^reach latent cells apart (not in the thesis): one output site then depends
+    on a window of 2^(reach + 2) + 2 latent cells, 4x as many sites (reach 3: 34 cells = 136
+    sites; without: 6 cells = 24 sites), so it can place domain walls as far apart as a 64 x 64
+    lattice needs (two domains of 32)."""
     inputs, x = label_inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
+    for i in range(reach):
+        x = _reach_block(x, filters, 2 ** (i + 1), f"{REACH}{i}")
     for i in range(UPSAMPLINGS):
         x = _up_block(x, filters, f"up{i}")
     x = tf.keras.layers.ReLU(name="head_relu")(x)

@@ -102,3 +102,38 @@ class PeriodicConv2DTranspose(tf.keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters, "kernel": self.kernel_size,
                 "stride": self.stride,
                 "activation": tf.keras.activations.serialize(self.activation)}
+
+
+@tf.keras.utils.register_keras_serializable("tfphys")
+class PeriodicDilatedConv2D(tf.keras.layers.Layer):
+    """A 'same' convolution with taps `dilation` sites apart on a torus of any size, even one
+    smaller than the dilation (a tap then wraps around more than once, which padding cannot
+    do): the input rolled to each of the kernel x kernel taps, then one 1x1 convolution."""
+
+    def __init__(self, filters, dilation, kernel=3, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.dilation, self.kernel_size = int(filters), int(dilation), int(kernel)
+        self.activation = tf.keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.kernel_size, self.kernel_size, int(input_shape[-1]),
+                                  self.filters), initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def call(self, x):
+        k, d = self.kernel_size, self.dilation
+        # Conv2D's cross-correlation reads x[y + (i - k // 2) d]: roll by (k // 2 - i) d
+        taps = [tf.roll(x, [(k // 2 - i) * d, (k // 2 - j) * d], axis=[1, 2])
+                for i in range(k) for j in range(k)]
+        weights = tf.reshape(self.kernel, [1, 1, -1, self.filters])
+        y = tf.nn.conv2d(tf.concat(taps, axis=-1), weights, 1, padding="VALID")
+        return self.activation(y + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:3], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "dilation": self.dilation,
+                "kernel": self.kernel_size,
+                "activation": tf.keras.activations.serialize(self.activation)}

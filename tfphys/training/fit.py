@@ -345,17 +345,22 @@ def steps_per_epoch(data, config, dist):
     return max(1, -(-per_rank // config.batch_size))
 
 
-def start_from(model, path, stored):
+def start_from(model, path, stored, grown=None):
     """Give `model` the weights `stored` of the export at `path` (InputError naming the first
-    weight whose shape differs: another architecture, class count or channel count)."""
-    if len(stored) != len(model.weights):
+    weight whose shape differs: another architecture, class count or channel count). `grown`:
+    the name prefix of layers an export may lack, which then keep their initial weights (blocks
+    that begin as the identity, e.g. the RUGAN generator's reach blocks)."""
+    targets = model.weights
+    if grown and len(stored) != len(targets):
+        targets = [w for w in targets if not w.name.startswith(grown)]
+    if len(stored) != len(targets):
         raise InputError(f"--init {path} holds {len(stored)} weights, this model "
-                         f"{len(model.weights)}: it was trained with another architecture")
-    for built, saved in zip(model.weights, stored):
+                         f"{len(targets)}: it was trained with another architecture")
+    for built, saved in zip(targets, stored):
         if built.shape != saved.shape:
             raise InputError(f"--init {path} does not fit this model: {saved.name} is "
                              f"{saved.shape.as_list()}, here {built.shape.as_list()}")
-    model.set_weights([w.numpy() for w in stored])
+    tf.keras.backend.batch_set_value([(w, s.numpy()) for w, s in zip(targets, stored)])
 
 
 def train(build_model, data, config, distribution=None, validation=None, transform=None,

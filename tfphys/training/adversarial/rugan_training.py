@@ -45,6 +45,7 @@ class RuganPreset:
     augment: bool = False  # lattice symmetries and the spin flip (E/N, m) -> (E/N, -m), each epoch
     region: str = None  # train only on labels inside this REGIONS entry (thesis Fig. 6)
     average: float = 0.0  # the generator's weight average's momentum (0: none, the thesis)
+    reach: int = 0  # dilated residual blocks at the generator's latent scale (0: the thesis)
     description: str = ""
 
     def __post_init__(self):
@@ -52,6 +53,9 @@ class RuganPreset:
             raise InputError(f"--L {self.L}: the generator makes lattices of 4x its latent "
                              "side; give a multiple of 4")
         checks.generator_average(self.average)
+        if not 0 <= self.reach <= 8:
+            raise InputError(f"--reach {self.reach}: give 0 (the thesis's generator) to 8 "
+                             "dilated blocks (3 already see a 64 x 64 lattice whole)")
         if self.label_measure not in LABEL_MEASURES:
             raise InputError(f"--label_measure {self.label_measure}: choose one of "
                              f"{sorted(LABEL_MEASURES)}")
@@ -113,7 +117,7 @@ PRESETS = {p.name: p for p in [
 ]}
 OVERRIDES = ("L", "train_examples", "test_examples", "epochs", "batch_size", "critic_steps",
              "label_weight", "label_measure", "learning_rate", "filters", "augment", "region",
-             "average")
+             "average", "reach")
 
 
 def preset_with(name, **overrides):
@@ -124,7 +128,7 @@ def exported_preset(facts, **overrides):
     """The preset a generator export (its tfphys.json `facts`) was trained with: its named preset
     at the export's L and region (a run may have overridden both), then `overrides`."""
     return preset_with(facts["preset"], **{"L": facts["L"], "region": facts.get("region"),
-                                           **overrides})
+                                           "reach": facts.get("reach", 0), **overrides})
 
 
 def network_exports(export_dir, preset):
@@ -169,7 +173,7 @@ def build(preset, seed=0):
     """An untrained RUGAN for `preset` (seed: the stream of its latents and dropout masks)."""
     term = preset.label_term
     regressor = gan.regressor(2, preset.filters) if term == "regressor" else None
-    return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters),
+    return gan.RUGAN(gan.generator(preset.latent_channels, 2, preset.filters, preset.reach),
                      gan.critic(2, preset.filters),
                      critic_steps=preset.critic_steps, learning_rate=preset.learning_rate,
                      seed=seed, label_weight=preset.label_weight,
@@ -306,7 +310,8 @@ def starting_weights(init, preset):
     """{network: (export path, weights)} that a run started from the RUGAN export `init` takes:
     the generator at `init`, the critic at `init`_critic and, for a preset with a label
     regressor, the regressor at `init`_regressor. Every network is fully convolutional, so an
-    export trained at one lattice size starts a run at another (e.g. 16 -> 64)."""
+    export trained at one lattice size starts a run at another (e.g. 16 -> 64); a generator
+    with reach blocks starts from one without them (the blocks begin as the identity)."""
     facts = export.check_start(init, "rugan_generator")
     paths = network_exports(init, preset)
     exported = facts.get("networks", list(paths))  # exports before 2026-12-04 do not list them
@@ -393,7 +398,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
     def make():
         model = build(preset, seed=seed * 1000 + dist.rank)
         for name, (path, weights) in initial.items():
-            start_from(getattr(model, name), path, weights)
+            start_from(getattr(model, name), path, weights, grown=gan.REACH)
         return model
     model, history = train(make, data, config, dist, transform=augment,
                            select=selection(labels, preset.L, seed),
@@ -409,6 +414,7 @@ def train_rugan(preset, gpus=0, horovod=False, run_dir=None, checkpoint_every=0,
                      "label": "configuration",
                      "conditioning": ["energy per spin", "magnetization"],
                      "latent_channels": preset.latent_channels, "region": preset.region,
+                     "reach": preset.reach,
                      "networks": sorted(exports)}
             written = {name: export.export(getattr(model, name), path,
                                            {"kind": f"rugan_{name}", **facts})
