@@ -157,7 +157,7 @@ class BadInputTableTest(tf.test.TestCase):
              "--select_from must be an epoch of the run (1 to 3), got 5"),
             ("train_gan", ["--average=1"], 2, "--average is the momentum of the generator's"),
             ("train_rugan", ["--average=-0.5"], 2, "--average is the momentum of the generator"),
-            ("train_rugan", ["--reach=9"], 2, "--reach 9: give 0 .* to 8 dilated blocks"),
+            ("train_rugan", ["--reach=9"], 2, "--reach 9: give 0 (the thesis's generator) to 8"),
             ("ground_states", [f"--instances={d}/absent.npz", f"--out={d}/g.npz"], 2,
              "no such instance file"),
             ("ground_states", [f"--instances={d}/user/notes.txt", f"--out={d}/g.npz"], 2,
