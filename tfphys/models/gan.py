@@ -121,9 +121,10 @@ def generator(latent_channels=32, labels=2, filters=64, reach=0, name="rugan_gen
     taps 2, 4, ... 2^reach latent cells apart (not in the thesis): one output site then depends
     on a window of 2^(reach + 2) + 2 latent cells, 4x as many sites (reach 3: 34 cells = 136
     sites; without: 6 cells = 24 sites), so it can place domain walls as far apart as a 64 x 64
-    lattice needs (two domains of 32). Taps at or past half the latent side wrap around the
-    torus (at l = 4, taps 4 and 8 apart read the centre cell): the generator stays periodic,
-    but what it learned at one size is another function at 4x unless 2^reach < l / 2."""
+    lattice needs (two domains of 32). A window wider than the latent wraps around the torus
+    (at l = 4, taps 4 and 8 apart read the centre cell): the generator stays periodic, but
+    what it learned at that size is another function at 4x (reach 3 at l = 16, L = 64: at 256
+    the taps 8 apart no longer meet)."""
     inputs, x = label_inputs(tf.keras.Input((None, None, latent_channels), name="latent"), labels)
     x = _conv(x, filters, 3, "stem")
     for i in range(reach):
