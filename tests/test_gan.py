@@ -34,7 +34,7 @@ class GeneratorTest(tf.test.TestCase):
             expected = np.roll(g([z, labels]).numpy(), (4 * shift[0], 4 * shift[1]), axis=(1, 2))
             self.assertAllClose(moved, expected, atol=1e-5)
 
-    def test_reach_blocks_widen_what_one_site_sees_and_keep_the_upscaling(self):
+    def test_reach_blocks_widen_what_one_site_sees_and_stay_periodic(self):
         tf.keras.utils.set_random_seed(0)
         grown = gan.generator(latent_channels=4, labels=2, filters=8, reach=2)
         for layer in grown.layers:  # the blocks start as nothing: give them weights to see
