@@ -104,21 +104,15 @@ def _down_block(x, filters, name, dropout=0.0):
 def _reach_block(x, filters, dilation, name):
     """Residual block at the latent scale whose taps are `dilation` latent cells apart. Its
     output convolution starts at zero, so a generator grown by such blocks begins as the one it
-    grew from (`REACH` names them for `fit.start_from`); its output is scaled by `REACH_GAIN`."""
+    grew from (`REACH` names them for `fit.start_from`)."""
     h = PeriodicDilatedConv2D(filters, dilation, name=f"{name}_conv1")(
         tf.keras.layers.ReLU(name=f"{name}_relu1")(x))
     h = tf.keras.layers.Conv2D(filters, 1, kernel_initializer="zeros", name=f"{name}_conv2")(
         tf.keras.layers.ReLU(name=f"{name}_relu2")(h))
-    h = tf.keras.layers.Rescaling(REACH_GAIN, name=f"{name}_gain")(h)
     return tf.keras.layers.Add(name=f"{name}_sum")([x, h])
 
 
 REACH = "reach"  # the name prefix of the reach blocks
-# Adam moves a weight by about its learning rate per step whatever the gradient's scale, so a
-# branch that starts at zero grows by about that much per step: at 1e-4 the blocks grown onto an
-# L = 64 generator reached an rms weight of 0.001 in 96 generator updates and changed 1 % of
-# its sites. A fixed gain on the branch is a learning rate 10x higher for it alone.
-REACH_GAIN = 10.0
 
 
 def generator(latent_channels=32, labels=2, filters=64, reach=0, name="rugan_generator"):
