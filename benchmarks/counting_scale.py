@@ -6,8 +6,7 @@ the test digits only (`--digits train`: of the training digits), or fresh proced
 mean (signed) error, and the share of objects localized (`counting_training.localization`), at
 256 x 256 and at --size, with the time per image; --shifts S averages each count over S^2
 placements of the image (`counting_training.count`), --turns 4 over its quarter turns too;
---by_count splits the exact share by
-the true count.
+--by_count splits the exact share by the true count.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;

@@ -13,6 +13,7 @@ to it (within reach) rounds to 1 (`localization`).
 """
 
 import dataclasses
+import itertools
 import json
 import os
 import time
@@ -136,15 +137,13 @@ def count(model, images, focus, shifts=1, batch_size=16, turns=1):
     counts = []
     for k in range(0, len(images), batch_size):  # one batch's canvas in memory at a time
         total = 0.0
-        for turn in range(turns):
-            batch = np.rot90(images[k:k + batch_size], turn, axes=(1, 2))
-            (h, w) = batch.shape[1:3]
+        for turn, dy, dx in itertools.product(range(turns), moves, moves):
+            batch = np.rot90(images[k:k + batch_size], turn, axes=(1, 2))  # a view
+            h, w = batch.shape[1:3]
             canvas = [-(-(side + moves[-1]) // focus) * focus for side in (h, w)]
-            for dy in moves:
-                for dx in moves:
-                    placed = np.zeros((len(batch), *canvas, images.shape[3]), np.float32)
-                    placed[:, dy:dy + h, dx:dx + w] = batch
-                    total += model(placed).numpy()
+            placed = np.zeros((len(batch), *canvas, images.shape[3]), np.float32)
+            placed[:, dy:dy + h, dx:dx + w] = batch
+            total += model(placed).numpy()
         counts.append(total / (turns * shifts ** 2))
     return np.concatenate(counts)
 
