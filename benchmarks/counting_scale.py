@@ -61,8 +61,10 @@ def test_images(spec):
 
 def main(argv):
     del argv
-    focus = export.metadata(FLAGS.model)["focus"]
+    facts = export.metadata(FLAGS.model)
+    focus = facts["focus"]
     counting_training.offsets(focus, FLAGS.shifts)  # a bad --shifts: one line, before any work
+    counting_training.check_turns(facts, int(FLAGS.turns), FLAGS.model)
     common.header()
     model = export.load(FLAGS.model)
     maps = counting_training.density(model)

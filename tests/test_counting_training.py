@@ -101,6 +101,12 @@ class CountingTest(tf.test.TestCase):
                                            batch_size=2, turns=4), averaged, atol=1e-4)
         with self.assertRaisesRegex(InputError, "turns must be 1 .plain. or 4"):
             training.count(counter, square, 8, turns=2)
+        # only an export trained with --rotate may be averaged over turns (tfphys.json settings)
+        training.check_turns({"settings": {"rotate": True}}, 4, "m")
+        for facts in ({"settings": {"rotate": False}}, {}):
+            training.check_turns(facts, 1, "m")
+            with self.assertRaisesRegex(InputError, "--turns 4 .* m was trained without --rotate"):
+                training.check_turns(facts, 4, "m")
 
     def test_figures_score_rounded_counts_per_class_and_the_mse(self):
         predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0]])
@@ -144,16 +150,17 @@ class CountingTest(tf.test.TestCase):
         grid = training.density(loaded)(x)
         self.assertEqual(grid.shape, (2, 8, 6, 2))
         self.assertAllClose(tf.reduce_sum(grid, [1, 2]), loaded(x), rtol=1e-5, atol=1e-4)
-        # bin/count: any size (61 x 45 is zero-padded), shift-averaged, density maps, bad input
+        # bin/count: any size (61 x 45 zero-padded), shifts and turns, density maps, bad input
         picture = np.random.default_rng(1).integers(0, 256, (45, 61)).astype(np.uint8)
         png, jpeg = (os.path.join(self.get_temp_dir(), f"odd.{e}") for e in ("png", "jpg"))
         Image.fromarray(picture).save(png)
         Image.fromarray(picture).save(jpeg)
         plots = os.path.join(self.get_temp_dir(), "maps")
         count = lambda *args: testing.run_script("count", f"--model={path}", *args)  # noqa: E731
-        proc = count(f"--images={png}", f"--plot={plots}", "--shifts=2")
+        proc = count(f"--images={png}", f"--plot={plots}", "--shifts=2", "--turns=4")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8, 2)[0]
+        want = training.count(loaded, picture[None, ..., None].astype(np.float32), 8, 2,
+                              turns=4)[0]
         self.assertIn(f'(61x45): {{"4": {round(float(want[0]), 3)}', proc.stdout)
         self.assertTrue(os.path.exists(os.path.join(plots, "odd_density.png")))
         proc = count(f"--images={png}", f"--plot={plots}")  # the map's sum

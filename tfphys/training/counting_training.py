@@ -123,6 +123,15 @@ def offsets(focus, shifts):
     return range(0, focus, focus // shifts)
 
 
+def check_turns(facts, turns, model_dir):
+    """Refuse to average over quarter turns (`turns` = 4) with an export whose training did not
+    turn its images (`facts`: its tfphys.json): its counts change under a turn (a 6 becomes a 9,
+    the scenes' light comes from the upper left)."""
+    if turns == 4 and not facts.get("settings", {}).get("rotate"):
+        raise InputError(f"--turns 4 averages over quarter turns, but {model_dir} was trained "
+                         "without --rotate, so a turn changes its counts; use --turns 1")
+
+
 def count(model, images, focus, shifts=1, batch_size=16, turns=1):
     """Counts (n, classes) of (n, H, W, channels) images of any size, averaged over the shifts^2
     placements of the image at `offsets` on one zero canvas (a multiple of f, the same for every
