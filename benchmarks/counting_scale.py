@@ -63,8 +63,7 @@ def main(argv):
     del argv
     facts = export.metadata(FLAGS.model)
     focus = facts["focus"]
-    counting_training.offsets(focus, FLAGS.shifts)  # a bad --shifts: one line, before any work
-    counting_training.check_turns(facts, int(FLAGS.turns), FLAGS.model)
+    counting_training.check_averaging(facts, FLAGS.shifts, int(FLAGS.turns), FLAGS.model)
     common.header()
     model = export.load(FLAGS.model)
     maps = counting_training.density(model)

@@ -101,12 +101,15 @@ class CountingTest(tf.test.TestCase):
                                            batch_size=2, turns=4), averaged, atol=1e-4)
         with self.assertRaisesRegex(InputError, "turns must be 1 .plain. or 4"):
             training.count(counter, square, 8, turns=2)
-        # only an export trained with --rotate may be averaged over turns (tfphys.json settings)
-        training.check_turns({"settings": {"rotate": True}}, 4, "m")
-        for facts in ({"settings": {"rotate": False}}, {}):
-            training.check_turns(facts, 1, "m")
+        # checked before any work: shifts dividing the focus, and turns = 4 only for an export
+        # trained with --rotate (its tfphys.json settings)
+        training.check_averaging({"focus": 8, "settings": {"rotate": True}}, 2, 4, "m")
+        for facts in ({"focus": 8, "settings": {"rotate": False}}, {"focus": 8}):
+            training.check_averaging(facts, 8, 1, "m")
             with self.assertRaisesRegex(InputError, "--turns 4 .* m was trained without --rotate"):
-                training.check_turns(facts, 4, "m")
+                training.check_averaging(facts, 1, 4, "m")
+        with self.assertRaisesRegex(InputError, r"shifts must divide the focus f = 8 \(1, 2, 4, 8"):
+            training.check_averaging({"focus": 8}, 3, 1, "m")
 
     def test_figures_score_rounded_counts_per_class_and_the_mse(self):
         predicted = np.array([[1.4, 2.0], [0.6, 3.4], [2.0, 0.0]])

@@ -123,10 +123,12 @@ def offsets(focus, shifts):
     return range(0, focus, focus // shifts)
 
 
-def check_turns(facts, turns, model_dir):
-    """Refuse to average over quarter turns (`turns` = 4) with an export whose training did not
-    turn its images (`facts`: its tfphys.json): its counts change under a turn (a 6 becomes a 9,
+def check_averaging(facts, shifts, turns, model_dir):
+    """Refuse, before any work, a count average that `count` cannot give for the export whose
+    tfphys.json is `facts`: `shifts` must divide its focus, and quarter turns (`turns` = 4) need an
+    export trained with them (`--rotate`): otherwise a turn changes its counts (a 6 becomes a 9,
     the scenes' light comes from the upper left)."""
+    offsets(facts["focus"], shifts)
     if turns == 4 and not facts.get("settings", {}).get("rotate"):
         raise InputError(f"--turns 4 averages over quarter turns, but {model_dir} was trained "
                          "without --rotate, so a turn changes its counts; use --turns 1")
