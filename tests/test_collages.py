@@ -1,12 +1,14 @@
 """MNIST counting collages: the counts equal the digits placed (separate blobs without
 occlusion, clipped sums with it), test collages use only test digits and no digit is in both
-splits, scaling changes digit sizes, other image sizes keep the digit density, seeding, and
-the PNG+JSON format round trip through the streaming reader with one-line refusals of bad
+splits, scaling changes digit sizes, the warp of training digits (the identity, area scaling,
+no stroke cut, test collages untouched), other image sizes keep the digit density, seeding,
+and the PNG+JSON format round trip through the streaming reader with one-line refusals of bad
 images and labels."""
 
 import dataclasses
 import json
 import os
+from unittest import mock
 
 import numpy as np
 import scipy.ndimage
@@ -58,6 +60,35 @@ class CollageTest(tf.test.TestCase):
         self.assertGreater(max(sides) - min(sides), 6)
         with self.assertRaisesRegex(InputError, "unknown collage dataset 'mnist3'"):
             collages.dataset("mnist3")
+
+    def test_warp_of_training_digits(self):
+        images, labels, _ = mnist.digits()
+        digit = images[0]
+        rng = np.random.default_rng(0)
+        with mock.patch.multiple(collages, WARP_DEGREES=0.0, WARP_SCALES=(1.0, 1.0),
+                                 WARP_SHEAR=0.0):  # the identity map: the digit unchanged
+            self.assertAllEqual(collages._tight(collages._warped(digit, rng)),
+                                collages._tight(digit))
+        square = np.zeros((28, 28), np.uint8)
+        square[9:19, 9:19] = 200
+        with mock.patch.multiple(collages, WARP_DEGREES=0.0, WARP_SCALES=(2.0, 2.0),
+                                 WARP_SHEAR=0.0):  # twice the side, four times the ink
+            doubled = collages._warped(square, rng)
+        self.assertBetween((doubled >= 100).any(axis=1).sum(), 19, 21)  # half-ink edges
+        self.assertAllClose(doubled.sum(dtype=float) / square.sum(dtype=float), 4.0, rtol=0.05)
+        for digit in images[:50]:  # ink scales by the determinant (scale^2); no stroke is cut
+            warped = collages._warped(digit, rng)
+            low, high = collages.WARP_SCALES
+            self.assertBetween(warped.sum(dtype=float) / digit.sum(dtype=float),
+                               0.95 * low ** 2, 1.05 * high ** 2)
+            border = np.concatenate([warped[0], warped[-1], warped[:, 0], warped[:, -1]])
+            self.assertEqual(border.max(), 0)
+        pool = collages.pools(images, labels, (4, 8))
+        spec = collages.DATASETS["mnist2"]
+        tests = [collages.examples(spec, 4, 5, pool, 1.0, warp=warp) for warp in (False, True)]
+        self.assertAllEqual(tests[0]["image"], tests[1]["image"])  # test collages never warped
+        train = [collages.examples(spec, 4, 5, pool, 0.0, warp=warp) for warp in (False, True)]
+        self.assertNotAllEqual(train[0]["image"], train[1]["image"])
 
     def test_other_sizes_keep_the_papers_digit_density(self):
         spec = collages.DATASETS["mnist1"]

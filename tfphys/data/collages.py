@@ -21,6 +21,7 @@ from tfphys.errors import InputError
 SIZE = 256
 DIGIT_TEST_FRACTION = 0.1
 SCALES = (0.5, 1.5)  # `_vs` scale factors (the paper names no range)
+WARP_DEGREES, WARP_SCALES, WARP_SHEAR = 10.0, (0.9, 1.1), 0.2  # `warp`: not in the paper
 ATTEMPTS = 200  # random positions tried per digit before the layout is redrawn
 
 
@@ -92,10 +93,28 @@ def _scaled(digit, rng):
     return np.asarray(Image.fromarray(digit).resize((side, side), Image.BICUBIC))
 
 
-def collage(rng, digits, spec, size=SIZE):
+def _warped(digit, rng):
+    """`digit` under a random affine map about its centre: a rotation up to WARP_DEGREES, a
+    scale in WARP_SCALES and a shear up to WARP_SHEAR (bilinear, on a canvas large enough to
+    keep every stroke): new handwriting from the same training digits."""
+    angle = np.deg2rad(rng.uniform(-WARP_DEGREES, WARP_DEGREES))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    shear = np.array([[1.0, rng.uniform(-WARP_SHEAR, WARP_SHEAR)], [0.0, 1.0]])
+    inverse = np.linalg.inv(rng.uniform(*WARP_SCALES) * rotation @ shear)
+    side = int(np.ceil(1.5 * max(digit.shape)))
+    # PIL maps each output pixel (x, y) to the input pixel inverse @ (x, y) + offset
+    offset = np.array(digit.shape[::-1]) / 2 - inverse @ np.array([side / 2, side / 2])
+    image = Image.fromarray(digit).transform(
+        (side, side), Image.AFFINE, (*inverse[0], offset[0], *inverse[1], offset[1]),
+        Image.BILINEAR)
+    return np.asarray(image)
+
+
+def collage(rng, digits, spec, size=SIZE, warp=False):
     """(image (height, width) uint8 of `size` (see `shape`), counts (classes,) int, objects
     [(class, row, col)] centres) from `digits` (one class's digit array per class), or None
-    when a layout without overlap was not found (the caller draws again)."""
+    when a layout without overlap was not found (the caller draws again); `warp`: every digit
+    `_warped` first (an augmentation of training collages)."""
     height, width = shape(size)
     counts = rng.integers(0, spec.l_max + 1, len(spec.classes))
     order = rng.permutation(np.repeat(np.arange(len(spec.classes)), counts))
@@ -104,6 +123,7 @@ def collage(rng, digits, spec, size=SIZE):
     objects = []
     for c in order:
         digit = digits[c][rng.integers(len(digits[c]))]
+        digit = _warped(digit, rng) if warp else digit
         digit = _tight(_scaled(digit, rng) if spec.scaling else digit)
         h, w = digit.shape
         for _ in range(ATTEMPTS):
@@ -140,7 +160,8 @@ def assemble(spec, count, seed, test_fraction, shape, draw):
     return out
 
 
-def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE):
-    """`assemble`d collages of `size` (see `shape`), each drawn from its split's digits."""
+def examples(spec, count, seed, pool, test_fraction=0.125, size=SIZE, warp=False):
+    """`assemble`d collages of `size` (see `shape`), each drawn from its split's digits;
+    `warp`: the training collages' digits `_warped` (test collages never are)."""
     return assemble(spec, count, seed, test_fraction, shape(size), lambda rng, test: collage(
-        rng, pool["test" if test else "train"], spec, size))
+        rng, pool["test" if test else "train"], spec, size, warp and not test))
