@@ -198,6 +198,8 @@ class BadInputTableTest(tf.test.TestCase):
              "the scenes are square: give --size SIDE"),
             ("generate_counting", [f"--out={d}/c", "--size=1920by1080"], 2,
              "is not SIDE or WIDTHxHEIGHT"),
+            ("generate_counting", [f"--out={d}/c", "--dataset=rd2", "--warp"], 2,
+             "--warp is for the MNIST collages"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]
