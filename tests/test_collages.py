@@ -76,9 +76,9 @@ class CollageTest(tf.test.TestCase):
             doubled = collages._warped(square, rng)
         self.assertBetween((doubled >= 100).any(axis=1).sum(), 19, 21)  # half-ink edges
         self.assertAllClose(doubled.sum(dtype=float) / square.sum(dtype=float), 4.0, rtol=0.05)
+        low, high = collages.WARP_SCALES
         for digit in images[:50]:  # ink scales by the determinant (scale^2); no stroke is cut
             warped = collages._warped(digit, rng)
-            low, high = collages.WARP_SCALES
             self.assertBetween(warped.sum(dtype=float) / digit.sum(dtype=float),
                                0.95 * low ** 2, 1.05 * high ** 2)
             border = np.concatenate([warped[0], warped[-1], warped[:, 0], warped[:, -1]])
