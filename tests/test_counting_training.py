@@ -16,7 +16,7 @@ from tfphys.errors import InputError
 from tfphys.models import ednn
 from tfphys.models.ednn_sliding import sliding
 from tfphys.training import counting_training as training
-from tfphys.training import export
+from tfphys.training import export, fit
 
 DIGITS = training.reach("mnist1", 8)  # 2 f: half a digit plus half a tile
 
@@ -180,6 +180,25 @@ class CountingTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "
                                     "'context': 8}, this run uses {'focus': 8, 'context': 4}"):
             training.train_preset(dataclasses.replace(preset, context=4), d, init=path)
+        # a wider last convolution starts from the export's counts (new weights in, zero out)
+        wide = training.build(dataclasses.replace(preset, width=80), 1, 2)
+        fit.start_from(wide, path, loaded.weights, widens=True)
+        self.assertAllClose(wide(x), loaded(x), rtol=1e-5, atol=1e-5)
+        kernel = wide.get_layer("counting_ednn_sliding").get_layer("conv_2").kernel
+        self.assertEqual(kernel.shape, (4, 4, 64, 80))
+        self.assertGreater(float(tf.reduce_max(tf.abs(kernel[..., 64:]))), 0.0)
+        with self.assertRaisesRegex(InputError, "does not fit this model"):
+            fit.start_from(wide, path, loaded.weights)  # only when asked to widen
+        result = training.train_preset(dataclasses.replace(preset, width=80, epochs=1), d,
+                                       init=path, verbose=0)
+        self.assertEqual(result["model"].count_params(), wide.count_params())
+        with self.assertRaisesRegex(InputError, "has width 80; --width 64 would drop its "
+                                    "features: pass --width 80 or more"):
+            narrow_path = os.path.join(self.get_temp_dir(), "wide")
+            export.export(wide, narrow_path, {"kind": "counting_ednn", "classes": ["4", "8"],
+                                              "focus": 8, "settings": {"focus": 8, "context": 8,
+                                                                       "width": 80}})
+            training.train_preset(preset, d, init=narrow_path)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))

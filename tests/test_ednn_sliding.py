@@ -45,6 +45,8 @@ class SlidingTest(tf.test.TestCase):
         brain = conv_brain(8, 8)  # the counting paper's digits tile: 24 -> 11 -> 4 -> 1
         self.assertEqual([l.output_shape[1] for l in brain.layers if "conv" in l.name],
                          [11, 4, 1])
+        wide = conv_brain(8, 8, width=256)  # only the last convolution widened
+        self.assertEqual([l.filters for l in wide.layers if "conv" in l.name], [64, 64, 256])
         rgb = conv_brain(8, 12)  # 32 -> 15 -> 6 -> 2: a fourth valid 4x4 would not fit
         self.assertEqual([l.output_shape[1] for l in rgb.layers if "conv" in l.name], [15, 6, 2])
         with self.assertRaisesRegex(InputError, "do not fit"):

@@ -42,10 +42,11 @@ class ContextPadding(tf.keras.layers.Layer):
 
 
 def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, convs=None,
-               dense=1024, name="conv_brain"):
+               dense=1024, name="conv_brain", width=None):
     """Valid-padded convolutions (stride 2, ReLU) -> dense -> `outputs`: a brain `sliding`
     evaluates in one pass when 2^convs divides f. By default the paper's floor(log2(f + 2c)
-    - 1) convolutions, or as many as fit without padding (f = 8, c = 12: 3, not 4)."""
+    - 1) convolutions, or as many as fit without padding (f = 8, c = 12: 3, not 4). `width`:
+    the last convolution's filters (default `filters`), the features the dense layer reads."""
     size = focus + 2 * context
     if convs is None:
         convs, side = 0, size
@@ -58,8 +59,8 @@ def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, conv
         if side < 1:
             raise InputError(f"{convs} valid {kernel}x{kernel} convolutions do not fit a "
                              f"{size}x{size} tile; use fewer")
-        x = tf.keras.layers.Conv2D(filters, kernel, strides=2, activation="relu",
-                                   name=f"conv_{i}")(x)
+        x = tf.keras.layers.Conv2D((width or filters) if i == convs - 1 else filters, kernel,
+                                   strides=2, activation="relu", name=f"conv_{i}")(x)
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(dense, activation="relu", name="dense")(x)
     return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs, name="head")(x), name=name)

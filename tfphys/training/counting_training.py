@@ -38,6 +38,8 @@ class CountingPreset:
     name: str
     focus: int = 8
     context: int = 8
+    width: int = 64  # filters of the tile CNN's last convolution: the features its dense layer
+    # reads (the paper's 64); an --init export of a smaller width is widened to it
     rotate: bool = False  # a random multiple of 90 degrees per image and epoch
     optimizer: str = "adam"
     learning_rate: float = 1e-4
@@ -63,7 +65,7 @@ PRESETS = _presets()
 # Classes that a quarter or half turn maps onto each other: rotating the whole image keeps its
 # counts only when no rotated object looks like another class (a 6 turned 180 degrees is a 9).
 ROTATION_PAIRS = (("6", "9"),)
-OVERRIDES = ("focus", "context", "rotate", "optimizer", "learning_rate", "batch_size",
+OVERRIDES = ("focus", "context", "width", "rotate", "optimizer", "learning_rate", "batch_size",
              "epochs", "decay", "warmup_steps", "target_loss")
 
 
@@ -73,7 +75,7 @@ def preset_with(name, **overrides):
 
 def build(preset, channels, classes):
     """The counting EDNN on (H, W, channels) 0-255 images, H and W multiples of the focus."""
-    brain = conv_brain(preset.focus, preset.context, channels, classes)
+    brain = conv_brain(preset.focus, preset.context, channels, classes, width=preset.width)
     body = sliding(ednn.ednn(brain, preset.focus, preset.context, channels, padding="zeros",
                              name="counting_ednn"))
     inputs = tf.keras.Input((None, None, channels), name="image")
@@ -243,9 +245,17 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         if preset.rotate and set(pair) <= set(classes):
             raise InputError(f"--rotate turns a {pair[0]} into a {pair[1]} (180 degrees) and "
                              f"{data_dir} counts both; train without --rotate")
-    if init and export.check_start(init, "counting_ednn", focus=preset.focus,
-                                   context=preset.context)["classes"] != classes:
-        raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
+    widens = False
+    if init:
+        facts = export.check_start(init, "counting_ednn", focus=preset.focus,
+                                   context=preset.context)
+        if facts["classes"] != classes:
+            raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
+        width = facts.get("settings", {}).get("width", CountingPreset.width)
+        if preset.width < width:
+            raise InputError(f"--init {init} has width {width}; --width {preset.width} would "
+                             f"drop its features: pass --width {width} or more")
+        widens = preset.width > width
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
@@ -253,7 +263,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
     config = TrainConfig.of(preset, loss="mse", run_dir=run_dir, seed=seed,
                             checkpoint_every=checkpoint_every, shuffle_buffer=4096,
                             target=("loss", preset.target_loss) if preset.target_loss else None,
-                            verbose=verbose, init=init)
+                            verbose=verbose, init=init, init_widens=widens)
 
     def rotations(ds, transform_seed):
         return pipeline.symmetries(ds, spin_flip=False, seed=transform_seed, translate=False,

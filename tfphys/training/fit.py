@@ -62,6 +62,7 @@ class TrainConfig:
     verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
     init: str = None  # an export whose weights the model starts from (fine-tuning); a run dir's
     # checkpoint, when there is one, is restored over them
+    init_widens: bool = False  # `init`'s layers may be narrower: widened (start_from)
     select_from: int = 1  # model selection (`select`) keeps the best epoch from this one on
 
     def __post_init__(self):
@@ -345,22 +346,47 @@ def steps_per_epoch(data, config, dist):
     return max(1, -(-per_rank // config.batch_size))
 
 
-def start_from(model, path, stored, grown=None):
+def start_from(model, path, stored, grown=None, widens=False):
     """Give `model` the weights `stored` of the export at `path` (InputError naming the first
     weight whose shape differs: another architecture, class count or channel count). `grown`:
     the name prefix of layers an export may lack, which then keep their initial weights (blocks
-    that begin as the identity, e.g. the RUGAN generator's reach blocks)."""
+    that begin as the identity, e.g. the RUGAN generator's reach blocks). `widens`: layers may
+    have more channels than the export's (`widened`), and start as the export's function."""
     targets = model.weights
     if grown and len(stored) != len(targets):
         targets = [w for w in targets if not w.name.startswith(grown)]
     if len(stored) != len(targets):
         raise InputError(f"--init {path} holds {len(stored)} weights, this model "
                          f"{len(targets)}: it was trained with another architecture")
+    values = []
     for built, saved in zip(targets, stored):
-        if built.shape != saved.shape:
+        if built.shape == saved.shape:
+            values.append(saved.numpy())
+        elif widens and _widenable(saved.shape, built.shape):
+            values.append(widened(saved.numpy(), built.numpy()))
+        else:
             raise InputError(f"--init {path} does not fit this model: {saved.name} is "
                              f"{saved.shape.as_list()}, here {built.shape.as_list()}")
-    tf.keras.backend.batch_set_value([(w, s.numpy()) for w, s in zip(targets, stored)])
+    tf.keras.backend.batch_set_value(list(zip(targets, values)))
+
+
+def _widenable(saved, built):
+    """Whether a `saved` weight fits in `built` grown only along its channel axes (the last two:
+    a kernel's inputs and outputs, a bias's units)."""
+    return len(saved) == len(built) and all(
+        s == b if axis < len(saved) - 2 else s <= b
+        for axis, (s, b) in enumerate(zip(saved, built)))
+
+
+def widened(saved, initial):
+    """`saved` (a kernel or bias) in the leading corner of a wider weight (Net2Net-style): new
+    output units keep their `initial` values (random, so they differ), weights that read new
+    input channels start at zero, so the widened layers compute what the saved ones did."""
+    grown = initial.copy()
+    if grown.ndim > 1:
+        grown[..., saved.shape[-2]:, :] = 0.0
+    grown[tuple(slice(0, n) for n in saved.shape)] = saved
+    return grown
 
 
 def train(build_model, data, config, distribution=None, validation=None, transform=None,
@@ -413,7 +439,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     with dist.scope():
         model = build_model()
         if initial is not None:
-            start_from(model, config.init, initial)
+            start_from(model, config.init, initial, widens=config.init_widens)
         if hasattr(model, "make_optimizers"):
             # a model with its own train_step and optimizers (e.g. a critic and a generator):
             # it names them, they are wrapped for the placement and passed to its compile
