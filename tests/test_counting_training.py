@@ -192,13 +192,13 @@ class CountingTest(tf.test.TestCase):
         result = training.train_preset(dataclasses.replace(preset, width=80, epochs=1), d,
                                        init=path, verbose=0)
         self.assertEqual(result["model"].count_params(), wide.count_params())
+        wide_path = os.path.join(self.get_temp_dir(), "wide")
+        export.export(wide, wide_path, {"kind": "counting_ednn", "classes": ["4", "8"],
+                                        "focus": 8, "settings": {"focus": 8, "context": 8,
+                                                                 "width": 80}})
         with self.assertRaisesRegex(InputError, "has width 80; --width 64 would drop its "
                                     "features: pass --width 80 or more"):
-            narrow_path = os.path.join(self.get_temp_dir(), "wide")
-            export.export(wide, narrow_path, {"kind": "counting_ednn", "classes": ["4", "8"],
-                                              "focus": 8, "settings": {"focus": 8, "context": 8,
-                                                                       "width": 80}})
-            training.train_preset(preset, d, init=narrow_path)
+            training.train_preset(preset, d, init=wide_path)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))

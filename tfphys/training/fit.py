@@ -351,7 +351,7 @@ def start_from(model, path, stored, grown=None, widens=False):
     weight whose shape differs: another architecture, class count or channel count). `grown`:
     the name prefix of layers an export may lack, which then keep their initial weights (blocks
     that begin as the identity, e.g. the RUGAN generator's reach blocks). `widens`: layers may
-    have more channels than the export's (`widened`), and start as the export's function."""
+    have more channels than the export's (`_widened`), and start as the export's function."""
     targets = model.weights
     if grown and len(stored) != len(targets):
         targets = [w for w in targets if not w.name.startswith(grown)]
@@ -363,7 +363,7 @@ def start_from(model, path, stored, grown=None, widens=False):
         if built.shape == saved.shape:
             values.append(saved.numpy())
         elif widens and _widenable(saved.shape, built.shape):
-            values.append(widened(saved.numpy(), built.numpy()))
+            values.append(_widened(saved.numpy(), built.numpy()))
         else:
             raise InputError(f"--init {path} does not fit this model: {saved.name} is "
                              f"{saved.shape.as_list()}, here {built.shape.as_list()}")
@@ -378,7 +378,7 @@ def _widenable(saved, built):
         for axis, (s, b) in enumerate(zip(saved, built)))
 
 
-def widened(saved, initial):
+def _widened(saved, initial):
     """`saved` (a kernel or bias) in the leading corner of a wider weight (Net2Net-style): new
     output units keep their `initial` values (random, so they differ), weights that read new
     input channels start at zero, so the widened layers compute what the saved ones did."""
