@@ -177,9 +177,11 @@ class CountingTest(tf.test.TestCase):
         proc = count(f"--images={png}", "--shifts=3")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("count: error: shifts must divide the focus f = 8 (1, 2, 4, 8)", proc.stderr)
-        with self.assertRaisesRegex(InputError, "--init .* was trained with {'focus': 8, "
-                                    "'context': 8}, this run uses {'focus': 8, 'context': 4}"):
-            training.train_preset(dataclasses.replace(preset, context=4), d, init=path)
+        for context in (4, 12):  # fewer convolutions; a window that cannot be centred
+            with self.assertRaisesRegex(InputError, f"--init .* has context 8; --context "
+                                        f"{context} must be that plus a multiple of its tile "
+                                        "CNN's stride 8 that keeps its 3 convolutions"):
+                training.train_preset(dataclasses.replace(preset, context=context), d, init=path)
         # a wider last convolution starts from the export's counts (new weights in, zero out)
         wide = training.build(dataclasses.replace(preset, width=80), 1, 2)
         fit.start_from(wide, path, loaded.weights, widens=True)
@@ -189,9 +191,16 @@ class CountingTest(tf.test.TestCase):
         self.assertGreater(float(tf.reduce_max(tf.abs(kernel[..., 64:]))), 0.0)
         with self.assertRaisesRegex(InputError, "does not fit this model"):
             fit.start_from(wide, path, loaded.weights)  # only when asked to widen
-        result = training.train_preset(dataclasses.replace(preset, width=80, epochs=1), d,
-                                       init=path, verbose=0)
-        self.assertEqual(result["model"].count_params(), wide.count_params())
+        # a context larger by the stride: the dense layer reads 3 x 3 features, the old middle
+        far = training.build(dataclasses.replace(preset, context=16, width=80), 1, 2)
+        fit.start_from(far, path, loaded.weights, widens=True)
+        self.assertAllClose(far(x), loaded(x), rtol=1e-5, atol=1e-5)
+        window = far.get_layer("counting_ednn_sliding").get_layer("dense_slide").kernel
+        self.assertEqual(window.shape, (3, 3, 80, 1024))
+        self.assertEqual(float(tf.reduce_max(tf.abs(window[0]))), 0.0)
+        result = training.train_preset(dataclasses.replace(preset, context=16, width=80,
+                                                           epochs=1), d, init=path, verbose=0)
+        self.assertEqual(result["model"].count_params(), far.count_params())
         wide_path = os.path.join(self.get_temp_dir(), "wide")
         export.export(wide, wide_path, {"kind": "counting_ednn", "classes": ["4", "8"],
                                         "focus": 8, "settings": {"focus": 8, "context": 8,

@@ -232,12 +232,37 @@ def localized_share(model, data_dir, focus, batch_size=16):
     return found / max(total, 1)
 
 
+def _grows(init, preset, classes, channels):
+    """Whether the counting export `init` must grow to start this preset (Net2Net, fit.start_from):
+    a wider last convolution, or a context larger by a multiple of the tile CNN's total stride
+    (its dense layer then reads a window of features around the old one, with zero weights
+    first). Refuses an export of other classes, less width or context, or another grid."""
+    facts = export.check_start(init, "counting_ednn", focus=preset.focus)
+    if facts["classes"] != classes:
+        raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
+    settings = facts.get("settings", {})
+    width = settings.get("width", CountingPreset.width)
+    if preset.width < width:
+        raise InputError(f"--init {init} has width {width}; --width {preset.width} would "
+                         f"drop its features: pass --width {width} or more")
+    context = settings["context"]
+    convs = [sum(isinstance(layer, tf.keras.layers.Conv2D)
+                 for layer in conv_brain(preset.focus, c, channels).layers)
+             for c in (context, preset.context)]
+    stride = 2 ** convs[0]
+    if convs[0] != convs[1] or preset.context < context or (preset.context - context) % stride:
+        raise InputError(f"--init {init} has context {context}; --context {preset.context} must "
+                         f"be that plus a multiple of its tile CNN's stride {stride} that keeps "
+                         f"its {convs[0]} convolutions (e.g. {context + stride})")
+    return preset.width > width or preset.context > context
+
+
 def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_dir=None, seed=0,
                  checkpoint_every=0, verbose=None, init=None):
     """Train `preset` on a counting dataset and score its test split; returns {"preset",
     "seconds", "examples", "is_chief", "classes"} and on the chief {"model", "figures"
     [, "export"]}. `init`: a counting export to start from (fine-tuning, e.g. at 256 x 256
-    after training on 128 x 128 collages); its focus and context must be the preset's."""
+    after training on 128 x 128 collages); its focus must be the preset's (`_grows`)."""
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_counting --out DIR, or PNG + JSON)")
     examples, classes, channels, described = dataset(data_dir)
@@ -245,17 +270,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         if preset.rotate and set(pair) <= set(classes):
             raise InputError(f"--rotate turns a {pair[0]} into a {pair[1]} (180 degrees) and "
                              f"{data_dir} counts both; train without --rotate")
-    widens = False
-    if init:
-        facts = export.check_start(init, "counting_ednn", focus=preset.focus,
-                                   context=preset.context)
-        if facts["classes"] != classes:
-            raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
-        width = facts.get("settings", {}).get("width", CountingPreset.width)
-        if preset.width < width:
-            raise InputError(f"--init {init} has width {width}; --width {preset.width} would "
-                             f"drop its features: pass --width {width} or more")
-        widens = preset.width > width
+    widens = bool(init) and _grows(init, preset, classes, channels)
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)

@@ -62,7 +62,7 @@ class TrainConfig:
     verbose: int = None  # Keras: 1 progress bar, 2 one line per epoch, 0 silent; None: 1 on a terminal
     init: str = None  # an export whose weights the model starts from (fine-tuning); a run dir's
     # checkpoint, when there is one, is restored over them
-    init_widens: bool = False  # `init`'s layers may be narrower: widened (start_from)
+    init_widens: bool = False  # `init`'s layers may be narrower: grown (start_from)
     select_from: int = 1  # model selection (`select`) keeps the best epoch from this one on
 
     def __post_init__(self):
@@ -351,7 +351,8 @@ def start_from(model, path, stored, grown=None, widens=False):
     weight whose shape differs: another architecture, class count or channel count). `grown`:
     the name prefix of layers an export may lack, which then keep their initial weights (blocks
     that begin as the identity, e.g. the RUGAN generator's reach blocks). `widens`: layers may
-    have more channels than the export's (`_widened`), and start as the export's function."""
+    have more channels or a larger window than the export's (`_widened`), and start as
+    the export's function."""
     targets = model.weights
     if grown and len(stored) != len(targets):
         targets = [w for w in targets if not w.name.startswith(grown)]
@@ -371,21 +372,27 @@ def start_from(model, path, stored, grown=None, widens=False):
 
 
 def _widenable(saved, built):
-    """Whether a `saved` weight fits in `built` grown only along its channel axes (the last two:
-    a kernel's inputs and outputs, a bias's units)."""
+    """Whether a `saved` weight fits in `built` grown along its channel axes (the last two: a
+    kernel's inputs and outputs, a bias's units) and, for a convolution kernel, evenly on both
+    sides of its window (an EDNN sliding dense layer whose context grew by its total stride)."""
+    window = len(saved) - 2
     return len(saved) == len(built) and all(
-        s == b if axis < len(saved) - 2 else s <= b
+        s <= b and (axis >= window or (b - s) % 2 == 0)
         for axis, (s, b) in enumerate(zip(saved, built)))
 
 
 def _widened(saved, initial):
-    """`saved` (a kernel or bias) in the leading corner of a wider weight (Net2Net-style): new
-    output units keep their `initial` values (random, so they differ), weights that read new
-    input channels start at zero, so the widened layers compute what the saved ones did."""
+    """`saved` (a kernel or bias) in a wider weight (Net2Net-style): in the leading corner of the
+    channel axes and the middle of a grown window. New output units keep their `initial` values
+    (random, so they differ); the saved units read nothing new (zero weights on new input
+    channels and window positions), so the widened layers compute what the saved ones did."""
     grown = initial.copy()
     if grown.ndim > 1:
         grown[..., saved.shape[-2]:, :] = 0.0
-    grown[tuple(slice(0, n) for n in saved.shape)] = saved
+        grown[..., :saved.shape[-1]] = 0.0
+    window = grown.ndim - 2
+    grown[tuple(slice((b - s) // 2, (b - s) // 2 + s) if axis < window else slice(0, s)
+                for axis, (s, b) in enumerate(zip(saved.shape, grown.shape)))] = saved
     return grown
 
 
