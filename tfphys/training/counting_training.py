@@ -236,7 +236,7 @@ def _grows(init, preset, classes, channels):
     """Whether the counting export `init` must grow to start this preset (Net2Net, fit.start_from):
     a wider last convolution, or a context larger by a multiple of the tile CNN's total stride
     (its dense layer then reads a window of features around the old one, with zero weights
-    first). Refuses an export of other classes, less width or context, or another grid."""
+    first). Refuses an export of another focus or classes, or less width or context."""
     facts = export.check_start(init, "counting_ednn", focus=preset.focus)
     if facts["classes"] != classes:
         raise InputError(f"--init {init} counts other classes than this dataset's {classes}")
