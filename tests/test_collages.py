@@ -55,7 +55,7 @@ class CollageTest(tf.test.TestCase):
         again = collages.examples(spec, 6, 3, only_test, test_fraction=1.0)
         self.assertAllEqual(made["image"], again["image"])
         rng = np.random.default_rng(0)
-        sides = {collages._tight(collages._scaled(pool["train"][0][0], rng)).shape[0]
+        sides = {collages.tight(collages._scaled(pool["train"][0][0], rng)).shape[0]
                  for _ in range(20)}
         self.assertGreater(max(sides) - min(sides), 6)
         with self.assertRaisesRegex(InputError, "unknown collage dataset 'mnist3'"):
@@ -67,8 +67,8 @@ class CollageTest(tf.test.TestCase):
         rng = np.random.default_rng(0)
         with mock.patch.multiple(collages, WARP_DEGREES=0.0, WARP_SCALES=(1.0, 1.0),
                                  WARP_SHEAR=0.0):  # the identity map: the digit unchanged
-            self.assertAllEqual(collages._tight(collages._warped(digit, rng)),
-                                collages._tight(digit))
+            self.assertAllEqual(collages.tight(collages._warped(digit, rng)),
+                                collages.tight(digit))
         square = np.zeros((28, 28), np.uint8)
         square[9:19, 9:19] = 200
         with mock.patch.multiple(collages, WARP_DEGREES=0.0, WARP_SCALES=(2.0, 2.0),

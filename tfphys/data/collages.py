@@ -83,7 +83,8 @@ def pools(images, labels, classes):
     return made
 
 
-def _tight(digit):
+def tight(digit):
+    """`digit` cropped to its ink (its non-zero pixels)."""
     rows, cols = np.nonzero(digit)
     return digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1] if len(rows) else digit
 
@@ -124,7 +125,7 @@ def collage(rng, digits, spec, size=SIZE, warp=False):
     for c in order:
         digit = digits[c][rng.integers(len(digits[c]))]
         digit = _warped(digit, rng) if warp else digit
-        digit = _tight(_scaled(digit, rng) if spec.scaling else digit)
+        digit = tight(_scaled(digit, rng) if spec.scaling else digit)
         h, w = digit.shape
         for _ in range(ATTEMPTS):
             r, q = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))

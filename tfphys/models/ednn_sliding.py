@@ -41,17 +41,25 @@ class ContextPadding(tf.keras.layers.Layer):
         return {**super().get_config(), "context": self.context, "padding": self.padding}
 
 
+def tile_convolutions(focus, context, kernel=4):
+    """The paper's floor(log2(f + 2c) - 1) valid stride-2 convolutions of a (f + 2c)^2 tile, or
+    as many as fit without padding (f = 8, c = 12: 3, not 4)."""
+    size = focus + 2 * context
+    convs, side = 0, size
+    while convs < math.floor(math.log2(size) - 1) and (side - kernel) // 2 + 1 >= 1:
+        convs, side = convs + 1, (side - kernel) // 2 + 1
+    return convs
+
+
 def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, convs=None,
                dense=1024, name="conv_brain", width=None):
     """Valid-padded convolutions (stride 2, ReLU) -> dense -> `outputs`: a brain `sliding`
-    evaluates in one pass when 2^convs divides f. By default the paper's floor(log2(f + 2c)
-    - 1) convolutions, or as many as fit without padding (f = 8, c = 12: 3, not 4). `width`:
-    the last convolution's filters (default `filters`), the features the dense layer reads."""
+    evaluates in one pass when 2^convs divides f; by default `tile_convolutions` of them.
+    `width`: the last convolution's filters (default `filters`), the features the dense layer
+    reads."""
     size = focus + 2 * context
     if convs is None:
-        convs, side = 0, size
-        while convs < math.floor(math.log2(size) - 1) and (side - kernel) // 2 + 1 >= 1:
-            convs, side = convs + 1, (side - kernel) // 2 + 1
+        convs = tile_convolutions(focus, context, kernel)
     inputs = tf.keras.Input((size, size, channels))
     x, side = inputs, size
     for i in range(convs):

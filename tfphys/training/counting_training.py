@@ -24,7 +24,7 @@ import tensorflow as tf
 from tfphys.data import collages, pipeline, png_json, scenes, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
-from tfphys.models.ednn_sliding import conv_brain, sliding
+from tfphys.models.ednn_sliding import conv_brain, sliding, tile_convolutions
 from tfphys.training import export, presets
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
@@ -232,7 +232,7 @@ def localized_share(model, data_dir, focus, batch_size=16):
     return found / max(total, 1)
 
 
-def _grows(init, preset, classes, channels):
+def _grows(init, preset, classes):
     """Whether the counting export `init` must grow to start this preset (Net2Net, fit.start_from):
     a wider last convolution, or a context larger by a multiple of the tile CNN's total stride
     (its dense layer then reads a window of features around the old one, with zero weights
@@ -246,9 +246,7 @@ def _grows(init, preset, classes, channels):
         raise InputError(f"--init {init} has width {width}; --width {preset.width} would "
                          f"drop its features: pass --width {width} or more")
     context = settings["context"]
-    convs = [sum(isinstance(layer, tf.keras.layers.Conv2D)
-                 for layer in conv_brain(preset.focus, c, channels).layers)
-             for c in (context, preset.context)]
+    convs = [tile_convolutions(preset.focus, c) for c in (context, preset.context)]
     stride = 2 ** convs[0]
     if convs[0] != convs[1] or preset.context < context or (preset.context - context) % stride:
         raise InputError(f"--init {init} has context {context}; --context {preset.context} must "
@@ -270,7 +268,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
         if preset.rotate and set(pair) <= set(classes):
             raise InputError(f"--rotate turns a {pair[0]} into a {pair[1]} (180 degrees) and "
                              f"{data_dir} counts both; train without --rotate")
-    widens = bool(init) and _grows(init, preset, classes, channels)
+    widens = bool(init) and _grows(init, preset, classes)
     claim_outputs(run_dir, [export_dir] if export_dir else [])
     dist = Distribution(gpus, horovod)
     tf.keras.utils.set_random_seed(seed)
