@@ -1,6 +1,12 @@
 """The electronic-structure labeller (tblite GFN1/GFN2-xTB behind ASE): energies invariant
 under rigid translations and atom reordering, a strained bond costs energy, provenance names
-the method and code, unknown methods are refused in one line."""
+the method and code, unknown methods are refused in one line; MKL's LAPACK gives the energies
+of tblite's bundled reference LAPACK."""
+
+import os
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -40,3 +46,18 @@ class LabellerTest(tf.test.TestCase):
         self.assertRegex(facts["code"], r"^tblite \d")
         with self.assertRaisesRegex(InputError, "unknown calculator 'dft'"):
             labeller.calculator("dft")
+
+    def test_mkl_lapack_gives_the_bundled_lapack_energies(self):
+        if platform.machine() == "x86_64" and sys.platform == "linux":
+            self.assertRegex(labeller.LAPACK, r"^MKL \d")  # installed with tfphys here
+        self.assertEqual(labeller.provenance("gfn1")["lapack"], labeller.LAPACK)
+        cell = sheets.hexagonal("hbn", (2, 1))
+        cell.positions[0] += [0.05, -0.03, 0.0]
+        code = ("from tfphys.physics.atoms import labeller, sheets; "
+                "cell = sheets.hexagonal('hbn', (2, 1)); cell.positions[0] += [0.05, -0.03, 0]; "
+                "print(labeller.LAPACK); print(repr(labeller.label(cell, 'gfn1')[0]))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "TFPHYS_LAPACK": "bundled"}, check=True)
+        lapack, energy = out.stdout.strip().splitlines()[-2:]
+        self.assertEqual(lapack, "reference LAPACK bundled with tblite")
+        self.assertAllClose(float(energy), labeller.label(cell, "gfn1")[0], rtol=0, atol=1e-8)

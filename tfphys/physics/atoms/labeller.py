@@ -8,18 +8,45 @@ sheets may not converge at the first one, so `label` retries at the next of TEMP
 returns the temperature that converged with the energy; `provenance` is what a dataset records.
 `cohesive` subtracts the method's own free-atom energies (spin-restricted, as the sheets are):
 the extensive quantity the EDNN learns, without the ~50 eV per atom that only counts atoms.
+
+tblite's wheel bundles the reference (netlib) BLAS and LAPACK, where a porous cell's SCF spends
+nearly all its time; `LAPACK` puts MKL's (installed with tfphys on x86-64 Linux) in front of them
+before tblite loads, 3.9x faster per porous cell with the same energies
+(benchmarks/sheet_labelling.py). TFPHYS_LAPACK=bundled keeps tblite's own.
 """
 
 import concurrent.futures
+import ctypes
 import functools
 import importlib.metadata
 import os
+import sys
 
 import ase
-from tblite.ase import TBLite
 from threadpoolctl import threadpool_limits
 
 from tfphys.errors import InputError, JobFailed
+
+
+def _load_mkl():
+    """Put MKL's BLAS and LAPACK into the process's global symbol scope, where the dynamic
+    linker looks before a library's own dependencies, so that tblite (imported after this)
+    calls them: one thread per call, as `label_many` runs one structure per core, and the
+    gfortran calling convention tblite was built with. The LAPACK tblite will use."""
+    path = os.path.join(sys.prefix, "lib", "libmkl_rt.so.3")
+    bundled = "reference LAPACK bundled with tblite"
+    if "tblite" in sys.modules:  # its library is bound already
+        return f"{bundled} (tblite was imported before tfphys)"
+    if os.environ.get("TFPHYS_LAPACK", "mkl") != "mkl" or not os.path.exists(path):
+        return bundled
+    os.environ.setdefault("MKL_THREADING_LAYER", "SEQUENTIAL")
+    os.environ.setdefault("MKL_INTERFACE_LAYER", "GNU,LP64")
+    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+    return f"MKL {importlib.metadata.version('mkl')}"
+
+
+LAPACK = _load_mkl()
+from tblite.ase import TBLite  # noqa: E402 (after _load_mkl, which it must see)
 
 METHODS = {"gfn1": "GFN1-xTB", "gfn2": "GFN2-xTB"}
 TEMPERATURES = (1000.0, 3000.0, 5000.0)  # K: electronic temperatures tried in turn
@@ -82,7 +109,8 @@ def provenance(method):
     """What produced the energies: method, code and version, settings."""
     return {"method": METHODS[method], "code": f"tblite {importlib.metadata.version('tblite')}",
             "kpoints": "Gamma only", "electronic_temperatures_K": list(TEMPERATURES),
-            "accuracy": ACCURACY, "max_iterations": MAX_ITERATIONS, "units": "eV"}
+            "accuracy": ACCURACY, "max_iterations": MAX_ITERATIONS, "units": "eV",
+            "lapack": LAPACK}
 
 
 class LabellerEnergy:
