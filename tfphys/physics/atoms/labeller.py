@@ -11,7 +11,7 @@ the extensive quantity the EDNN learns, without the ~50 eV per atom that only co
 
 tblite's wheel bundles the reference (netlib) BLAS and LAPACK, where a porous cell's SCF spends
 nearly all its time; `LAPACK` puts MKL's (installed with tfphys on x86-64 Linux) in front of them
-before tblite loads, 3.9x faster per porous cell with the same energies
+before tblite loads: 4.1x more porous cells per hour on 2 cores, the same energies
 (benchmarks/sheet_labelling.py). TFPHYS_LAPACK=bundled keeps tblite's own.
 """
 
