@@ -104,3 +104,13 @@ class SheetRuganTest(tf.test.TestCase):
         self.assertTrue(all(np.isfinite(v[-1]) for v in history.values()))
         after = model.generator.trainable_weights
         self.assertTrue(any(np.abs(a.numpy() - b).max() > 0 for a, b in zip(after, before)))
+
+    def test_label_regressor_is_translation_invariant_and_intensive(self):
+        tf.keras.utils.set_random_seed(2)
+        r = hexagonal.regressor(1, 4)
+        rng = np.random.default_rng(2)
+        sheet = np.where(zigzag.mask(6, 4) | (rng.random((6, 4)) < 0.3), -1.0, 1.0)
+        x = sheet[None, ..., None].astype(np.float32)
+        for shift in ((3, 0), (0, 2)):  # lattice translations: the same sheet, the same label
+            self.assertAllClose(r(np.roll(x, shift, axis=(1, 2))), r(x), atol=1e-6)
+        self.assertAllClose(r(np.tile(x, (1, 2, 2, 1))), r(x), atol=1e-6)  # per site: intensive

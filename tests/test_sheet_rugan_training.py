@@ -100,17 +100,22 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.per_atom_model(d, ednn)
 
     def per_atom_model(self, d, ednn):
-        """The thesis's second model: the same data conditioned on energy per atom."""
+        """The thesis's second model: the same data conditioned on energy per atom; here with
+        the label term, whose fitted regressor is exported beside the generator."""
         per_atom, test, _ = training.labels(d, "per_atom")
         energy, atoms = shards.fields(d, ["cohesive_energy", "atoms"])
         self.assertAllClose(per_atom, 1000 * energy / atoms)
         path = os.path.join(self.get_temp_dir(), "per_atom")
         preset = training.preset_with("rugan_hexagonal_quick", epochs=1, batch_size=4, filters=4,
-                                      critic_steps=1, quantity="per_atom")
+                                      critic_steps=1, quantity="per_atom", label_weight=5.0)
         result = training.train_sheet_rugan(preset, d, energy_model=ednn, export_dir=path,
                                             verbose=0, count=3)
         facts = export.metadata(path)
         self.assertEqual(facts["quantity"], "per_atom")
+        self.assertEqual(export.metadata(f"{path}_regressor")["kind"], "sheet_rugan_regressor")
+        encodings = shards.fields(d, ["encoding"])[0][..., None]
+        self.assertAllClose(export.load(f"{path}_regressor")(encodings),
+                            result["model"].regressor(encodings), atol=1e-5)
         made = training.generate(export.load(path), per_atom[test], (18, 20),
                                  (facts["label_mean"], facts["label_scale"]))
         energy = [1000 * inference.sheet_energy(export.load(ednn), export.metadata(ednn), a)

@@ -11,7 +11,8 @@ ordinary convolutions over the periodically padded input and keeps each column's
 width must be even (otherwise the wrap would join two columns of one parity).
 
 `generator` and `critic` are the thesis's RUGAN for porous sheets (section 4.3) on these
-layers; they train with `tfphys.models.gan.RUGAN` (upscale 1: the latent is lattice-sized).
+layers; they train with `tfphys.models.gan.RUGAN` (upscale 1: the latent is lattice-sized);
+`regressor` is the optional label regressor of its label term (not in the thesis).
 """
 
 import numpy as np
@@ -133,3 +134,16 @@ def critic(labels=1, filters=64, blocks=3, dropout=0.25, name="hexagonal_critic"
         x = _block(x, filters, f"res{i}", dropout=dropout if i < 2 else 0.0, seed=i + 1)
     x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(tf.keras.layers.LeakyReLU(0.2)(x))
     return tf.keras.Model(inputs, tf.keras.layers.Dense(1, name="score")(x), name=name)
+
+
+def regressor(labels=1, filters=16, name="hexagonal_regressor"):
+    """Encoding (batch, H, W, 1) -> labels (batch, labels) at any size: two radius-1 hexagonal
+    ReLU convolutions, a lattice average and a dense layer: each site contributes a learned
+    function of the sites within two steps (a carbon's first and second neighbours), the
+    kind of environment sum that fits porous energies per area (benchmarks/sheet_peers.py).
+    What a sheet RUGAN's label term measures generated sheets with."""
+    x = encoding = tf.keras.Input((None, None, 1), name="encoding")
+    for i in range(2):
+        x = HexConv2D(filters, 1, activation="relu", name=f"conv{i}")(x)
+    x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return tf.keras.Model(encoding, tf.keras.layers.Dense(labels, name="labels")(x), name=name)

@@ -42,6 +42,7 @@ class SheetRuganPreset:
     critic_steps: int = 10
     learning_rate: float = 1e-4
     quantity: str = "per_area"  # the conditioning label: a key of QUANTITIES
+    label_weight: float = 0.0  # > 0: a fitted label regressor steers the generator (not thesis)
     description: str = ""
 
 
@@ -51,8 +52,14 @@ PRESETS = {p.name: p for p in [
                      "trained on 32,768 sheets of 24 x 28 sites)"),
     SheetRuganPreset("rugan_hexagonal_quick", epochs=40, noise_channels=15, filters=16,
                      critic_steps=5, learning_rate=1e-3, description="CPU-sized"),
+    SheetRuganPreset("rugan_hexagonal_quick_regressor", epochs=40, noise_channels=15,
+                     filters=16, critic_steps=5, learning_rate=1e-3, label_weight=20.0,
+                     description="rugan_hexagonal_quick plus a label regressor fitted to the "
+                     "real sheets that measures the generated ones in the generator's loss "
+                     "(AC-GAN style, not in the thesis)"),
 ]}
-OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters", "quantity")
+OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters", "quantity",
+             "label_weight")
 
 
 def preset_with(name, **overrides):
@@ -90,9 +97,14 @@ def labels(data_dir, quantity="per_area"):
 
 
 def build(preset, seed=0):
+    """An untrained sheet RUGAN; with a `label_weight`, a `hexagonal.regressor` fitted to the
+    real sheets' labels measures the generated ones in the generator's loss."""
     return gan.RUGAN(hexagonal.generator(preset.noise_channels, 1, preset.filters),
                      hexagonal.critic(1, preset.filters), critic_steps=preset.critic_steps,
-                     learning_rate=preset.learning_rate, seed=seed, upscale=1)
+                     learning_rate=preset.learning_rate, seed=seed, upscale=1,
+                     label_weight=preset.label_weight,
+                     regressor_net=hexagonal.regressor(1, preset.filters)
+                     if preset.label_weight else None)
 
 
 def generate(generator, requested, shape, standard, seed=0, batch=64):
@@ -188,7 +200,8 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     `gan.RUGAN`), "seconds", "examples", "rank", "is_chief", "best_epoch"} and, on the chief,
     {"figures": {shape: `conditioning`}} at the training lattice and at twice its sides (with
     `energy_model`, an exported sheet EDNN directory), {"novelty"} and {"export"} (the
-    generator; the critic beside it as `<export_dir>_critic`). Requested energies: `count`
+    generator; the critic beside it as `<export_dir>_critic`, a label regressor as
+    `<export_dir>_regressor`). Requested energies: `count`
     held-out (test split) labels."""
     if not data_dir:
         raise InputError("give --data DIR (bin/generate_sheets --kind porous --out DIR)")
@@ -197,7 +210,8 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     model_facts = export.metadata(energy_model) if energy_model else None
     ednn = export.load(energy_model) if energy_model else None
     dist = Distribution(gpus, horovod)
-    claim_outputs(run_dir, (export_dir, f"{export_dir}_critic") if export_dir else ())
+    networks = ("", "_critic", "_regressor") if preset.label_weight else ("", "_critic")
+    claim_outputs(run_dir, [f"{export_dir}{name}" for name in networks] if export_dir else ())
     standard = (float(label[~test].mean()), float(max(label[~test].std(), 1e-3)))
     tf.keras.utils.set_random_seed(seed)
     def standardised(x, y):  # atoms counted from the encoding (+1 where an atom sits)
@@ -236,6 +250,7 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
                  "label_range": [float(label[~test].min()), float(label[~test].max())],
                  "noise_channels": preset.noise_channels}
         result["export"] = export.export(model.generator, export_dir, facts)
-        export.export(model.critic, f"{export_dir}_critic",
-                      {**facts, "kind": "sheet_rugan_critic"})
+        for name in ("critic", "regressor") if model.regressor is not None else ("critic",):
+            export.export(getattr(model, name), f"{export_dir}_{name}",
+                          {**facts, "kind": f"sheet_rugan_{name}"})
     return result
