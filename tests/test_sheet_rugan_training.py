@@ -9,6 +9,7 @@ import os
 import sys
 
 import ase.io
+from ase import neighborlist
 import numpy as np
 import tensorflow as tf
 
@@ -73,6 +74,7 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.assertAllClose(figures["median_abs_deviation_meV_per_A2"],
                             np.median(np.abs(np.array(energy) - requested)), rtol=1e-4)
         self.assertBetween(result["novelty"]["median_nearest_training_distance"], 0.0, 1.0)
+        self.assertEqual(result["novelty"]["training_coordination"][:2], [0.0, 0.0])
         out = os.path.join(self.get_temp_dir(), "made", "sheets.npz")
         generate = lambda *args: testing.run_script(  # noqa: E731
             "generate", f"--model={path}", f"--energy={per_area[0]}", "--count=3",
@@ -140,6 +142,17 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         per_area = training.calculated([small], "gfn1", "per_area")[0]
         self.assertAllClose(per_area, per_atom * len(small) / images.area(small))
 
+    def test_bonded_neighbours_equal_ase_neighbour_lists(self):
+        """Random sheets (atoms on 70 % of the free sites, across the periodic boundary): the
+        bonded-neighbour histogram equals ASE's neighbour list within 1.7 A."""
+        rng = np.random.default_rng(3)
+        made = np.where(zigzag.mask(18, 20) | (rng.random((4, 18, 20)) < 0.3), -1.0, 1.0)
+        expected = sum(np.bincount(np.bincount(neighborlist.neighbor_list("i", a, 1.7),
+                                               minlength=len(a)), minlength=4)[:4]
+                       for a in map(zigzag.decode, made))
+        self.assertAllEqual(training.bonded(made), expected)
+        self.assertEqual(training.shares([0, 1, 1, 2]), [0.0, 0.25, 0.25, 0.5])
+
     def test_refusals_are_one_line(self):
         base = self.get_temp_dir()
         cases = ((dict(encoding=None), "holds no zig-zag encodings"),
@@ -153,6 +166,9 @@ class SheetRuganTrainingTest(tf.test.TestCase):
             training.train_sheet_rugan(training.PRESETS["rugan_hexagonal_quick"], None)
         with self.assertRaisesRegex(InputError, "breaks the zig-zag period"):
             training.generate(None, [1.0], (18, 21), (0.0, 1.0))
+        self.assertEqual(training.preset_with("rugan_hexagonal_quick", epochs=7).select_from, 7)
+        with self.assertRaisesRegex(InputError, "--select_from must be an epoch of the run"):
+            training.preset_with("rugan_hexagonal_quick", epochs=7, select_from=8)
 
 
 class DistributedTest(tf.test.TestCase):
