@@ -49,8 +49,9 @@ class SheetRuganPreset:
 
 PRESETS = {p.name: p for p in [
     SheetRuganPreset("rugan_hexagonal", epochs=1000, select_from=500,
-                     description="the thesis: 63 noise + 1 label channels, 10 critic steps, Adam 1e-4 (0, 0.9), 1000 epochs (it "
-                     "trained on 32,768 sheets of 24 x 28 sites)"),
+                     description="the thesis: 63 noise + 1 label channels, 10 critic steps, "
+                     "Adam 1e-4 (0, 0.9), 1000 epochs (it trained on 32,768 sheets of 24 x 28 "
+                     "sites)"),
     SheetRuganPreset("rugan_hexagonal_quick", epochs=40, noise_channels=15, filters=16,
                      critic_steps=5, learning_rate=1e-3, select_from=20, description="CPU-sized"),
     SheetRuganPreset("rugan_hexagonal_quick_regressor", epochs=60, noise_channels=15,
