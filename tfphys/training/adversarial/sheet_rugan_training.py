@@ -6,10 +6,13 @@ per area in meV / A^2 (every cell of a dataset has one area, so this is the thes
 energy normalised by the area) or, as the thesis's second model, per atom in meV / atom,
 standardised with the training split's mean and spread.
 `models.hexagonal` networks train as `gan.RUGAN` (upscale 1: the noise is lattice-sized)
-through `fit.train`. An exported sheet EDNN (`energy_model`, bin/train_sheets) scores the
-generated sheets as the thesis did: requested vs EDNN energy per area at the training size
-and at 4x the area, and it picks the epoch that conditions best (the RUGAN paper's model
-selection). Without one, training keeps the last epoch and scores nothing but novelty.
+through `fit.train`, optionally with a label term (a `hexagonal.regressor` fitted to the real
+sheets measures the generated ones; not in the thesis). An exported sheet EDNN
+(`energy_model`, bin/train_sheets) scores the generated sheets as the thesis did: requested
+vs EDNN energy per area at the training size and at 4x the area, and it picks the epoch that
+conditions best (the RUGAN paper's model selection) from `select_from` on: early generators
+make ragged sheets the EDNN scores too kindly. Without one, training keeps the last epoch and
+scores nothing but novelty and the bonded-neighbour shares.
 """
 
 import dataclasses
