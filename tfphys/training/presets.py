@@ -90,11 +90,17 @@ def get(name, kind=None):
 
 def overridden(table, name, what, **overrides):
     """Preset `name` of `table` ({name: frozen dataclass} of `what` presets, e.g. "RUGAN") with
-    its fields replaced by the non-None `overrides` (the flags of a bin/train_* script)."""
+    its fields replaced by the non-None `overrides` (the flags of a bin/train_* script). A
+    preset's own `select_from` (the first epoch model selection may keep) past a shorter run's
+    epochs becomes the last epoch; one given in `overrides` stays for the run's checks."""
     if name not in table:
         raise InputError(f"unknown {what} preset {name!r}; choose one of {sorted(table)}")
-    return dataclasses.replace(table[name], **{k: v for k, v in overrides.items()
-                                               if v is not None})
+    preset = dataclasses.replace(table[name], **{k: v for k, v in overrides.items()
+                                                 if v is not None})
+    own = None if overrides.get("select_from") else getattr(preset, "select_from", None)
+    if own is not None and own > preset.epochs:
+        preset = dataclasses.replace(preset, select_from=preset.epochs)
+    return preset
 
 
 def names(kind):

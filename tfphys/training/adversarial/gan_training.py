@@ -91,8 +91,6 @@ OVERRIDES = ("train_examples", "test_examples", "epochs", "switch_epoch", "batch
 
 def preset_with(name, **overrides):
     preset = presets.overridden(PRESETS, name, "GAN", **overrides)
-    if overrides.get("select_from") is None and preset.select_from > preset.epochs:
-        preset = dataclasses.replace(preset, select_from=preset.epochs)  # a shorter run
     TrainConfig.of(preset, verbose=0)  # its checks (epochs, select_from ...) before any data
     if preset.L not in (4, 8, 16, 32):
         raise InputError(f"the 2017 GAN makes L = 4, 8, 16 or 32 lattices; got L={preset.L}")

@@ -70,8 +70,6 @@ OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters",
 
 def preset_with(name, **overrides):
     preset = presets.overridden(PRESETS, name, "sheet RUGAN", **overrides)
-    if overrides.get("select_from") is None and preset.select_from > preset.epochs:
-        preset = dataclasses.replace(preset, select_from=preset.epochs)  # a shorter run
     TrainConfig.of(preset, verbose=0)  # its checks (epochs, select_from) before any data
     return preset
 
@@ -242,8 +240,10 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
     model_facts = export.metadata(energy_model) if energy_model else None
     ednn = export.load(energy_model) if energy_model else None
     dist = Distribution(gpus, horovod)
-    networks = ("", "_critic", "_regressor") if preset.label_weight else ("", "_critic")
-    claim_outputs(run_dir, [f"{export_dir}{name}" for name in networks] if export_dir else ())
+    networks = ("generator", "critic") + (("regressor",) if preset.label_weight else ())
+    exports = {name: export_dir if name == "generator" else f"{export_dir}_{name}"
+               for name in networks} if export_dir else {}
+    claim_outputs(run_dir, exports.values())
     standard = (float(label[~test].mean()), float(max(label[~test].std(), 1e-3)))
     tf.keras.utils.set_random_seed(seed)
     def standardised(x, y):  # atoms counted from the encoding (+1 where an atom sits)
@@ -275,14 +275,14 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
                                                 size, standard, seed, quantity)
                              for size in lattices(shape)}
     if export_dir:
-        facts = {"kind": "sheet_rugan_generator", "preset": preset.name, "label": "encoding",
+        facts = {"preset": preset.name, "label": "encoding",
                  "conditioning": ["{} ({})".format(*QUANTITIES[quantity])], "shape": list(shape),
                  "quantity": quantity, "label_mean": standard[0], "label_scale": standard[1],
                  "area": area,
                  "label_range": [float(label[~test].min()), float(label[~test].max())],
                  "noise_channels": preset.noise_channels}
-        result["export"] = export.export(model.generator, export_dir, facts)
-        for name in ("critic", "regressor") if model.regressor is not None else ("critic",):
-            export.export(getattr(model, name), f"{export_dir}_{name}",
-                          {**facts, "kind": f"sheet_rugan_{name}"})
+        written = {name: export.export(getattr(model, name), path,
+                                       {**facts, "kind": f"sheet_rugan_{name}"})
+                   for name, path in exports.items()}
+        result["export"] = written["generator"]
     return result
