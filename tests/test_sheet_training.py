@@ -18,7 +18,7 @@ from tfphys import testing
 from tfphys.data import sheets as sheet_data, shards
 from tfphys.errors import InputError
 from tfphys.models import ednn
-from tfphys.physics.atoms import images, metropolis, sheets
+from tfphys.physics.atoms import images, labeller, metropolis, sheets
 from tfphys.training import export, inference, operators
 from tfphys.training import sheet_training as training
 
@@ -78,6 +78,29 @@ class SheetTrainingTest(tf.test.TestCase):
         proc = testing.run_script("evaluate_structure", f"--model={path}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("give --structures", proc.stderr)
+        # bin/generate_sheets --energy_model: the model's energies, as sheet_energy gives them
+        # for the stored structures, on the labeller's scale (plus its free atoms)
+        labelled = os.path.join(self.get_temp_dir(), "labelled")
+        proc = testing.run_script("generate_sheets", "--count=3", "--shard_size=2",
+                                  f"--energy_model={path}", f"--out={labelled}")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        stored = shards.load(labelled)
+        source = shards.read_manifest(labelled)["metadata"]["labeller"]
+        self.assertEqual((source["method"], source["learnt"]["method"]),
+                         ("sheet model ednn_hexagonal_quick", "GFN1-xTB"))
+        for k in range(3):
+            atoms = sheet_data.stored_sheet(stored, k)
+            self.assertAllClose(stored["cohesive_energy"][k],
+                                inference.sheet_energy(loaded, facts, atoms), rtol=1e-5)
+            self.assertAllClose(stored["energy"][k] - stored["cohesive_energy"][k],
+                                labeller.free_atoms(atoms, "gfn1"))
+        self.assertTrue(np.isnan(stored["temperature"]).all())
+        proc = testing.run_script("generate_sheets", "--count=1", "--calculator=gfn2",
+                                  f"--energy_model={path}", f"--out={labelled}2")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("exclude each other", proc.stderr)
+        with self.assertRaisesRegex(InputError, "trained on 256x256 images, these sheets make"):
+            training.labelling(path, sheet_data.SHAPES["porous"])
 
     def test_the_reference_is_the_least_squares_fit_on_pixel_sums_and_stays_extensive(self):
         data = _dataset(os.path.join(self.get_temp_dir(), "hex"), 13)

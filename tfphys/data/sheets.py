@@ -66,23 +66,30 @@ def structures(kind, count, rng, displacement=0.1, seen=None):
     return made
 
 
-def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1, seen=None):
+def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1, seen=None,
+             energy_model=None):
     """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
     eV, "area" Angstrom^2, "atoms", "numbers" and "positions" (padded), "cell" (count, 3, 3),
     "temperature" K (electronic, the one that converged), "test", porous only "encoding"
-    (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`, `seen` too)."""
+    (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`, `seen` too).
+    `energy_model` (images -> cohesive energies in eV, a fitted model of `method`'s) labels
+    instead of the electronic structure: "energy" is its cohesive energy plus `method`'s
+    free atoms, "temperature" NaN."""
     made = structures(kind, count, np.random.default_rng(seed), displacement, seen)
-    labels = labeller.label_many(made, method, workers)
+    picture = images.images(made, SHAPES[kind])
+    if energy_model is None:
+        energy, temperature = np.array(labeller.label_many(made, method, workers)).T
+        cohesive = [labeller.cohesive(a, e, method) for a, e in zip(made, energy)]
+    else:
+        cohesive, temperature = np.asarray(energy_model(picture), float), np.full(count, np.nan)
+        energy = cohesive + [labeller.free_atoms(a, method) for a in made]
     capacity = CAPACITY[kind]
     numbers, positions = np.zeros((count, capacity), np.int8), np.zeros((count, capacity, 3))
     for k, atoms in enumerate(made):
         numbers[k, :len(atoms)], positions[k, :len(atoms)] = atoms.numbers, atoms.positions
-    picture = images.images(made, SHAPES[kind])
     encodings = {"encoding": np.stack([zigzag.encode(a) for a in made])} if kind == "porous" else {}
-    return {**encodings, "image": picture, "energy": np.array([e for e, _ in labels]),
-            "cohesive_energy": np.array([labeller.cohesive(a, e, method)
-                                         for a, (e, _) in zip(made, labels)]),
-            "temperature": np.array([t for _, t in labels]),
+    return {**encodings, "image": picture, "energy": np.asarray(energy, float),
+            "cohesive_energy": np.asarray(cohesive, float), "temperature": temperature,
             "area": np.array([images.area(a) for a in made]),
             "atoms": np.array([len(a) for a in made]), "numbers": numbers,
             "positions": positions, "cell": np.stack([np.asarray(a.cell) for a in made]),

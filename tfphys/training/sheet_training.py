@@ -32,6 +32,7 @@ trained; centred, 3e-4 trains, to a lower error in as many epochs.
 
 import dataclasses
 import json
+import os
 import time
 
 import numpy as np
@@ -40,6 +41,7 @@ import tensorflow as tf
 from tfphys.data import pipeline, sheets as sheet_data, shards
 from tfphys.errors import InputError
 from tfphys.models import cnn, ednn
+from tfphys.physics.atoms import labeller
 from tfphys.training import export, presets
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
@@ -216,6 +218,32 @@ def energy_map(model):
              model.input)  # what the body sees
     tiles = ednn.contributions(body)(x)[..., 0]
     return tf.keras.Model(model.input, model.get_layer("energy_scale")(tiles))
+
+
+def labelling(model_dir, shape):
+    """(images (n, *shape) -> cohesive energies in eV, provenance, the METHODS key of what the
+    model learnt) of an exported sheet model: labels for more sheets than the electronic
+    structure affords (the thesis labelled the 32,768 sheets of its RUGAN with its EDNN)."""
+    facts = export.metadata(model_dir)
+    if facts.get("kind") != "sheet_energy":
+        raise InputError(f"{model_dir} is not a sheet energy model (bin/train_sheets --export)")
+    if tuple(facts["shape"]) != tuple(shape):
+        raise InputError(f"{model_dir} was trained on {facts['shape'][0]}x{facts['shape'][1]} "
+                         f"images, these sheets make {shape[0]}x{shape[1]}: label the kind of "
+                         "sheet it learnt")
+    method = labeller.key(facts["labeller"]["method"])
+    if method is None:
+        raise InputError(f"{model_dir} learnt {facts['labeller']['method']} energies, whose "
+                         f"free-atom energies tfphys cannot compute; use one trained on "
+                         f"{' or '.join(labeller.METHODS.values())} labels")
+    model = export.load(model_dir)
+
+    def energy(pictures, batch_size=16):
+        return np.concatenate([model(pictures[i:i + batch_size, ..., None], training=False)
+                               .numpy()[:, 0] for i in range(0, len(pictures), batch_size)])
+    source = {"method": f"sheet model {facts['preset']}", "model": os.path.abspath(model_dir),
+              "learnt": facts["labeller"], "units": "eV"}
+    return energy, source, method
 
 
 def _labels(data_dir):
