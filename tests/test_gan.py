@@ -197,6 +197,26 @@ class RuganTrainingTest(tf.test.TestCase):
         z = np.zeros((1, 4, 4, 2), np.float32)
         self.assertEqual(resumed.generator([z, np.zeros((1, 2), np.float32)]).shape, (1, 16, 16, 1))
 
+    def test_a_decaying_rate_spans_the_run_for_the_critic_too(self):
+        """The critic updates critic_steps times per step and its cosine schedule counts those
+        updates: the rates of the last updates of epoch 1 of 2 (generator step 4 of 10, critic
+        update 9 of 20) are near half their base, the critic's not near zero."""
+        from tfphys.training.fit import TrainConfig, train
+        rates = []
+
+        class Rates(tf.keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                rates.append([float(self.model.critic_optimizer.learning_rate),
+                              float(self.model.generator_optimizer.learning_rate)])
+        model, _ = train(tiny_rugan, ising_examples(70), TrainConfig(
+            epochs=2, batch_size=16, learning_rate=1e-3, decay="cosine", verbose=0),
+            callbacks=[Rates()])
+        self.assertEqual(int(model.critic_optimizer.iterations), 2 * 10)
+        cosine = lambda done: 0.5 * (1 + np.cos(np.pi * done))  # noqa: E731
+        self.assertAllClose(rates[0], [1e-3 * cosine(9 / 20),
+                                       1e-3 * model.generator_rate_factor * cosine(4 / 10)],
+                            rtol=1e-5)
+
     def test_a_label_regressor_fits_real_labels_and_enters_the_generator_loss(self):
         from tfphys.training.fit import TrainConfig, train
 

@@ -213,8 +213,8 @@ class CriticGeneratorPair(tf.keras.Model):
     """A critic (or discriminator) and a generator, each with its own Adam, the optimizer part
     of the `fit.train` protocol for models with their own train step. The critic learns at
     `learning_rate`, the generator at `generator_rate_factor` times that (the 2017 GAN: 5x),
-    both through `fit.train`'s schedule (placement scale, decay); betas default to the
-    WGAN-GP setting (0, 0.9).
+    both through `fit.train`'s schedule (placement scale, decay; the critic's over its
+    `critic_steps` updates per step); betas default to the WGAN-GP setting (0, 0.9).
     `_seed(draw)` gives stateless seeds for the random numbers of a step (latents, mixing
     weights), a function of (`seed`, replica, step, draw), so a resumed run repeats itself.
     `average` = mu > 0 keeps an exponential moving average of the generator's weights (Yazici
@@ -222,6 +222,8 @@ class CriticGeneratorPair(tf.keras.Model):
     by a subclass's train step through `_update_average`, debiased as Adam's moments are
     (started from zero, divided by 1 - mu^steps), stored with the model's weights (checkpoints,
     model selection); `averaged()` puts it in the generator for a while."""
+
+    critic_steps = 1  # critic updates per training step (RUGAN: several)
 
     def __init__(self, learning_rate=1e-4, generator_rate_factor=1.0, betas=(0.0, 0.9), seed=0,
                  average=0.0, **kwargs):
@@ -264,9 +266,9 @@ class CriticGeneratorPair(tf.keras.Model):
                 weight.assign(value)
 
     def make_optimizers(self, config, schedule):
-        adam = lambda r: tf.keras.optimizers.Adam(schedule(r), beta_1=self.betas[0],  # noqa: E731
-                                                  beta_2=self.betas[1])
-        return {"critic_optimizer": adam(self.base_rate),
+        adam = lambda r, k=1: tf.keras.optimizers.Adam(  # noqa: E731
+            schedule(r, k), beta_1=self.betas[0], beta_2=self.betas[1])
+        return {"critic_optimizer": adam(self.base_rate, self.critic_steps),
                 "generator_optimizer": adam(self.base_rate * self.generator_rate_factor)}
 
     def compile(self, critic_optimizer, generator_optimizer):

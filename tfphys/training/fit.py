@@ -401,8 +401,9 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
 
     A model that brings its own `train_step` defines `make_optimizers(config, schedule) ->
-    {compile keyword: optimizer}` (`schedule(base_rate)`: the rate scaled for the placement,
-    e.g. x ranks under Horovod, and decayed as `config.decay` says) and a `compile` taking
+    {compile keyword: optimizer}` (`schedule(base_rate, updates=1)`: the rate scaled for the
+    placement, e.g. x ranks under Horovod, and decayed as `config.decay` says for an optimizer
+    updating `updates` times per step) and a `compile` taking
     those keywords; its train_step updates with `optimizer.minimize(loss, variables, tape=tape)`
     (Horovod allreduces there, not in apply_gradients) and divides each replica's mean loss by
     the strategy's replica count (MirroredStrategy sums replica gradients). Everything else
@@ -429,16 +430,18 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
         raise InputError(f"--warmup_steps {config.warmup_steps} leaves nothing of this run's "
                          f"{total} steps: give fewer")
 
-    def schedule(base):
+    def schedule(base, updates=1):
         """A base learning rate scaled for the placement, warmed up over `config.warmup_steps`
-        and decayed as `config.decay` says (alpha 1: constant after the warm-up)."""
+        and decayed as `config.decay` says (alpha 1: constant after the warm-up), for an
+        optimizer making `updates` updates per training step (it counts its own)."""
         rate = dist.learning_rate(base)
         if config.warmup_steps:
             return tf.keras.optimizers.schedules.CosineDecay(
-                0.0, total - config.warmup_steps, alpha=float(config.decay == "constant"),
-                warmup_target=rate, warmup_steps=config.warmup_steps)
+                0.0, (total - config.warmup_steps) * updates,
+                alpha=float(config.decay == "constant"), warmup_target=rate,
+                warmup_steps=config.warmup_steps * updates)
         if config.decay == "cosine":
-            return tf.keras.optimizers.schedules.CosineDecay(rate, total)
+            return tf.keras.optimizers.schedules.CosineDecay(rate, total * updates)
         return rate
 
     rate = schedule(config.learning_rate)

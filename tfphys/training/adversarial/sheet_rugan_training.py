@@ -44,6 +44,7 @@ class SheetRuganPreset:
     filters: int = 64
     critic_steps: int = 10
     learning_rate: float = 1e-4
+    decay: str = "constant"  # both networks' rates; "cosine": to 0 over the run
     quantity: str = "per_area"  # the conditioning label: a key of QUANTITIES
     label_weight: float = 0.0  # > 0: a fitted label regressor steers the generator (not thesis)
     select_from: int = 1  # the kept epoch is one from this on: young generators fool the EDNN
@@ -64,8 +65,8 @@ PRESETS = {p.name: p for p in [
                      "real sheets that measures the generated ones in the generator's loss "
                      "(AC-GAN style, not in the thesis)"),
 ]}
-OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "filters", "quantity",
-             "label_weight", "select_from")
+OVERRIDES = ("epochs", "batch_size", "critic_steps", "learning_rate", "decay", "filters",
+             "quantity", "label_weight", "select_from")
 
 
 def preset_with(name, **overrides):
