@@ -94,7 +94,7 @@ class SheetRuganTest(tf.test.TestCase):
         tf.keras.utils.set_random_seed(1)
         model = gan.RUGAN(hexagonal.generator(3, 1, 4), hexagonal.critic(1, 4), critic_steps=2,
                           learning_rate=1e-3, upscale=1)
-        model.compile(*model.make_optimizers(None, lambda rate: rate).values())
+        model.compile(*model.make_optimizers(None, lambda rate, updates=1: rate).values())
         rng = np.random.default_rng(1)
         real = np.where(zigzag.mask(6, 4) | (rng.random((5, 6, 4)) < 0.2), -1.0, 1.0)
         data = tf.data.Dataset.from_tensor_slices(

@@ -94,7 +94,7 @@ class FlipAveragedTest(tf.test.TestCase):
 class TrainStepTest(tf.test.TestCase):
     def test_losses_match_a_hand_computation_and_gamma_switches(self):
         model = tiny(switch_step=2)
-        model.compile(**model.make_optimizers(None, lambda rate: rate))
+        model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
         real = np.random.default_rng(2).choice([-1.0, 1.0], size=(5, 8, 8, 1)).astype(np.float32)
         labels = np.float32(np.random.default_rng(3).uniform(-1, 1, size=(5, 2)))
         # the label loss on the real batch, before the step changes the discriminator
@@ -135,7 +135,7 @@ class TrainStepTest(tf.test.TestCase):
         losses = {}
         for weight in (0.0, 10.0, 20.0):
             model = tiny(feature_matching=weight)
-            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
             logs = model.train_on_batch(real, labels, return_dict=True)
             losses[weight] = logs["generator_loss"]
             # the discriminator's step does not depend on the weight
@@ -150,7 +150,7 @@ class TrainStepTest(tf.test.TestCase):
         losses = {}
         for weight in (0.0, 10.0):
             model = without_dropout(tiny(exact_matching=weight))
-            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
             # the generator's step draws noise 1 of step 0 and is not changed before its loss
             made = model.generator(model.noise(6, 1), training=True).numpy()[..., 0]
             signs = np.where(made >= 0, 1.0, -1.0)
@@ -167,7 +167,7 @@ class TrainStepTest(tf.test.TestCase):
     def test_outliers_are_real_lattices_partly_flipped_and_shown_as_fakes(self):
         real = np.random.default_rng(6).choice([-1.0, 1.0], size=(600, 8, 8, 1)).astype(np.float32)
         model = tiny(outliers=0.5)
-        model.compile(**model.make_optimizers(None, lambda rate: rate))
+        model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
         moved = model.corrupted(tf.constant(real)).numpy()
         self.assertAllEqual(np.abs(moved), np.ones_like(real))
         flipped = (moved != real).mean(axis=(1, 2, 3))  # at most U(0, 0.5) per lattice
@@ -191,7 +191,7 @@ class TrainStepTest(tf.test.TestCase):
         logs = {}
         for share in (0.0, 0.5):
             model = without_dropout(tiny(outliers=share))
-            model.compile(**model.make_optimizers(None, lambda rate: rate))
+            model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
             logit = model.discriminator(model.corrupted(tf.constant(real))).numpy()[:, 0]
             logs[share] = model.train_on_batch(real, labels, return_dict=True)
         # labelled fake: -log(1 - sigmoid(l)) = softplus(l), added to the GAN loss
@@ -201,7 +201,7 @@ class TrainStepTest(tf.test.TestCase):
     def test_the_generator_average_is_the_debiased_moving_average_of_its_weights(self):
         real, labels = (t.numpy() for t in next(iter(ising_examples(9).batch(9))))
         model = tiny(average=0.75)
-        model.compile(**model.make_optimizers(None, lambda rate: rate))
+        model.compile(**model.make_optimizers(None, lambda rate, updates=1: rate))
         before = [w.numpy() for w in model.generator.trainable_weights]
         with model.averaged() as generator:  # untrained: its own weights
             for a, b in zip(generator.trainable_weights, before):
