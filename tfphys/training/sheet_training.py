@@ -220,13 +220,19 @@ def energy_map(model):
     return tf.keras.Model(model.input, model.get_layer("energy_scale")(tiles))
 
 
+def sheet_facts(model_dir):
+    """The tfphys.json facts of an exported sheet energy model (InputError for other exports)."""
+    facts = export.metadata(model_dir)
+    if facts.get("kind") != "sheet_energy":
+        raise InputError(f"{model_dir} is not a sheet energy model (bin/train_sheets --export)")
+    return facts
+
+
 def labelling(model_dir, shape):
     """(images (n, *shape) -> cohesive energies in eV, provenance, the METHODS key of what the
     model learnt) of an exported sheet model: labels for more sheets than the electronic
     structure affords (the thesis labelled the 32,768 sheets of its RUGAN with its EDNN)."""
-    facts = export.metadata(model_dir)
-    if facts.get("kind") != "sheet_energy":
-        raise InputError(f"{model_dir} is not a sheet energy model (bin/train_sheets --export)")
+    facts = sheet_facts(model_dir)
     if tuple(facts["shape"]) != tuple(shape):
         raise InputError(f"{model_dir} was trained on {facts['shape'][0]}x{facts['shape'][1]} "
                          f"images, these sheets make {shape[0]}x{shape[1]}: label the kind of "
@@ -238,9 +244,8 @@ def labelling(model_dir, shape):
                          f"{' or '.join(labeller.METHODS.values())} labels")
     model = export.load(model_dir)
 
-    def energy(pictures, batch_size=16):
-        return np.concatenate([model(pictures[i:i + batch_size, ..., None], training=False)
-                               .numpy()[:, 0] for i in range(0, len(pictures), batch_size)])
+    def energy(pictures):
+        return model.predict(pictures[..., None], batch_size=16, verbose=0)[:, 0]
     source = {"method": f"sheet model {facts['preset']}", "model": os.path.abspath(model_dir),
               "learnt": facts["labeller"], "units": "eV"}
     return energy, source, method
