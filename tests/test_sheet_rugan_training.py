@@ -17,6 +17,7 @@ from tfphys import testing
 from tfphys.data import pipeline, sheets as sheet_data
 from tfphys.data import shards
 from tfphys.errors import InputError
+from tfphys.models import hexagonal
 from tfphys.physics.atoms import images, sheets, zigzag
 from tfphys.training import export, inference, sheet_training
 from tfphys.training.adversarial import sheet_rugan_training as training
@@ -79,7 +80,7 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         generate = lambda *args: testing.run_script(  # noqa: E731
             "generate", f"--model={path}", f"--energy={per_area[0]}", "--count=3",
             f"--energy_model={ednn}", *args)
-        done = generate("--size=36x40", f"--out={out}", f"--plot={out}.png")
+        done = generate("--size=36x40", f"--out={out}", f"--plot={out}.png", "--best_of=2")
         self.assertEqual(done.returncode, 0, done.stderr[-2000:])
         self.assertIn("median_abs_deviation_meV_per_A2", done.stdout)
         made = np.load(out)["encoding"]
@@ -96,9 +97,11 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.assertAllClose(again["median_abs_deviation_meV_per_A2"],
                             figures["median_abs_deviation_meV_per_A2"], rtol=1e-4)
         self.assertTrue(os.path.exists(f"{out}.eval.png"))
-        bad = generate("--size=36x41")
-        self.assertEqual(bad.returncode, 2)
-        self.assertIn("breaks the zig-zag period", bad.stderr.strip().splitlines()[-1])
+        for args, message in ((["--size=36x41"], "breaks the zig-zag period"),
+                              (["--best_of=2", "--energy_model="], "give --energy_model DIR")):
+            bad = generate(*args)
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn(message, bad.stderr.strip().splitlines()[-1])
         self.per_atom_model(d, ednn)
 
     def per_atom_model(self, d, ednn):
@@ -124,6 +127,28 @@ class SheetRuganTrainingTest(tf.test.TestCase):
                   / len(a) for a in map(zigzag.decode, made)]  # by hand
         self.assertAllClose(result["figures"][(18, 20)]["median_abs_deviation_meV_per_atom"],
                             np.median(np.abs(np.array(energy) - per_atom[test])), rtol=1e-4)
+
+    def test_best_of_keeps_the_sheet_its_judge_puts_closest(self):
+        """Best of 4 equals picking by hand among the candidates that the same seed makes for
+        each request repeated 4 times; the judge here is the atom count (a NaN from it, as an
+        empty sheet gets from the EDNN, is never kept while a finite candidate exists)."""
+        generator = hexagonal.generator(3, 1, 4)
+        requested, standard, shape = np.array([190.0, 200.0, 210.0]), (200.0, 10.0), (18, 20)
+        candidates = training.generate(generator, np.repeat(requested, 4), shape, standard,
+                                       seed=3)
+        count = lambda made: (np.asarray(made) > 0).sum(axis=(1, 2)).astype(float)  # noqa: E731
+        nan_first = lambda made: np.where(np.arange(len(made)) % 4 == 0, np.nan,  # noqa: E731
+                                          count(made))
+        for judge, first in ((count, 0), (nan_first, 1)):
+            best = training.generate(generator, requested, shape, standard, seed=3, best_of=4,
+                                     judge=judge)
+            miss = np.abs(count(candidates) - np.repeat(requested, 4)).reshape(3, 4)
+            for i in range(3):
+                self.assertAllEqual(best[i], candidates[4 * i + first + np.argmin(miss[i, first:])])
+        with self.assertRaisesRegex(InputError, "give an energy model to judge them"):
+            training.generate(generator, requested, shape, standard, best_of=2)
+        with self.assertRaisesRegex(InputError, "best_of must be >= 1, got 0"):
+            training.generate(generator, requested, shape, standard, best_of=0, judge=count)
 
     def test_calculated_energies_per_area_and_per_atom(self):
         """GFN1-xTB on a graphene cell: the same energy after a rigid translation (wrapped;

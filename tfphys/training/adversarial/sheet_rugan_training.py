@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfphys import checks
 from tfphys.data import pipeline, shards
 from tfphys.errors import InputError
 from tfphys.models import gan, hexagonal
@@ -116,13 +117,26 @@ def build(preset, seed=0):
                      if preset.label_weight else None)
 
 
-def generate(generator, requested, shape, standard, seed=0, batch=64):
+def generate(generator, requested, shape, standard, seed=0, batch=64, best_of=1, judge=None):
     """Encodings (n, H, W) in {-1, +1} from `generator` at `requested` labels (`standard` =
-    (mean, scale) of its training labels) on an H x W lattice."""
+    (mean, scale) of its training labels) on an H x W lattice. `best_of` k > 1: k sheets per
+    request, each from its own latent, and the one whose energy by `judge` (encodings ->
+    energies in the label's quantity, e.g. `judged_by` an EDNN) is closest to the request
+    kept; not in the thesis, as `rugan_training.generate`'s best of k by the exact energy."""
     zigzag.check_shape(*shape)
-    wanted = ((np.asarray(requested, np.float32) - standard[0]) / standard[1])[:, None]
-    return np.concatenate([np.where(out > 0, 1.0, -1.0).astype(np.float32) for out in
+    best_of = checks.integer("best_of", best_of, low=1)
+    if best_of > 1 and judge is None:
+        raise InputError("best_of > 1 keeps the sheet whose energy is closest to the request: "
+                         "give an energy model to judge them")
+    candidates = np.repeat(np.asarray(requested, np.float32).reshape(-1), best_of)
+    wanted = ((candidates - standard[0]) / standard[1])[:, None]
+    made = np.concatenate([np.where(out > 0, 1.0, -1.0).astype(np.float32) for out in
                            gan.sample_batches(generator, wanted, shape, seed, batch)])
+    if best_of == 1:
+        return made
+    miss = np.abs(judge(made) - candidates).reshape(-1, best_of)
+    keep = np.where(np.isfinite(miss), miss, np.inf).argmin(axis=1)  # empty sheets: NaN
+    return made.reshape(-1, best_of, *shape)[np.arange(len(keep)), keep]
 
 
 def energies(energy_model, facts, structures, quantity="per_area"):
@@ -130,6 +144,12 @@ def energies(energy_model, facts, structures, quantity="per_area"):
     return np.array([per(quantity, inference.sheet_energy(energy_model, facts, atoms),
                          len(atoms), images.area(atoms)) if len(atoms) else np.nan
                      for atoms in structures])
+
+
+def judged_by(energy_model, facts, quantity="per_area"):
+    """encodings -> EDNN energies (`quantity`) of the sheets they encode: `generate`'s judge."""
+    return lambda encodings: energies(energy_model, facts, map(zigzag.decode, encodings),
+                                      quantity)
 
 
 def calculated(structures, method, quantity="per_area", workers=None):
@@ -146,11 +166,12 @@ def lattices(shape):
 
 
 def scored(generator, energy_model, facts, requested, shape, standard, seed=0,
-           quantity="per_area"):
+           quantity="per_area", best_of=1):
     """The EDNN energy (`quantity`) of each sheet generated at `requested` on a `shape`
-    lattice."""
-    return energies(energy_model, facts, map(zigzag.decode, generate(
-        generator, requested, shape, standard, seed)), quantity)
+    lattice (`best_of`: see `generate`, judged by the same EDNN)."""
+    judge = judged_by(energy_model, facts, quantity)
+    return judge(generate(generator, requested, shape, standard, seed, best_of=best_of,
+                          judge=judge))
 
 
 def summary(made, requested, quantity="per_area"):
@@ -172,11 +193,12 @@ def conditioning(generator, energy_model, facts, requested, shape, standard, see
                           quantity), requested, quantity)
 
 
-def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0):
+def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0, best_of=1):
     """{shape: (`summary`, EDNN energies, requested)} of an exported sheet generator (`facts`
     its tfphys.json) asked for the held-out labels of `data_dir` (its first `count`) at the
     training lattice and at twice its sides, scored by the exported sheet EDNN directory
-    `energy_model`: the training run's figures, again, from the exports alone."""
+    `energy_model`: the training run's figures, again, from the exports alone (`best_of`:
+    each sheet the best of that many by the same EDNN, see `generate`)."""
     quantity = facts.get("quantity", "per_area")
     label, test, area = labels(data_dir, quantity)
     if not np.isclose(area, facts["area"], rtol=1e-6):
@@ -185,8 +207,8 @@ def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0):
     requested = label[test][:count] if test.any() else label[:count]
     ednn, ednn_facts = export.load(energy_model), export.metadata(energy_model)
     shape, standard = tuple(facts["shape"]), (facts["label_mean"], facts["label_scale"])
-    made = {size: scored(generator, ednn, ednn_facts, requested, size, standard, seed, quantity)
-            for size in lattices(shape)}
+    made = {size: scored(generator, ednn, ednn_facts, requested, size, standard, seed, quantity,
+                         best_of) for size in lattices(shape)}
     return {size: (summary(e, requested, quantity), e, requested) for size, e in made.items()}
 
 
