@@ -150,9 +150,10 @@ class TrainGanTest(tf.test.TestCase):
         self.assertIn("rejection sampling not scored", proc.stdout)
         self.assertBetween(result["rejection"]["low_mode_fraction"], 0.0, 1.0)
         self.assertBetween(result["with_dropout"]["w1_energy"], 0.0, 4.0)
-        proc = testing.run_script("evaluate", f"--model={model_dir}", "--corrections=1")
-        self.assertEqual(proc.returncode, 2, proc.stderr)
-        self.assertIn("is a gan_generator export", proc.stderr)
+        for flag in ("--corrections=1", "--best_of=2"):
+            proc = testing.run_script("evaluate", f"--model={model_dir}", flag)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("is a gan_generator export", proc.stderr)
         for args, message in ((["--energy=-1"], "unconditional"), (["--size=16"], "only 8x8"),
                               (["--best_of=2"], "not one"), (["--corrections=1"], "not one")):
             proc = testing.run_script("generate", f"--model={model_dir}", *args)

@@ -97,6 +97,10 @@ class SheetRuganTrainingTest(tf.test.TestCase):
         self.assertAllClose(again["median_abs_deviation_meV_per_A2"],
                             figures["median_abs_deviation_meV_per_A2"], rtol=1e-4)
         self.assertTrue(os.path.exists(f"{out}.eval.png"))
+        done = testing.run_script("evaluate", f"--model={path}", f"--data={d}",
+                                  f"--energy_model={ednn}", "--count=3", "--best_of=2")
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        self.assertIn("EDNN energy at 36x40, best of 2 by the EDNN", done.stdout)
         for args, message in ((["--size=36x41"], "breaks the zig-zag period"),
                               (["--best_of=2", "--energy_model="], "give --energy_model DIR")):
             bad = generate(*args)
