@@ -106,6 +106,8 @@ class SheetRuganTrainingTest(tf.test.TestCase):
             bad = generate(*args)
             self.assertEqual(bad.returncode, 2)
             self.assertIn(message, bad.stderr.strip().splitlines()[-1])
+        with self.assertRaisesRegex(InputError, "is not a sheet energy model"):
+            training.train_sheet_rugan(preset, d, energy_model=path)  # a generator as scorer
         self.per_atom_model(d, ednn)
 
     def per_atom_model(self, d, ednn):

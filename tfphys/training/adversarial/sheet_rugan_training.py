@@ -27,7 +27,7 @@ from tfphys.data import pipeline, shards
 from tfphys.errors import InputError
 from tfphys.models import gan, hexagonal
 from tfphys.physics.atoms import images, labeller, zigzag
-from tfphys.training import export, inference, presets
+from tfphys.training import export, inference, presets, sheet_training
 from tfphys.training.distribute import Distribution
 from tfphys.training.fit import TrainConfig, claim_outputs, train
 
@@ -205,7 +205,8 @@ def evaluate(generator, facts, data_dir, energy_model, count=256, seed=0, best_o
         raise InputError(f"{data_dir} holds {area:.1f} A^2 cells; this generator was trained on "
                          f"{facts['area']:.1f} A^2 cells")
     requested = label[test][:count] if test.any() else label[:count]
-    ednn, ednn_facts = export.load(energy_model), export.metadata(energy_model)
+    ednn_facts = sheet_training.sheet_facts(energy_model)
+    ednn = export.load(energy_model)
     shape, standard = tuple(facts["shape"]), (facts["label_mean"], facts["label_scale"])
     made = {size: scored(generator, ednn, ednn_facts, requested, size, standard, seed, quantity,
                          best_of) for size in lattices(shape)}
@@ -260,7 +261,7 @@ def train_sheet_rugan(preset, data_dir, energy_model=None, gpus=0, horovod=False
         raise InputError("give --data DIR (bin/generate_sheets --kind porous --out DIR)")
     quantity = preset.quantity
     label, test, area = labels(data_dir, quantity)
-    model_facts = export.metadata(energy_model) if energy_model else None
+    model_facts = sheet_training.sheet_facts(energy_model) if energy_model else None
     ednn = export.load(energy_model) if energy_model else None
     dist = Distribution(gpus, horovod)
     networks = ("generator", "critic") + (("regressor",) if preset.label_weight else ())
