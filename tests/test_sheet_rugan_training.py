@@ -210,7 +210,8 @@ class DistributedTest(tf.test.TestCase):
     are exported); every trained weight is identical."""
 
     def test_two_mirrored_replicas_apply_the_same_updates(self):
-        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11)
+        # without images, as bin/generate_sheets --noimages writes it: the RUGAN reads none
+        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11, image=None)
         data = pipeline.shard_examples(d, "cohesive_energy", "train", features="encoding").map(
             lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32) / 100.0, [1])))
         self.assertEqual(int(data.cardinality()), 7)
@@ -227,7 +228,7 @@ class DistributedTest(tf.test.TestCase):
             self.assertAllEqual(copies[0], copies[1])
 
     def test_two_horovod_ranks_end_with_identical_networks(self):
-        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11)
+        d = porous_dataset(os.path.join(self.get_temp_dir(), "porous"), count=11, image=None)
         out = self.get_temp_dir()
         job = os.path.join(os.path.dirname(__file__), "jobs", "horovod_sheet_rugan.py")
         testing.horovodrun([sys.executable, job, d, out], np=2, timeout=300)

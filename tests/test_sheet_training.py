@@ -200,3 +200,11 @@ class SheetTrainingTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "drop --reference"):
             training.train_preset(training.preset_with("cnn_hexagonal_quick", reference=True),
                                   None)
+        # a porous set made without images (bin/generate_sheets --noimages) feeds the sheet
+        # RUGAN only: training a sheet network on it is one line
+        bare = os.path.join(self.get_temp_dir(), "bare")
+        writer = shards.ShardWriter(bare, {"kind": "porous", "images": False})
+        writer.write(0, **sheet_data.examples("porous", 2, seed=1, keep_images=False,
+                                              energy_model=lambda p: -p.sum(axis=(1, 2))))
+        with self.assertRaisesRegex(InputError, "holds no images .* without --noimages"):
+            training.train_preset(training.PRESETS["ednn_porous_quick"], bare)

@@ -75,6 +75,32 @@ class SheetDataTest(tf.test.TestCase):
         self.assertEqual(manifest["metadata"]["labeller"]["method"], "GFN1-xTB")
         self.assertLen(shards.field(out, "energy"), 5)
 
+    def test_without_images_the_rest_is_as_with_them(self):
+        def energy_model(pictures):  # images -> energies: a stand-in labeller, no tblite
+            return -pictures.sum(axis=(1, 2)).astype(np.float64)
+        full = sheets.examples("porous", 2, seed=4, energy_model=energy_model)
+        bare = sheets.examples("porous", 2, seed=4, energy_model=energy_model,
+                               keep_images=False)
+        self.assertEqual(set(full) - set(bare), {"image"})
+        for name, values in bare.items():
+            self.assertAllEqual(values, full[name])  # the test flag still comes from the image
+        plot = os.path.join(self.get_temp_dir(), "bare.png")
+        out = os.path.join(self.get_temp_dir(), "bare")
+        proc = testing.run_script("generate_sheets", "--kind=porous", "--count=1", "--noimages",
+                                  f"--plot={plot}", f"--out={out}")  # drawn from the structure
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        fields = shards.read_manifest(out)["fields"]
+        self.assertIn("encoding", fields)
+        self.assertNotIn("image", fields)
+        self.assertTrue(os.path.exists(plot))
+        proc = testing.run_script("generate_sheets", "--kind=porous", "--count=1",
+                                  f"--out={out}")
+        self.assertEqual(proc.returncode, 2)  # no mixing of sets with and without images
+        self.assertIn("other settings", proc.stderr)
+        proc = testing.run_script("generate_sheets", "--noimages", f"--out={out}_hex")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--noimages is for porous sets", proc.stderr)
+
     def test_bin_generate_sheets_grows_distinct_crystals_as_a_fresh_run(self):
         made = {}
         for name, counts in (("grown", (3, 5)), ("fresh", (5,))):

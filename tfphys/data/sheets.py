@@ -67,14 +67,15 @@ def structures(kind, count, rng, displacement=0.1, seen=None):
 
 
 def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0.1, seen=None,
-             energy_model=None):
+             energy_model=None, keep_images=True):
     """{"image" (count, n1, n2) float32, "energy" and "cohesive_energy" (`labeller.cohesive`)
     eV, "area" Angstrom^2, "atoms", "numbers" and "positions" (padded), "cell" (count, 3, 3),
     "temperature" K (electronic, the one that converged), "test", porous only "encoding"
     (count, 18, 20)} of `count` new labelled sheets of `kind` (`structures`, `seen` too).
     `energy_model` (images -> cohesive energies in eV, a fitted model of `method`'s) labels
     instead of the electronic structure: "energy" is its cohesive energy plus `method`'s
-    free atoms, "temperature" NaN."""
+    free atoms, "temperature" NaN. `keep_images` False leaves "image" out (the test flag is
+    still drawn from it)."""
     made = structures(kind, count, np.random.default_rng(seed), displacement, seen)
     picture = images.images(made, SHAPES[kind])
     if energy_model is None:
@@ -88,7 +89,8 @@ def examples(kind, count, seed=None, method="gfn1", workers=None, displacement=0
     for k, atoms in enumerate(made):
         numbers[k, :len(atoms)], positions[k, :len(atoms)] = atoms.numbers, atoms.positions
     encodings = {"encoding": np.stack([zigzag.encode(a) for a in made])} if kind == "porous" else {}
-    return {**encodings, "image": picture, "energy": np.asarray(energy, float),
+    kept = {"image": picture} if keep_images else {}
+    return {**encodings, **kept, "energy": np.asarray(energy, float),
             "cohesive_energy": np.asarray(cohesive, float), "temperature": temperature,
             "area": np.array([images.area(a) for a in made]),
             "atoms": np.array([len(a) for a in made]), "numbers": numbers,

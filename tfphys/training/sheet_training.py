@@ -309,6 +309,9 @@ def _check_dataset(preset, data_dir):
     if metadata["kind"] != preset.kind:
         raise InputError(f"{data_dir} holds {metadata['kind']} sheets; preset {preset.name} "
                          f"trains on {preset.kind}")
+    if "image" not in manifest["fields"]:
+        raise InputError(f"{data_dir} holds no images (made with --noimages, for the sheet "
+                         "RUGAN); remake it without --noimages to train a sheet network on it")
     return metadata
 
 
