@@ -214,6 +214,20 @@ class CountingTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "is not a counting dataset"):
             training.train_preset(preset, other)
 
+    def test_a_bfloat16_run_exports_a_float32_model(self):
+        d = mnist_shards(os.path.join(self.get_temp_dir(), "mnist1"), "mnist1", 9)
+        path = os.path.join(self.get_temp_dir(), "model")
+        preset = training.preset_with("counting_quick", epochs=1, batch_size=3,
+                                      precision="mixed_bfloat16")
+        result = training.train_preset(preset, d, export_dir=path, verbose=0)
+        loaded = export.load(path)
+        self.assertEqual({layer.compute_dtype for layer in
+                          loaded.get_layer("counting_ednn_sliding").layers}, {"float32"})
+        x = np.random.default_rng(0).integers(0, 256, (2, 40, 56, 1)).astype(np.float32)
+        self.assertAllClose(loaded(x), result["model"](x), rtol=1e-5, atol=1e-5)
+        self.assertEqual(json.load(open(os.path.join(path, export.MARKER)))["settings"]
+                         ["precision"], "mixed_bfloat16")
+
     def test_rotation_is_refused_where_it_turns_one_class_into_another(self):
         d = mnist_shards(os.path.join(self.get_temp_dir(), "mnist10"), "mnist10", 3)
         preset = training.preset_with("counting_quick", epochs=1, batch_size=2, rotate=True)

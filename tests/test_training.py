@@ -133,6 +133,38 @@ class ResumeTest(tf.test.TestCase):
             train(lambda: ednn.ednn(ednn.mlp_brain(1, 2), 1, 2), ising_data(),
                   TrainConfig(init=path, **config))
 
+    def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_twin(self):
+        def mixed():
+            tf.keras.utils.set_random_seed(7)
+            inputs = tf.keras.Input((8, 8, 1))
+            x = tf.keras.layers.Dense(16, activation="relu")(tf.keras.layers.Flatten()(inputs))
+            return tf.keras.Model(inputs, tf.keras.layers.Dense(1, dtype="float32")(x))
+
+        seen = []
+
+        class Computes(tf.keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                seen.append(self.model.layers[2].compute_dtype)
+
+        s = np.random.default_rng(0).choice([-1.0, 1.0], size=(512, 8, 8, 1)).astype(np.float32)
+        magnetization = tf.data.Dataset.from_tensor_slices((s, s.sum((1, 2, 3))))
+        config = dict(epochs=3, batch_size=64, learning_rate=1e-2, verbose=0)
+        model, history = train(mixed, magnetization, TrainConfig(precision="mixed_bfloat16",
+                                                                 **config),
+                               callbacks=[Computes()])
+        self.assertEqual(seen, ["bfloat16"])
+        self.assertEqual({layer.compute_dtype for layer in model.layers}, {"float32"})
+        self.assertLess(history.history["loss"][-1], history.history["loss"][0] / 2)
+        self.assertNotAllClose(mixed().get_weights()[0], model.get_weights()[0])
+        self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
+        # the Ising EDNN sums its tiles in the policy's dtype: refused, policy restored
+        with self.assertRaisesRegex(InputError, "in lower precision than float32 under "
+                                    "mixed_bfloat16; train it with --precision float32"):
+            train(build, ising_data(), TrainConfig(precision="mixed_bfloat16", **config))
+        self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
+        with self.assertRaisesRegex(InputError, "unknown precision 'bfloat16'; choose one of"):
+            TrainConfig(precision="bfloat16")
+
     def test_cosine_decay_spans_the_whole_run(self):
         model, history = train(build, ising_data(), TrainConfig(
             epochs=2, batch_size=64, learning_rate=1e-3, decay="cosine", verbose=0))

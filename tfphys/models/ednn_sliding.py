@@ -56,7 +56,7 @@ def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, conv
     """Valid-padded convolutions (stride 2, ReLU) -> dense -> `outputs`: a brain `sliding`
     evaluates in one pass when 2^convs divides f; by default `tile_convolutions` of them.
     `width`: the last convolution's filters (default `filters`), the features the dense layer
-    reads."""
+    reads. The output layer is float32 under any policy (fit.built)."""
     size = focus + 2 * context
     if convs is None:
         convs = tile_convolutions(focus, context, kernel)
@@ -71,7 +71,8 @@ def conv_brain(focus, context, channels=1, outputs=1, filters=64, kernel=4, conv
                                    strides=2, activation="relu", name=f"conv_{i}")(x)
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(dense, activation="relu", name="dense")(x)
-    return tf.keras.Model(inputs, tf.keras.layers.Dense(outputs, name="head")(x), name=name)
+    head = tf.keras.layers.Dense(outputs, name="head", dtype="float32")
+    return tf.keras.Model(inputs, head(x), name=name)
 
 
 def _plan(brain, focus):
@@ -111,10 +112,12 @@ def sliding(model):
         kernel, *bias = dense.get_weights()
         size, step = (k, f // stride) if i == 0 else (1, 1)
         layer = tf.keras.layers.Conv2D(dense.units, size, strides=step, use_bias=dense.use_bias,
-                                       activation=dense.activation, name=f"{dense.name}_slide")
+                                       activation=dense.activation, name=f"{dense.name}_slide",
+                                       dtype=dense.dtype_policy)
         x = layer(x)
         layer.set_weights([kernel.reshape(size, size, -1, dense.units), *bias])
-    grid = tf.keras.layers.Activation("linear", name=ednn.CONTRIBUTIONS)(x)
-    return tf.keras.Model(inputs, ednn.SumTiles(name="extensive_sum")(grid),
+    # the tile grid and its sum keep the brain's output precision (float32 from conv_brain)
+    grid = tf.keras.layers.Activation("linear", name=ednn.CONTRIBUTIONS, dtype=x.dtype.name)(x)
+    return tf.keras.Model(inputs, ednn.SumTiles(name="extensive_sum", dtype=x.dtype.name)(grid),
                           name=f"{model.name}_sliding")
 

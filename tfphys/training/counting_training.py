@@ -48,6 +48,8 @@ class CountingPreset:
     decay: str = "constant"
     warmup_steps: int = 0  # fine-tuning from --init: see fit.TrainConfig
     target_loss: float = 1e-3  # stop once the training loss is below (the paper)
+    precision: str = "float32"  # or mixed_bfloat16 / mixed_float16 (fit.PRECISIONS): the
+    # layers compute in 16 bits, the head, sum, weights and export stay float32
     description: str = ""
 
 
@@ -66,7 +68,7 @@ PRESETS = _presets()
 # counts only when no rotated object looks like another class (a 6 turned 180 degrees is a 9).
 ROTATION_PAIRS = (("6", "9"),)
 OVERRIDES = ("focus", "context", "width", "rotate", "optimizer", "learning_rate", "batch_size",
-             "epochs", "decay", "warmup_steps", "target_loss")
+             "epochs", "decay", "warmup_steps", "target_loss", "precision")
 
 
 def preset_with(name, **overrides):

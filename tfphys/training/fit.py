@@ -16,6 +16,11 @@ epoch's shuffled order (the up to ranks - 1 examples left over differ from epoch
 all ranks run the same number of steps and their allreduces always pair up.
 
 A loss that becomes NaN or infinite stops the run with `TrainingDiverged` (exit 1 in bin/).
+
+Mixed precision (`config.precision`, Keras's policies): the model trains with its layers
+computing in bfloat16 (CPUs with AVX512-BF16 or AMX, GPUs since Ampere) or float16 (GPUs, with
+Keras's loss scaling) on float32 weights, and `train` returns a float32 twin holding the trained
+weights, so that what is scored and exported computes in float32 everywhere.
 """
 
 import dataclasses
@@ -37,8 +42,9 @@ OPTIMIZERS = {"adam": tf.keras.optimizers.Adam, "adadelta": tf.keras.optimizers.
               "sgd": tf.keras.optimizers.SGD}
 LOSSES = ("mse", "sparse_categorical_crossentropy")
 DECAYS = ("constant", "cosine")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 SCHEDULE = ("epochs", "batch_size", "optimizer", "learning_rate", "decay", "warmup_steps",
-            "select_from")
+            "select_from", "precision")
 
 
 @dataclasses.dataclass
@@ -64,10 +70,13 @@ class TrainConfig:
     # checkpoint, when there is one, is restored over them
     init_widens: bool = False  # `init`'s layers may be narrower: grown (start_from)
     select_from: int = 1  # model selection (`select`) keeps the best epoch from this one on
+    precision: str = "float32"  # or a Keras mixed policy (PRECISIONS): see the module's doc
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
         if self.decay not in DECAYS:
             raise InputError(f"unknown learning-rate decay {self.decay!r}; choose one of {DECAYS}")
         if self.loss not in LOSSES:
@@ -396,6 +405,24 @@ def _widened(saved, initial):
     return grown
 
 
+def built(build_model, precision="float32"):
+    """`build_model()` with its layers made under the Keras dtype policy `precision` (the
+    global policy is restored after). A mixed model must give float32 outputs (its last layers
+    float32, as Keras advises): a sum of many low-precision contributions, or a loss on them,
+    loses the digits training needs."""
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = build_model()
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
+    low = [out.name for out in model.outputs if out.dtype != tf.float32]
+    if low:
+        raise InputError(f"{model.name} gives {', '.join(low)} in lower precision than float32 "
+                         f"under {precision}; train it with --precision float32")
+    return model
+
+
 def train(build_model, data, config, distribution=None, validation=None, transform=None,
           callbacks=(), pictures=None, select=None):
     """Build, compile and fit; returns (model, history) (history None if nothing was left).
@@ -422,6 +449,8 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     weights of the best-scoring epoch from `config.select_from` on (`KeepBest`), and
     `history.best_epoch` says which.
     `config.init` names an export whose weights the built model starts from (`start_from`).
+    Under a mixed `config.precision` the model returned is a float32 twin with the trained
+    weights.
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
@@ -447,7 +476,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     rate = schedule(config.learning_rate)
     initial = export.load(config.init).weights if config.init else None  # outside the scope
     with dist.scope():
-        model = build_model()
+        model = built(build_model, config.precision)
         if initial is not None:
             start_from(model, config.init, initial, widens=config.init_widens)
         if hasattr(model, "make_optimizers"):
@@ -508,4 +537,9 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
             history = tf.keras.callbacks.History()
             history.epoch, history.history = [], {}
         history.best_epoch = keep.best_epoch
+    if config.precision != "float32":
+        with dist.scope():
+            twin = built(build_model)
+        twin.set_weights(model.get_weights())
+        model = twin
     return model, history
