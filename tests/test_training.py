@@ -133,7 +133,7 @@ class ResumeTest(tf.test.TestCase):
             train(lambda: ednn.ednn(ednn.mlp_brain(1, 2), 1, 2), ising_data(),
                   TrainConfig(init=path, **config))
 
-    def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_twin(self):
+    def test_mixed_precision_trains_in_16_bits_and_returns_a_float32_twin(self):
         def mixed():
             tf.keras.utils.set_random_seed(7)
             inputs = tf.keras.Input((8, 8, 1))
@@ -148,15 +148,23 @@ class ResumeTest(tf.test.TestCase):
 
         s = np.random.default_rng(0).choice([-1.0, 1.0], size=(512, 8, 8, 1)).astype(np.float32)
         magnetization = tf.data.Dataset.from_tensor_slices((s, s.sum((1, 2, 3))))
-        config = dict(epochs=3, batch_size=64, learning_rate=1e-2, verbose=0)
-        model, history = train(mixed, magnetization, TrainConfig(precision="mixed_bfloat16",
-                                                                 **config),
-                               callbacks=[Computes()])
-        self.assertEqual(seen, ["bfloat16"])
-        self.assertEqual({layer.compute_dtype for layer in model.layers}, {"float32"})
-        self.assertLess(history.history["loss"][-1], history.history["loss"][0] / 2)
-        self.assertNotAllClose(mixed().get_weights()[0], model.get_weights()[0])
-        self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
+        config = dict(epochs=6, batch_size=64, learning_rate=1e-2, verbose=0)
+        _, full = train(mixed, magnetization, TrainConfig(**config))
+        self.assertLess(full.history["loss"][-1], 4.0)  # from 64, the label's variance
+        for policy in ("mixed_bfloat16", "mixed_float16"):  # float16: Keras's loss scaling
+            run = os.path.join(self.get_temp_dir(), policy)
+            train(mixed, magnetization, TrainConfig(precision=policy, run_dir=run,
+                                                    **{**config, "epochs": 4}))
+            model, history = train(mixed, magnetization, TrainConfig(precision=policy,
+                                                                     run_dir=run, **config),
+                                   callbacks=[Computes()])
+            self.assertEqual(seen.pop(), policy.split("_")[1])
+            self.assertEqual(history.epoch, [4, 5])  # resumed from the 16-bit checkpoint
+            self.assertEqual({layer.compute_dtype for layer in model.layers}, {"float32"})
+            # the float32 run's loss curve, up to the 16-bit rounding (measured: 1 % / 3 %)
+            self.assertAllClose(history.history["loss"][-1], full.history["loss"][-1], rtol=0.1)
+            self.assertNotAllClose(mixed().get_weights()[0], model.get_weights()[0])
+            self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
         # the Ising EDNN sums its tiles in the policy's dtype: refused, policy restored
         with self.assertRaisesRegex(InputError, "in lower precision than float32 under "
                                     "mixed_bfloat16; train it with --precision float32"):
