@@ -387,6 +387,18 @@ class HorovodTrainingTest(tf.test.TestCase):
         self.assertNotEmpty(glob.glob(os.path.join(out, "run", "checkpoints", "ckpt-*.index")))
 
 
+    def test_two_ranks_train_in_bfloat16_to_identical_float32_weights(self):
+        out = self.get_temp_dir()
+        testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_mixed.py"), out],
+                           np=2, timeout=300)
+        ranks = [np.load(os.path.join(out, f"rank{r}.npz")) for r in range(2)]
+        self.assertEqual(set(ranks[0]["dtypes"]), {"float32"})
+        for key in ranks[0].files:
+            if key.startswith("arr_"):
+                np.testing.assert_array_equal(ranks[0][key], ranks[1][key])
+        self.assertAllClose(ranks[0]["loss"], ranks[1]["loss"])
+
+
 class DistributedInferenceTest(tf.test.TestCase):
     def test_two_ranks_sum_their_slabs_to_the_single_process_result(self):
         out = self.get_temp_dir()
