@@ -416,7 +416,7 @@ def built(build_model, precision="float32"):
         model = build_model()
     finally:
         tf.keras.mixed_precision.set_global_policy(previous)
-    low = [out.name for out in model.outputs if out.dtype != tf.float32]
+    low = [out.name for out in model.outputs or () if out.dtype != tf.float32]
     if low:
         raise InputError(f"{model.name} gives {', '.join(low)} in lower precision than float32 "
                          f"under {precision}; train it with --precision float32")
@@ -450,7 +450,7 @@ def train(build_model, data, config, distribution=None, validation=None, transfo
     `history.best_epoch` says which.
     `config.init` names an export whose weights the built model starts from (`start_from`).
     Under a mixed `config.precision` the model returned is a float32 twin with the trained
-    weights.
+    weights (not compiled).
     """
     dist = distribution or Distribution()
     steps = steps_per_epoch(data, config, dist)
