@@ -406,10 +406,13 @@ def _widened(saved, initial):
 
 
 def built(build_model, precision="float32"):
-    """`build_model()` with its layers made under the Keras dtype policy `precision` (the
-    global policy is restored after). A mixed model must give float32 outputs (its last layers
-    float32, as Keras advises): a sum of many low-precision contributions, or a loss on them,
-    loses the digits training needs."""
+    """`build_model()` with its layers made under the Keras mixed policy `precision` (the
+    global policy is restored after; "float32" leaves it alone, so a caller's floatx, e.g.
+    float64, holds). A mixed model must give float32 outputs (its last layers float32, as Keras
+    advises): a sum of many low-precision contributions, or a loss on them, loses the digits
+    training needs."""
+    if precision == "float32":
+        return build_model()
     previous = tf.keras.mixed_precision.global_policy()
     tf.keras.mixed_precision.set_global_policy(precision)
     try:
