@@ -151,6 +151,7 @@ class ResumeTest(tf.test.TestCase):
         config = dict(epochs=6, batch_size=64, learning_rate=1e-2, verbose=0)
         _, full = train(mixed, magnetization, TrainConfig(**config))
         self.assertLess(full.history["loss"][-1], 4.0)  # from 64, the label's variance
+        self.addCleanup(tf.keras.backend.set_floatx, "float32")
         for policy in ("mixed_bfloat16", "mixed_float16"):  # float16: Keras's loss scaling
             run = os.path.join(self.get_temp_dir(), policy)
             train(mixed, magnetization, TrainConfig(precision=policy, run_dir=run,
@@ -164,7 +165,9 @@ class ResumeTest(tf.test.TestCase):
             # the float32 run's loss curve, up to the 16-bit rounding (measured: 1 % / 3 %)
             self.assertAllClose(history.history["loss"][-1], full.history["loss"][-1], rtol=0.1)
             self.assertNotAllClose(mixed().get_weights()[0], model.get_weights()[0])
-            self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
+            tf.keras.backend.set_floatx("float64")  # the policy follows floatx again
+            self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float64")
+            tf.keras.backend.set_floatx("float32")
         # the Ising EDNN sums its tiles in the policy's dtype: refused, policy restored
         with self.assertRaisesRegex(InputError, "in lower precision than float32 under "
                                     "mixed_bfloat16; train it with --precision float32"):

@@ -417,8 +417,9 @@ def built(build_model, precision="float32"):
     tf.keras.mixed_precision.set_global_policy(precision)
     try:
         model = build_model()
-    finally:
-        tf.keras.mixed_precision.set_global_policy(previous)
+    finally:  # None: back to following floatx, as before any policy was set
+        same = previous.name == tf.keras.backend.floatx()
+        tf.keras.mixed_precision.set_global_policy(None if same else previous)
     low = [out.name for out in model.outputs or () if out.dtype != tf.float32]
     if low:
         raise InputError(f"{model.name} gives {', '.join(low)} in lower precision than float32 "
