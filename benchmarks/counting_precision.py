@@ -35,8 +35,7 @@ def main(argv):
         y = rng.integers(0, 3, (32, classes)).astype(np.float32)
         times = {}
         for precision in FLAGS.precisions:
-            preset = counting_training.preset_with("counting_quick", context=context,
-                                                   precision=precision)
+            preset = counting_training.preset_with("counting_quick", context=context)
             model = built(lambda: counting_training.build(preset, channels, classes), precision)
             model.compile(tf.keras.optimizers.Adam(1e-4), "mse")
             model.train_on_batch(x, y)  # trace

@@ -389,7 +389,6 @@ class HorovodTrainingTest(tf.test.TestCase):
         self.assertLen(glob.glob(os.path.join(out, "run", "tensorboard")), 1)
         self.assertNotEmpty(glob.glob(os.path.join(out, "run", "checkpoints", "ckpt-*.index")))
 
-
     def test_two_ranks_train_in_bfloat16_to_identical_float32_weights(self):
         out = self.get_temp_dir()
         testing.horovodrun([sys.executable, os.path.join(HERE, "jobs", "horovod_mixed.py"), out],
