@@ -423,7 +423,8 @@ def built(build_model, precision="float32"):
     low = [out.name for out in model.outputs or () if out.dtype != tf.float32]
     if low:
         raise InputError(f"{model.name} gives {', '.join(low)} in lower precision than float32 "
-                         f"under {precision}; train it with --precision float32")
+                         f"under {precision}; train it in float32 (TrainConfig.precision, "
+                         "--precision float32)")
     return model
 
 
