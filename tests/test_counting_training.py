@@ -180,7 +180,8 @@ class CountingTest(tf.test.TestCase):
         for context in (4, 12):  # fewer convolutions; a window that cannot be centred
             with self.assertRaisesRegex(InputError, f"--init .* has context 8; --context "
                                         f"{context} must be that plus a multiple of its tile "
-                                        "CNN's stride 8 that keeps its 3 convolutions"):
+                                        "CNN's stride 8 that keeps its 3 convolutions "
+                                        r"\(e.g. 16\)"):
                 training.train_preset(dataclasses.replace(preset, context=context), d, init=path)
         # a wider last convolution starts from the export's counts (new weights in, zero out)
         wide = training.build(dataclasses.replace(preset, width=80), 1, 2)
@@ -208,6 +209,14 @@ class CountingTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "has width 80; --width 64 would drop its "
                                     "features: pass --width 80 or more"):
             training.train_preset(preset, d, init=wide_path)
+        far_path = os.path.join(self.get_temp_dir(), "far")  # c = 16 grows no further
+        export.export(far, far_path, {"kind": "counting_ednn", "classes": ["4", "8"],
+                                      "focus": 8, "settings": {"focus": 8, "context": 16,
+                                                               "width": 80}})
+        with self.assertRaisesRegex(InputError, r"keeps its 3 convolutions \(only 16 does: at 24 "
+                                    "the tile needs 4\)"):
+            training.train_preset(dataclasses.replace(preset, context=24, width=80), d,
+                                  init=far_path)
         other = os.path.join(self.get_temp_dir(), "other")
         shards.ShardWriter(other, {"kind": "sho"}).write(
             0, potential=np.zeros((1, 4, 4)), eps0=np.zeros(1), test=np.zeros(1, bool))
