@@ -214,7 +214,7 @@ class CountingTest(tf.test.TestCase):
                                       "focus": 8, "settings": {"focus": 8, "context": 16,
                                                                "width": 80}})
         with self.assertRaisesRegex(InputError, r"keeps its 3 convolutions \(only 16 does: at 24 "
-                                    "the tile needs 4\)"):
+                                    r"the tile needs 4\)"):
             training.train_preset(dataclasses.replace(preset, context=24, width=80), d,
                                   init=far_path)
         other = os.path.join(self.get_temp_dir(), "other")
