@@ -170,7 +170,8 @@ class ResumeTest(tf.test.TestCase):
             tf.keras.backend.set_floatx("float32")
         # the Ising EDNN sums its tiles in the policy's dtype: refused, policy restored
         with self.assertRaisesRegex(InputError, "in lower precision than float32 under "
-                                    "mixed_bfloat16; train it with --precision float32"):
+                                    r"mixed_bfloat16; train it in float32 \(TrainConfig.precision, "
+                                    r"--precision float32\)"):
             train(build, ising_data(), TrainConfig(precision="mixed_bfloat16", **config))
         self.assertEqual(tf.keras.mixed_precision.global_policy().name, "float32")
         with self.assertRaisesRegex(InputError, "unknown precision 'bfloat16'; choose one of"):
