@@ -252,9 +252,9 @@ def _grows(init, preset, classes):
     stride = 2 ** convs[0]
     if convs[0] != convs[1] or preset.context < context or (preset.context - context) % stride:
         grown = context + stride  # the first larger context, if it keeps the convolutions
-        example = (f"e.g. {grown}" if tile_convolutions(preset.focus, grown) == convs[0] else
-                   f"only {context} does: at {grown} the tile needs "
-                   f"{tile_convolutions(preset.focus, grown)}")
+        needs = tile_convolutions(preset.focus, grown)
+        example = (f"e.g. {grown}" if needs == convs[0] else
+                   f"only {context} does: at {grown} the tile needs {needs}")
         raise InputError(f"--init {init} has context {context}; --context {preset.context} must "
                          f"be that plus a multiple of its tile CNN's stride {stride} that keeps "
                          f"its {convs[0]} convolutions ({example})")
