@@ -203,6 +203,8 @@ class BadInputTableTest(tf.test.TestCase):
              "is not SIDE or WIDTHxHEIGHT"),
             ("generate_counting", [f"--out={d}/c", "--dataset=rd2", "--warp"], 2,
              "--warp is for the MNIST collages"),
+            ("generate_counting", [f"--out={d}/c", "--size=32", "--l_max=300"], 2,
+             "no layout of up to 300 objects per class found in 100 draws on 32x32 images"),
             ("train_schrodinger", [], 2, "give --data DIR"),
             ("train_schrodinger", [f"--data={d}/user"], 2, "manifest.json is missing"),
         ]

@@ -1,7 +1,8 @@
 """MNIST counting collages: the counts equal the digits placed (separate blobs without
 occlusion, clipped sums with it), test collages use only test digits and no digit is in both
 splits, scaling changes digit sizes, the warp of training digits (the identity, area scaling,
-no stroke cut, test collages untouched), other image sizes keep the digit density, seeding,
+no stroke cut, test collages untouched), other image sizes keep the digit density, denser
+ones on request (and too many digits for the image refused, not redrawn forever), seeding,
 and the PNG+JSON format round trip through the streaming reader with one-line refusals of bad
 images and labels."""
 
@@ -104,6 +105,21 @@ class CollageTest(tf.test.TestCase):
             self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
         with self.assertRaisesRegex(InputError, "height must be >= 32"):
             collages.at_size(spec, 16)
+
+    def test_denser_images_than_the_papers(self):
+        pair = dataclasses.replace(collages.DATASETS["mnist2"], name="two")
+        dense = collages.at_size(pair, 72, l_max=5)  # the area would give 1
+        self.assertEqual(dense.l_max, 5)
+        made = collages.examples(dense, 7, 4, blocks(), size=72)
+        self.assertGreater(made["counts"].max(), 1)
+        for image, counts in zip(made["image"], made["counts"]):
+            self.assertEqual(scipy.ndimage.label(image > 0)[1], counts.sum())
+        with self.assertRaisesRegex(InputError, "l_max must be >= 1"):
+            collages.at_size(pair, 72, l_max=0)
+        # 12x12 squares kept apart: four fit on 32x32, hundreds never do; refused, not a hang
+        with self.assertRaisesRegex(InputError, "no layout of up to 300 objects per class found "
+                                    r"in 100 draws on 32x32 images.*lower L_max \(--l_max\)"):
+            collages.examples(collages.at_size(pair, 32, l_max=300), 3, 0, blocks(), size=32)
 
     def test_frames_of_any_shape_written_as_width_x_height(self):
         self.assertEqual(collages.shape("1920x1080"), (1080, 1920))

@@ -23,6 +23,7 @@ DIGIT_TEST_FRACTION = 0.1
 SCALES = (0.5, 1.5)  # `_vs` scale factors (the paper names no range)
 WARP_DEGREES, WARP_SCALES, WARP_SHEAR = 10.0, (0.9, 1.1), 0.2  # `warp`: not in the paper
 ATTEMPTS = 200  # random positions tried per digit before the layout is redrawn
+REDRAWS = 100  # layouts redrawn in a row before an image is called too small for L_max
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,11 +63,14 @@ def shape(size):
     return checks.integer("height", height, low=32), checks.integer("width", width, low=32)
 
 
-def at_size(spec, size):
+def at_size(spec, size, l_max=None):
     """`spec` on images of `size` (see `shape`) with L_max scaled by the area (at least 1), so
     the digit density matches the paper's 256 x 256 collages: smaller training images for the
-    size-agnostic EDNN, larger ones (1024 x 1024, 1920 x 1080) for counting at scale."""
+    size-agnostic EDNN, larger ones (1024 x 1024, 1920 x 1080) for counting at scale; or with
+    `l_max` in its place (denser images than the paper's, to train on crowding)."""
     height, width = shape(size)
+    if l_max is not None:
+        return dataclasses.replace(spec, l_max=checks.integer("l_max", l_max, low=1))
     return dataclasses.replace(spec, l_max=max(1, round(spec.l_max * height * width / SIZE ** 2)))
 
 
@@ -152,9 +156,14 @@ def assemble(spec, count, seed, test_fraction, shape, draw):
            "test": rng.random(count) < test_fraction,
            "objects": np.full((count, capacity, 3), -1, np.float32)}
     for k in range(count):
-        made = None
-        while made is None:
+        for _ in range(REDRAWS):
             made = draw(rng, out["test"][k])
+            if made is not None:
+                break
+        else:
+            raise InputError(f"no layout of up to {spec.l_max} objects per class found in "
+                             f"{REDRAWS} draws on {shape[1]}x{shape[0]} images: too many for "
+                             f"the size; lower L_max (--l_max) or enlarge the images (--size)")
         out["image"][k], out["counts"][k], objects = made
         if objects:
             out["objects"][k, :len(objects)] = objects
