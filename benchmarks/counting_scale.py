@@ -6,21 +6,25 @@ the test digits only (`--digits train`: of the training digits), or fresh proced
 mean (signed) error, and the share of objects localized (`counting_training.localization`), at
 256 x 256 and at --size, with the time per image; --shifts S averages each count over S^2
 placements of the image (`counting_training.count`), --turns 4 over its quarter turns too;
---by_count splits the exact share by the true count.
+--by_count splits the exact share by the true count; --misses DIR lists the images whose rounded
+count is wrong (index, true and predicted counts) and writes them to DIR as PNGs, for
+bin/count --plot to draw their density maps.
 
 Run: .venv/bin/python benchmarks/counting_scale.py --model runs/mnist1/model --dataset mnist1
 (a model trained on smaller collages, bin/generate_counting --size 128, is scored the same way;
 --dataset rd1 or rd2 for the scenes; --mnist_dir for collages made of the full MNIST)
 """
 
+import os
 import time
 
 import numpy as np
 from absl import flags
+from PIL import Image
 
 import common
 
-from tfphys import cli
+from tfphys import cli, outputs
 from tfphys.data import collages, mnist, scenes
 from tfphys.training import counting_training, export
 
@@ -41,6 +45,9 @@ flags.DEFINE_enum("turns", "1", ["1", "4"], "Also average over the image's 4 qua
                   "for models trained with --rotate) or not (1).")
 flags.DEFINE_bool("by_count", False, "Also print, per class, the share of exact counts among "
                   "the images that hold n objects, for every n (are the misses in crowds?).")
+flags.DEFINE_string("misses", None, "Also list every image whose rounded count is wrong (its "
+                    "index among the --count images, true and predicted counts) and write it "
+                    "to this folder as SIZE_SEED_INDEX.png.")
 flags.mark_flag_as_required("model")
 FLAGS = flags.FLAGS
 
@@ -64,6 +71,8 @@ def main(argv):
     facts = export.metadata(FLAGS.model)
     focus = facts["focus"]
     counting_training.check_averaging(facts, FLAGS.shifts, int(FLAGS.turns), FLAGS.model)
+    if FLAGS.misses:
+        outputs.claim_folder(FLAGS.misses, "--misses")
     common.header()
     model = export.load(FLAGS.model)
     maps = counting_training.density(model)
@@ -92,6 +101,13 @@ def main(argv):
             print(f"  exact by true count: "
                   f"{counting_training.accuracy_by_count(predicted, made['counts'], classes)}",
                   flush=True)
+        if FLAGS.misses:
+            wrong = np.flatnonzero((np.round(predicted) != made["counts"]).any(axis=1))
+            for k in wrong:
+                path = os.path.join(FLAGS.misses, f"{width}x{height}_{FLAGS.seed}_{k}.png")
+                Image.fromarray(made["image"][k]).save(path)
+                print(f"  miss {path}: true {made['counts'][k].astype(int).tolist()}, read "
+                      f"{np.round(predicted[k], 2).tolist()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ exports a model that reloads and predicts the same, and its density map sums to 
 import dataclasses
 import json
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -174,6 +175,22 @@ class CountingTest(tf.test.TestCase):
         proc = count(f"--images={jpeg}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("is a JPEG image; give PNG images", proc.stderr)
+        proc = count(f"--images={png}", f"--plot={png}")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(f"--plot {png} is an existing file; give a folder", proc.stderr)
+        # benchmarks/counting_scale.py --misses: each wrong image listed and written as a PNG
+        missed = os.path.join(self.get_temp_dir(), "missed")
+        proc = testing.run_script("counting_scale.py", f"--model={path}", "--dataset=mnist2",
+                                  "--count=3", "--size=64", f"--misses={missed}",
+                                  folder="benchmarks")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        listed = re.findall(r"miss (\S+): true (\[.*?\]), read (\[.*?\])", proc.stdout)
+        self.assertNotEmpty(listed)  # two epochs on 21 collages miss some of 256x256's crowds
+        self.assertCountEqual(os.listdir(missed), [os.path.basename(f) for f, _, _ in listed])
+        for file, true, read in listed:
+            side = int(os.path.basename(file).split("x")[0])
+            self.assertEqual(np.asarray(Image.open(file)).shape, (side, side))
+            self.assertNotAllEqual(np.round(json.loads(read)), json.loads(true))
         proc = count(f"--images={png}", "--shifts=3")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("count: error: shifts must divide the focus f = 8 (1, 2, 4, 8)", proc.stderr)

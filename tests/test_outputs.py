@@ -30,6 +30,18 @@ class ClaimTest(tf.test.TestCase):
         with self.assertRaisesRegex(InputError, "is a file, not a folder"):
             outputs.claim_dir(f"{root}/theirs/thesis.tex/sub", "m.json", "thing", "--out")
 
+    def test_loose_file_folders(self):
+        root = self.get_temp_dir()
+        outputs.claim_folder(f"{root}/maps/deeper", "--plot")
+        self.assertTrue(os.path.isdir(f"{root}/maps/deeper"))
+        outputs.claim_folder(f"{root}/maps", "--plot")  # an existing folder gains files
+        open(f"{root}/notes.txt", "w").close()
+        with self.assertRaisesRegex(InputError, r"^--plot .*notes.txt is an existing file; give "
+                                                r"a folder$"):
+            outputs.claim_folder(f"{root}/notes.txt", "--plot")
+        with self.assertRaisesRegex(InputError, "is a file, not a folder"):
+            outputs.claim_folder(f"{root}/notes.txt/sub", "--plot")
+
     def test_files(self):
         root = self.get_temp_dir()
         self.assertEqual(outputs.claim_file(f"{root}/a/b.png", ".png", "--plot"), f"{root}/a/b.png")

@@ -45,6 +45,16 @@ def claim_dir(path, marker, what, flag):
     return os.path.abspath(path)
 
 
+def claim_folder(path, flag):
+    """Make the folder `path` for loose output files (plots, images), refusing an existing file
+    or an unwritable place."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise InputError(f"{flag} {path} is an existing file; give a folder")
+    _writable_parent(path, flag)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 def claim_file(path, suffix, flag):
     """Check that `path` may be (re)written as a `suffix` file (e.g. a '.png' plot)."""
     if not path or not path.lower().endswith(suffix):
