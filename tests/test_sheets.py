@@ -110,8 +110,12 @@ class SheetDataTest(tf.test.TestCase):
                                           "--shard_size=2", "--displacement=0", f"--out={out}")
                 self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
             made[name] = shards.fields(out, ["numbers", "positions", "cell", "energy"])
-        for grown, fresh in zip(made["grown"], made["fresh"]):
-            self.assertAllEqual(grown, fresh)
+        for grown, fresh in zip(made["grown"][:3], made["fresh"][:3]):
+            self.assertAllEqual(grown, fresh)  # the same crystals, bit for bit
+        # the same energies to the last bits: the SCF's BLAS sums are not bitwise reproducible
+        # from run to run (MKL picks code paths by memory alignment; a CI run once differed by
+        # one ulp, 4.5e-13 of -3756 eV)
+        self.assertAllClose(made["grown"][3], made["fresh"][3], rtol=1e-12, atol=0)
         numbers, positions, cells, _ = made["fresh"]
         keys = {lattice.crystal_key(ase.Atoms(z[z > 0], p[z > 0], cell=c, pbc=[1, 1, 0]))
                 for z, p, c in zip(numbers, positions, cells)}
