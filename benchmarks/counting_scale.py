@@ -102,7 +102,7 @@ def main(argv):
                   f"{counting_training.accuracy_by_count(predicted, made['counts'], classes)}",
                   flush=True)
         if FLAGS.misses:
-            wrong = np.flatnonzero((np.round(predicted) != made["counts"]).any(axis=1))
+            wrong = np.flatnonzero(~counting_training.exact(predicted, made["counts"]).all(axis=1))
             for k in wrong:
                 path = os.path.join(FLAGS.misses, f"{width}x{height}_{FLAGS.seed}_{k}.png")
                 Image.fromarray(made["image"][k]).save(path)

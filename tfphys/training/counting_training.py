@@ -163,14 +163,19 @@ def count(model, images, focus, shifts=1, batch_size=16, turns=1):
     return np.concatenate(counts)
 
 
+def exact(predicted, true):
+    """(n, classes) bool: the rounded count equals the true one (the paper's accuracy)."""
+    return np.rint(predicted) == true
+
+
 def figures(predicted, true, classes):
     """Per class: accuracy (rounded count exact) and median |error|; and the mean squared error
     over all classes, the training loss's measure (a test mse far above the last training loss
     means the collages are being memorized: more collages, not more epochs)."""
-    exact = np.rint(predicted) == true
+    hits = exact(predicted, true)
     out = {"examples": int(len(true)), "mse": float(np.mean(np.square(predicted - true)))}
     for k, name in enumerate(classes):
-        out[f"accuracy_{name}"] = float(exact[:, k].mean())
+        out[f"accuracy_{name}"] = float(hits[:, k].mean())
         out[f"median_abs_error_{name}"] = float(np.median(np.abs(predicted[:, k] - true[:, k])))
     return out
 
@@ -178,8 +183,8 @@ def figures(predicted, true, classes):
 def accuracy_by_count(predicted, true, classes):
     """Per class, {true count n: share of the images holding n whose rounded count is exact}:
     where the misses are (crowded images or sparse ones)."""
-    exact = np.rint(predicted) == true
-    return {name: {int(n): float(exact[true[:, k] == n, k].mean()) for n in np.unique(true[:, k])}
+    hits = exact(predicted, true)
+    return {name: {int(n): float(hits[true[:, k] == n, k].mean()) for n in np.unique(true[:, k])}
             for k, name in enumerate(classes)}
 
 
