@@ -178,6 +178,18 @@ class CountingTest(tf.test.TestCase):
         proc = count(f"--images={png}", f"--plot={png}")
         self.assertEqual(proc.returncode, 2)
         self.assertIn(f"--plot {png} is an existing file; give a folder", proc.stderr)
+        # --data: the test split scored as training scored it (the export, not the run's model)
+        proc = count(f"--data={d}")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        scored = json.loads(proc.stdout.split(f"{d}, test split: ")[1].splitlines()[0])
+        self.assertCountEqual(scored, result["figures"])
+        self.assertAllClose([scored[k] for k in sorted(scored)],
+                            [result["figures"][k] for k in sorted(scored)], atol=1e-4)
+        ones = mnist_shards(os.path.join(self.get_temp_dir(), "ones"), "mnist1", 3)
+        proc = count(f"--data={ones}")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(f"count: error: {ones} counts ['5'] in 1-channel images, but {path} counts "
+                      "['4', '8'] in 1", proc.stderr)
         # benchmarks/counting_scale.py --misses: each wrong image listed and written as a PNG
         missed = os.path.join(self.get_temp_dir(), "missed")
         proc = testing.run_script("counting_scale.py", f"--model={path}", "--dataset=mnist2",

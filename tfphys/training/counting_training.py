@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from tqdm import tqdm
 
 from tfphys.data import collages, pipeline, png_json, scenes, shards
 from tfphys.errors import InputError
@@ -108,15 +109,6 @@ def dataset(directory):
     return (lambda split: pipeline.shard_examples(directory, "counts", split,
                                                   features="image")), classes, \
         shape[2] if len(shape) == 3 else 1, manifest["metadata"]["dataset"]
-
-
-def predict(model, examples, batch_size=16):
-    """(predicted, true) counts (n, classes) of examples."""
-    found, true = [], []
-    for x, y in examples.batch(batch_size):
-        found.append(model(x, training=False).numpy())
-        true.append(y.numpy())
-    return np.concatenate(found), np.concatenate(true)
 
 
 def offsets(focus, shifts):
@@ -219,14 +211,24 @@ def reach(dataset, focus):
     return scenes.RADIUS[1] + focus / 2 if dataset in scenes.DATASETS else 2 * focus
 
 
-def localized_share(model, data_dir, focus, batch_size=16):
-    """The share of the test split's objects that `localization` finds (shard datasets of
-    bin/generate_counting, which store the objects' centres); None for other datasets."""
+def score(model, data_dir, focus, shifts=1, turns=1, batch_size=16):
+    """`figures` of a counting dataset's test split, counted as `count` does (`shifts`, `turns`
+    averages), and for shard datasets of bin/generate_counting, which store the objects'
+    centres, the share of objects that `localization` finds ("localized")."""
+    examples, classes, _, _ = dataset(data_dir)
+    predicted, true = [], []
+    batches = examples("test").batch(batch_size)
+    for x, y in tqdm(batches, desc="score", unit="batch", leave=False, disable=None):
+        x = x.numpy()
+        predicted.append(count(model, x if x.ndim == 4 else x[..., None], focus, shifts,
+                               batch_size, turns))
+        true.append(y.numpy())
+    out = figures(np.concatenate(predicted), np.concatenate(true), classes)
     if os.path.exists(os.path.join(data_dir, png_json.LABELS)):
-        return None
+        return out
     manifest = shards.read_manifest(data_dir)
     if "objects" not in manifest["fields"]:
-        return None
+        return out
     distance = reach(manifest["metadata"]["dataset"], focus)
     maps, found, total = density(model), 0, 0
     for images, objects in pipeline.shard_arrays(data_dir, "objects", "test", features="image"):
@@ -236,7 +238,8 @@ def localized_share(model, data_dir, focus, batch_size=16):
             for grid, placed in zip(grids.numpy(), objects[start:start + batch_size]):
                 done = localization(grid, placed, focus, distance)
                 found, total = found + done[0], total + done[1]
-    return found / max(total, 1)
+    out["localized"] = found / max(total, 1)
+    return out
 
 
 def _grows(init, preset, classes):
@@ -301,10 +304,7 @@ def train_preset(preset, data_dir, gpus=0, horovod=False, run_dir=None, export_d
               "epochs": len(history.epoch) if history else 0}
     if not dist.is_chief:
         return result
-    result.update(model=model, figures=figures(*predict(model, examples("test")), classes))
-    share = localized_share(model, data_dir, preset.focus)
-    if share is not None:
-        result["figures"]["localized"] = share
+    result.update(model=model, figures=score(model, data_dir, preset.focus))
     if export_dir:
         result["export"] = export.export(model, export_dir, {
             "kind": "counting_ednn", "preset": preset.name, "classes": classes,
