@@ -124,6 +124,15 @@ class PipelineTest(tf.test.TestCase):
         self.assertEqual(seen["train"] + seen["test"], 600)
         with self.assertRaisesRegex(InputError, "need 'spins' and 'nope'"):
             pipeline.from_shards(d, 8, label="nope")
+        # several label fields at once: a tuple of arrays, one shard at a time
+        parts = list(pipeline.shard_arrays(d, ("energy", "test"), "test"))
+        self.assertLen(parts, 3)
+        for s, (e, marked) in parts:
+            self.assertAllEqual(ising.energy(s), e)
+            self.assertTrue(np.all(marked))
+        self.assertEqual(sum(len(s) for s, _ in parts), seen["test"])
+        with self.assertRaisesRegex(InputError, "need 'spins' and 'energy' and 'nope'"):
+            next(pipeline.shard_arrays(d, ("energy", "nope")))
 
     def test_stream_generates_labelled_batches(self):
         source = spins.SpinSource("screened_coulomb", 4, screening=0.5)

@@ -94,20 +94,23 @@ def shard_arrays(directory, label="energy", split=None, check=None, verify=True,
                  features="spins"):
     """(features, labels) numpy arrays of one SHA3 `split` ('train', 'test' or None), one shard
     at a time: memory holds one shard, whatever the dataset's size. `features` names the input
-    field ("spins"; "potential" for Schrödinger sets). `check(data, path)` may raise
-    InputError for a shard whose contents do not fit the consumer."""
+    field ("spins"; "potential" for Schrödinger sets); `label` a field, or a tuple of fields
+    (then the labels are a tuple of arrays). `check(data, path)` may raise InputError for a
+    shard whose contents do not fit the consumer."""
     _check_split(split)
     manifest = shards.read_manifest(directory)
     fields = manifest["fields"] or {}
-    if features not in fields or label not in fields:
+    names = label if isinstance(label, tuple) else (label,)
+    if not {features, *names} <= set(fields):
         raise InputError(f"{directory} has fields {sorted(fields)}; need {features!r} and "
-                         f"{label!r}")
+                         f"{' and '.join(map(repr, names))}")
     for entry in manifest["shards"]:
         data = shards.read_shard(directory, entry, verify)
         if check is not None:
             check(data, entry["file"])
         keep = slice(None) if split is None else data["test"].astype(bool) == (split == "test")
-        yield data[features][keep], data[label][keep]
+        labels = tuple(data[name][keep] for name in names)
+        yield data[features][keep], labels if isinstance(label, tuple) else labels[0]
 
 
 def shard_examples(directory, label="energy", split=None, check=None, upscale_to=None,

@@ -211,34 +211,48 @@ def reach(dataset, focus):
     return scenes.RADIUS[1] + focus / 2 if dataset in scenes.DATASETS else 2 * focus
 
 
+def _test_batches(data_dir, batch_size):
+    """(images float32 (n, H, W, channels), counts, objects or None) batches of a counting
+    dataset's test split, read once; objects (n, m, 3) for the shard sets of
+    bin/generate_counting, which store the objects' centres."""
+    examples = dataset(data_dir)[0]
+    located = not os.path.exists(os.path.join(data_dir, png_json.LABELS)) and \
+        "objects" in shards.read_manifest(data_dir)["fields"]
+    if not located:
+        chunks = ((x.numpy(), y.numpy(), None) for x, y in examples("test").batch(batch_size))
+    else:
+        chunks = ((x, *labels) for x, labels in pipeline.shard_arrays(
+            data_dir, ("counts", "objects"), "test", features="image"))
+    for images, counts, objects in chunks:
+        for k in range(0, len(images), batch_size):
+            batch = images[k:k + batch_size].astype(np.float32)
+            yield (batch if batch.ndim == 4 else batch[..., None], counts[k:k + batch_size],
+                   None if objects is None else objects[k:k + batch_size])
+
+
 def score(model, data_dir, focus, shifts=1, turns=1, batch_size=16):
     """`figures` of a counting dataset's test split, counted as `count` does (`shifts`, `turns`
     averages), and for shard datasets of bin/generate_counting, which store the objects'
-    centres, the share of objects that `localization` finds ("localized")."""
-    examples, classes, _, _ = dataset(data_dir)
-    predicted, true = [], []
-    batches = examples("test").batch(batch_size)
-    for x, y in tqdm(batches, desc="score", unit="batch", leave=False, disable=None):
-        x = x.numpy()
-        predicted.append(count(model, x if x.ndim == 4 else x[..., None], focus, shifts,
-                               batch_size, turns))
-        true.append(y.numpy())
+    centres, the share of objects that `localization` finds ("localized"). One pass: where the
+    density map is drawn anyway and the count is plain, the map's sum is the count."""
+    _, classes, _, described = dataset(data_dir)
+    maps, predicted, true, located = density(model), [], [], []
+    batches = _test_batches(data_dir, batch_size)
+    for images, counts, objects in tqdm(batches, desc="score", unit="batch", leave=False,
+                                        disable=None):
+        grids = None if objects is None else maps(images).numpy()
+        if grids is not None:
+            located += [localization(grid, placed, focus, reach(described, focus))
+                        for grid, placed in zip(grids, objects)]
+        predicted.append(grids.sum((1, 2)) if grids is not None and shifts == turns == 1 else
+                         count(model, images, focus, shifts, batch_size, turns))
+        true.append(counts)
+    if not true:
+        raise InputError(f"{data_dir} has no test examples to score")
     out = figures(np.concatenate(predicted), np.concatenate(true), classes)
-    if os.path.exists(os.path.join(data_dir, png_json.LABELS)):
-        return out
-    manifest = shards.read_manifest(data_dir)
-    if "objects" not in manifest["fields"]:
-        return out
-    distance = reach(manifest["metadata"]["dataset"], focus)
-    maps, found, total = density(model), 0, 0
-    for images, objects in pipeline.shard_arrays(data_dir, "objects", "test", features="image"):
-        for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size].astype(np.float32)
-            grids = maps(batch if batch.ndim == 4 else batch[..., None])
-            for grid, placed in zip(grids.numpy(), objects[start:start + batch_size]):
-                done = localization(grid, placed, focus, distance)
-                found, total = found + done[0], total + done[1]
-    out["localized"] = found / max(total, 1)
+    if located:  # (localized, objects) per image
+        found, total = np.sum(located, axis=0)
+        out["localized"] = float(found / max(total, 1))
     return out
 
 
