@@ -211,11 +211,10 @@ def reach(dataset, focus):
     return scenes.RADIUS[1] + focus / 2 if dataset in scenes.DATASETS else 2 * focus
 
 
-def _test_batches(data_dir, batch_size):
+def _test_batches(data_dir, examples, batch_size):
     """(images float32 (n, H, W, channels), counts, objects or None) batches of a counting
-    dataset's test split, read once; objects (n, m, 3) for the shard sets of
-    bin/generate_counting, which store the objects' centres."""
-    examples = dataset(data_dir)[0]
+    dataset's test split (`examples` of `dataset`), read once; objects (n, m, 3) for the shard
+    sets of bin/generate_counting, which store the objects' centres."""
     located = not os.path.exists(os.path.join(data_dir, png_json.LABELS)) and \
         "objects" in shards.read_manifest(data_dir)["fields"]
     if not located:
@@ -235,18 +234,21 @@ def score(model, data_dir, focus, shifts=1, turns=1, batch_size=16):
     averages), and for shard datasets of bin/generate_counting, which store the objects'
     centres, the share of objects that `localization` finds ("localized"). One pass: where the
     density map is drawn anyway and the count is plain, the map's sum is the count."""
-    _, classes, _, described = dataset(data_dir)
-    maps, predicted, true, located = density(model), [], [], []
-    batches = _test_batches(data_dir, batch_size)
+    examples, classes, _, described = dataset(data_dir)
+    maps, distance = density(model), reach(described, focus)
+    predicted, true, located = [], [], []
+    batches = _test_batches(data_dir, examples, batch_size)
     for images, counts, objects in tqdm(batches, desc="score", unit="batch", leave=False,
                                         disable=None):
-        grids = None if objects is None else maps(images).numpy()
-        if grids is not None:
-            located += [localization(grid, placed, focus, reach(described, focus))
-                        for grid, placed in zip(grids, objects)]
-        predicted.append(grids.sum((1, 2)) if grids is not None and shifts == turns == 1 else
-                         count(model, images, focus, shifts, batch_size, turns))
         true.append(counts)
+        if objects is None:
+            predicted.append(count(model, images, focus, shifts, batch_size, turns))
+            continue
+        grids = maps(images).numpy()
+        located += [localization(grid, placed, focus, distance)
+                    for grid, placed in zip(grids, objects)]
+        predicted.append(grids.sum((1, 2)) if shifts == turns == 1 else
+                         count(model, images, focus, shifts, batch_size, turns))
     if not true:
         raise InputError(f"{data_dir} has no test examples to score")
     out = figures(np.concatenate(predicted), np.concatenate(true), classes)
